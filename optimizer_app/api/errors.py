@@ -1,0 +1,93 @@
+"""Turn every failure into the one error shape: {"error": {code, message, details, requestId}}."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from optimizer_app.core.errors import AppError
+from optimizer_app.core.logging import logger, request_id_var
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+}
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict | None = None
+) -> JSONResponse:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details if details is not None else [],
+            "requestId": request_id_var.get(),
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _validation_details(exc: RequestValidationError) -> tuple[int, str, list[dict]]:
+    details = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        details.append(
+            {
+                "field": ".".join(loc) or "body",
+                "problem": err.get("msg", "invalid"),
+                "type": err.get("type"),
+                "input": _jsonable(err.get("input")) if err.get("type") != "missing" else None,
+            }
+        )
+    if any(d["type"] == "json_invalid" for d in details):
+        return 400, "malformed_json", []
+    return 422, "validation_error", details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        if exc.status >= 500:
+            logger.error("request failed", code=exc.code, error=exc.message)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, code, details = _validation_details(exc)
+        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:5])
+        message = "the request body is not valid JSON" if status == 400 else summary
+        return error_response(status, code, message or "invalid request", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        return error_response(exc.status_code, code, message, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unhandled(_request: Request, exc: Exception) -> JSONResponse:
+        logger.opt(exception=exc).error("unhandled error")
+        return error_response(500, "internal_error", "an unexpected error occurred; it was logged")

@@ -1,0 +1,26 @@
+"""GET /healthz and GET /metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from optimizer_app import __version__
+from optimizer_app.core.metrics import REGISTRY
+from optimizer_app.persistence.db import session_scope
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    with session_scope(readonly=True) as session:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/metrics", response_class=Response)
+def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

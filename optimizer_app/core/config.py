@@ -1,0 +1,85 @@
+"""The one settings object. Every knob is an environment variable with the OPTIMIZER_ prefix."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "change-me-development-only-secret-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPTIMIZER_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    artifact_dir: Path | None = None
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # UI
+    poll_interval_ms: int = Field(1000, ge=100, le=60_000)
+
+    # Jobs
+    grid_cap: int = Field(200_000, ge=1)
+    export_batch_size: int = Field(500, ge=1)
+    max_live_jobs_per_user: int = Field(5, ge=1)
+    upload_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+
+    # Execution
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    dask_address: str | None = None
+    run_orchestrator: bool = True
+    lease_seconds: float = Field(15.0, gt=0)
+    max_attempts: int = Field(3, ge=1)
+    chunk_target_seconds: float = Field(0.5, gt=0)
+
+    # Security
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    jwt_lifetime_seconds: int = Field(12 * 3600, ge=60)
+    jwt_issuer: str = "grid-optimizer"
+    jwt_audience: str = "grid-optimizer-api"
+    argon2_time_cost: int = Field(2, ge=1)
+    argon2_memory_kib: int = Field(19 * 1024, ge=8)
+    argon2_parallelism: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "production":
+            if self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32:
+                raise ValueError(
+                    "OPTIMIZER_JWT_SECRET must be set to a random value of at least 32 characters "
+                    "outside development (scripts/run.sh generates one in the data folder)"
+                )
+            if self.argon2_memory_kib < 19 * 1024 or self.argon2_time_cost < 2:
+                raise ValueError("argon2 cost below the OWASP minimum (19 MiB, 2 iterations)")
+        return self
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'optimizer.db').resolve()}"
+
+    @cached_property
+    def resolved_artifact_dir(self) -> Path:
+        return (self.artifact_dir or self.data_dir / "artifacts").resolve()
+
+    @cached_property
+    def upload_dir(self) -> Path:
+        return (self.data_dir / "datasets").resolve()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+settings = Settings()

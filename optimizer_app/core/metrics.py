@@ -1,0 +1,40 @@
+"""Prometheus metrics (exposed at GET /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+    buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+QUEUE_WAIT = Histogram(
+    "queue_wait_seconds",
+    "Time from submit to the first chunk running",
+    registry=REGISTRY,
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900),
+)
+JOB_EXEC = Histogram(
+    "job_exec_seconds",
+    "Time from the first chunk running to a terminal status",
+    registry=REGISTRY,
+    buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600),
+)
+TASKS_FINISHED = Counter("tasks_finished_total", "Tasks finished successfully", registry=REGISTRY)
+TASKS_FAILED = Counter("tasks_failed_total", "Tasks that failed", registry=REGISTRY)
+JOBS_TERMINAL = Counter(
+    "jobs_terminal_total", "Jobs reaching a terminal status", ["status"], registry=REGISTRY
+)
+JOBS_LIVE = Gauge("jobs_running", "Jobs currently held by this orchestrator", registry=REGISTRY)
+EXPORT_SECONDS = Histogram(
+    "export_seconds",
+    "Export bundle generation time",
+    registry=REGISTRY,
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
+EXPORT_FAILURES = Counter("export_failures_total", "Failed exports", ["cause"], registry=REGISTRY)

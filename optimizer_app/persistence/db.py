@@ -1,0 +1,82 @@
+"""Database engine and sessions. SQLite runs in WAL mode with a busy timeout, and every
+write transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers never lose rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+from optimizer_app.core.config import settings
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _configure_sqlite(engine: Engine, *, begin: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (pysqlite's implicit transactions are disabled).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+
+def build_engine(url: str, *, readonly: bool = False) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Readers use a deferred BEGIN: in WAL mode they never block the writer.
+        _configure_sqlite(engine, begin="BEGIN" if readonly else "BEGIN IMMEDIATE")
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@lru_cache(maxsize=2)
+def get_engine(readonly: bool = False) -> Engine:
+    if readonly and not settings.is_sqlite:
+        return get_engine(False)
+    return build_engine(settings.resolved_database_url, readonly=readonly)
+
+
+def reset_engine() -> None:
+    """Forget the cached engines (tests that switch databases)."""
+    if get_engine.cache_info().currsize:
+        for readonly in (False, True):
+            get_engine(readonly).dispose()
+    get_engine.cache_clear()
+
+
+@contextmanager
+def session_scope(*, readonly: bool = False) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error.
+
+    ``readonly=True`` is for queries that write nothing (status polling, lists): on SQLite
+    it never takes the write lock."""
+    with Session(get_engine(readonly), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_session() -> Iterator[Session]:
+    with session_scope() as session:
+        yield session

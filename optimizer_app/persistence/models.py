@@ -1,0 +1,147 @@
+"""SQLModel tables. The schema is owned by the Alembic migrations in ``alembic/``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index),
+    )
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EARLY_STOPPED = "early-stopped"
+    CANCELED = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset(
+    {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.EARLY_STOPPED, JobStatus.CANCELED}
+)
+LIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+
+
+class TaskStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Dataset(SQLModel, table=True):
+    __tablename__ = "datasets"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", index=True)
+    name: str = Field(max_length=200)
+    symbol: str = Field(max_length=50)
+    timeframe: str = Field(default="1d", max_length=10)
+    rows: int
+    first_date: date
+    last_date: date
+    checksum: str = Field(max_length=64, index=True)
+    storage_path: str = Field(max_length=1000)
+    source: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class OptimizationJob(SQLModel, table=True):
+    __tablename__ = "optimization_jobs"
+    __table_args__ = (
+        Index("ix_jobs_owner_created", "owner_id", "created_at"),
+        Index("ix_jobs_status_lease", "status", "lease_expires_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID = Field(foreign_key="users.id")
+    name: str = Field(max_length=200)
+    strategy: str = Field(max_length=100)
+    dataset_id: uuid.UUID = Field(foreign_key="datasets.id", index=True)
+    param_space: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    early_stop_policy: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    backtest_options: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    status: str = Field(default=JobStatus.QUEUED.value, max_length=20)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    source_job_id: uuid.UUID | None = Field(
+        default=None, foreign_key="optimization_jobs.id", index=True
+    )
+    stop_reason: str | None = Field(default=None, max_length=500)
+    error: str | None = Field(default=None, max_length=2000)
+    cancel_requested: bool = Field(default=False)
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_expires_at: datetime | None = _ts()
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    started_at: datetime | None = _ts()
+    finished_at: datetime | None = _ts()
+    queue_wait_seconds: float | None = None
+    exec_seconds: float | None = None
+
+
+class OptimizationTask(SQLModel, table=True):
+    __tablename__ = "optimization_tasks"
+    __table_args__ = (UniqueConstraint("job_id", "index", name="uq_tasks_job_index"),)
+
+    id: uuid.UUID = Field(primary_key=True)
+    job_id: uuid.UUID = Field(foreign_key="optimization_jobs.id")
+    index: int
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=20)
+    score: float | None = Field(default=None, index=True)
+    result_summary_id: uuid.UUID | None = None
+    attempts: int = 1
+    error: str | None = Field(default=None, max_length=2000)
+    started_at: datetime | None = _ts()
+    finished_at: datetime | None = _ts()
+
+
+class ResultSummary(SQLModel, table=True):
+    __tablename__ = "result_summaries"
+
+    id: uuid.UUID = Field(primary_key=True)
+    task_id: uuid.UUID = Field(foreign_key="optimization_tasks.id", unique=True)
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    artifacts: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )

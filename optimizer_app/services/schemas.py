@@ -1,0 +1,187 @@
+"""Public models returned by services (camelCase on the wire)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic.alias_generators import to_camel
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+
+    def dump(self) -> dict:  # type: ignore[type-arg]
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class UtcModel(CamelModel):
+    @field_serializer("*", when_used="json")
+    def _utc(self, value: object) -> object:
+        if isinstance(value, datetime):
+            return as_utc(value).isoformat()  # type: ignore[union-attr]
+        return value
+
+
+class UserPublic(UtcModel):
+    id: uuid.UUID
+    email: str
+    created_at: datetime | None = None
+
+
+class TokenPublic(CamelModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+# --- Optimization jobs -------------------------------------------------------------------------
+
+
+class TopNEntry(CamelModel):
+    """One row of the live leaderboard kept in ``summary.topN``."""
+
+    task_id: uuid.UUID
+    index: int
+    score: float
+    params: dict[str, Any]
+    metrics: dict[str, float | int | None] = {}
+
+
+class JobSummary(CamelModel):
+    total: int = 0
+    finished: int = 0
+    failed: int = 0
+    top_n: list[TopNEntry] = []
+
+
+class JobCreate(CamelModel):
+    """Body of POST /optimizations. A re-run is the same body with ``sourceJobId``."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
+    )
+
+    name: str | None = Field(default=None, max_length=200)
+    strategy: str = Field(min_length=1, max_length=100)
+    dataset_id: uuid.UUID
+    param_space: dict[str, Any]
+    early_stop_policy: dict[str, Any]
+    backtest_options: dict[str, Any] | None = None
+    source_job_id: uuid.UUID | None = None
+
+
+class JobPublic(UtcModel):
+    id: uuid.UUID
+    name: str
+    strategy: str
+    dataset_id: uuid.UUID
+    dataset_name: str | None = None
+    param_space: dict[str, Any]
+    early_stop_policy: dict[str, Any]
+    backtest_options: dict[str, Any]
+    status: str
+    summary: JobSummary
+    progress: float = 0.0  # (finished + failed) / total, 0..1
+    best_score: float | None = None
+    source_job_id: uuid.UUID | None = None
+    source_job_name: str | None = None
+    rerun_ids: list[uuid.UUID] = []
+    stop_reason: str | None = None
+    error: str | None = None
+    created_at: datetime
+    updated_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    queue_wait_seconds: float | None = None
+    exec_seconds: float | None = None
+
+
+class JobsPublic(CamelModel):
+    data: list[JobPublic]
+    count: int
+
+
+class OptimizationStatusResponse(UtcModel):
+    id: uuid.UUID
+    status: str
+    summary: JobSummary
+    stop_reason: str | None = None
+    queue_wait_seconds: float | None = None
+    exec_seconds: float | None = None
+    updated_at: datetime | None = None
+
+
+class TaskPublic(UtcModel):
+    id: uuid.UUID
+    job_id: uuid.UUID
+    index: int
+    params: dict[str, Any]
+    status: str
+    score: float | None = None
+    metrics: dict[str, float | int | None] | None = None
+    artifacts: list[dict[str, Any]] = []
+    attempts: int = 1
+    error: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class TasksPublic(CamelModel):
+    data: list[TaskPublic]
+    count: int
+
+
+# --- Datasets and strategies -------------------------------------------------------------------
+
+
+class DatasetPublic(UtcModel):
+    id: uuid.UUID
+    name: str
+    symbol: str
+    timeframe: str
+    rows: int
+    first_date: date
+    last_date: date
+    checksum: str
+    source: str | None = None
+    bundled: bool = False
+    created_at: datetime | None = None
+
+
+class DatasetsPublic(CamelModel):
+    data: list[DatasetPublic]
+    count: int
+
+
+class StrategyParamPublic(CamelModel):
+    name: str
+    type: str
+    min: float | int | None = None
+    max: float | int | None = None
+    default: float | int | None = None
+    label: str | None = None
+    description: str | None = None
+
+
+class StrategyPublic(CamelModel):
+    name: str
+    label: str
+    description: str
+    params: list[StrategyParamPublic]
+    constraint: str | None = None
+
+
+class StrategiesPublic(CamelModel):
+    data: list[StrategyPublic]
+    count: int
+    metric_keys: list[str] = []

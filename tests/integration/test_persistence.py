@@ -1,0 +1,141 @@
+"""Schema and database behaviour on SQLite (embedded default) and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from alembic import command
+from optimizer_app.persistence.db import build_engine
+from optimizer_app.persistence.models import Dataset, OptimizationJob, OptimizationTask, User
+from tests.conftest import alembic_config, migrate
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'p.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        url = server.create_database(f"p_{uuid.uuid4().hex[:10]}")
+    migrate(url)
+    return url
+
+
+def _user_job(session: Session) -> OptimizationJob:
+    user = User(email=f"{uuid.uuid4().hex}@example.com", password_hash="x")
+    dataset = Dataset(
+        name="GOOG daily",
+        symbol="GOOG",
+        rows=3,
+        first_date=date(2020, 1, 1),
+        last_date=date(2020, 1, 3),
+        checksum="c" * 64,
+        storage_path="/nowhere.csv",
+    )
+    session.add(user)
+    session.add(dataset)
+    session.flush()
+    job = OptimizationJob(
+        owner_id=user.id,
+        name="j",
+        strategy="sma_cross",
+        dataset_id=dataset.id,
+        param_space={"fast": {"values": [1]}},
+        summary={"total": 1, "finished": 0, "failed": 0, "topN": []},
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def test_migrations_match_the_models(db_url: str) -> None:
+    command.check(alembic_config(db_url))
+
+
+def test_downgrade_and_upgrade_again(db_url: str) -> None:
+    cfg = alembic_config(db_url)
+    command.downgrade(cfg, "base")
+    command.upgrade(cfg, "head")
+    command.check(cfg)
+
+
+def test_json_round_trip_and_unique_task_index(db_url: str) -> None:
+    engine = build_engine(db_url)
+    with Session(engine) as session:
+        job = _user_job(session)
+        job_id = job.id
+        session.add(
+            OptimizationTask(
+                id=uuid.uuid5(job_id, "0"),
+                job_id=job_id,
+                index=0,
+                params={"fast": 5},
+                status="succeeded",
+                score=1.5,
+            )
+        )
+        session.commit()
+    with Session(engine) as session:
+        stored = session.exec(select(OptimizationJob).where(OptimizationJob.id == job_id)).one()
+        assert stored.param_space == {"fast": {"values": [1]}}
+        assert stored.summary["total"] == 1
+        session.add(
+            OptimizationTask(id=uuid.uuid4(), job_id=job_id, index=0, params={}, status="succeeded")
+        )
+        with pytest.raises(IntegrityError):
+            session.commit()
+    engine.dispose()
+
+
+def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    migrate(url)
+    engine = build_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+    engine.dispose()
+
+
+def test_sqlite_concurrent_read_then_write_loses_nothing(tmp_path) -> None:
+    """Read-modify-write from several threads: BEGIN IMMEDIATE serializes them, no lost update."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    migrate(url)
+    engine = build_engine(url)
+    with Session(engine) as session:
+        job_id = _user_job(session).id
+        session.commit()
+
+    errors: list[Exception] = []
+
+    def bump(times: int) -> None:
+        try:
+            for _ in range(times):
+                with Session(engine) as session:
+                    job = session.get(OptimizationJob, job_id)
+                    assert job is not None
+                    summary = dict(job.summary)
+                    summary["finished"] += 1
+                    job.summary = summary
+                    session.add(job)
+                    session.commit()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bump, args=(25,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with engine.connect() as conn:
+        raw = conn.execute(text("SELECT summary FROM optimization_jobs")).scalar()
+    assert '"finished": 100' in raw
+    engine.dispose()
