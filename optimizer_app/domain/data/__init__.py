@@ -1,0 +1,1 @@
+"""Bundled daily bars (canonical CSV files); see ``make_bundled.py`` for their provenance."""

@@ -1,0 +1,101 @@
+"""What a worker runs for one chunk of a job: metrics for every index, artifacts for the best.
+
+Imports the domain only, so a remote worker needs neither the database nor the web app.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from optimizer_app.domain.datasets import Bars
+from optimizer_app.domain.engine import (
+    BacktestOptions,
+    equity_csv,
+    evaluate_grid,
+    run_single,
+    trades_csv,
+)
+from optimizer_app.domain.grid import Grid, build_grid
+
+__all__ = ["ChunkResult", "ChunkTask", "best_positions", "cached_grid", "run_chunk"]
+
+WORKER_GRID_CAP = 10_000_000  # jobs are validated against the configured cap when submitted
+
+
+@dataclass
+class ChunkTask:
+    job_id: str
+    strategy: str
+    raw_space: dict[str, Any]
+    indices: np.ndarray
+    options: dict[str, Any]
+    metric: str
+    mode: str
+    top_n: int
+    threshold: float | None = None  # the current N-th best score; None while the board is not full
+
+
+@dataclass
+class ChunkResult:
+    job_id: str
+    indices: np.ndarray
+    metrics: dict[str, np.ndarray]
+    scores: np.ndarray
+    artifacts: dict[int, dict[str, bytes]] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+
+@lru_cache(maxsize=16)
+def _grid_for(strategy: str, space_json: str) -> Grid:
+    return build_grid(strategy, json.loads(space_json), cap=WORKER_GRID_CAP)
+
+
+def cached_grid(strategy: str, raw_space: dict[str, Any]) -> Grid:
+    """The job's grid, built once per worker process per (strategy, space)."""
+    return _grid_for(strategy, json.dumps(raw_space, sort_keys=True))
+
+
+def best_positions(
+    scores: np.ndarray, mode: str, top_n: int, threshold: float | None
+) -> np.ndarray:
+    """Positions of the best ``top_n`` finite scores (ties: earlier first) that are at least as
+    good as ``threshold`` (all of them when it is None)."""
+    finite = np.flatnonzero(~np.isnan(scores))
+    if threshold is not None:
+        values = scores[finite]
+        keep = values >= threshold if mode == "max" else values <= threshold
+        finite = finite[keep]
+    key = -scores[finite] if mode == "max" else scores[finite]
+    order = np.lexsort((finite, key))
+    return finite[order[:top_n]]
+
+
+def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
+    started = time.perf_counter()
+    grid = cached_grid(task.strategy, task.raw_space)
+    indices = np.asarray(task.indices, dtype=np.int64)
+    options = BacktestOptions.model_validate(task.options)
+    metrics = evaluate_grid(bars, grid.strategy, grid.params_for(indices), options)
+    scores = np.asarray(metrics[task.metric], dtype=np.float64)
+    artifacts: dict[int, dict[str, bytes]] = {}
+    for pos in best_positions(scores, task.mode, task.top_n, task.threshold).tolist():
+        index = int(indices[pos])
+        result = run_single(bars, grid.strategy, grid.params_at(index), options)
+        artifacts[index] = {
+            "equity.csv": equity_csv(bars, result),
+            "trades.csv": trades_csv(result),
+        }
+    return ChunkResult(
+        job_id=task.job_id,
+        indices=indices,
+        metrics=metrics,
+        scores=scores,
+        artifacts=artifacts,
+        elapsed=time.perf_counter() - started,
+    )
