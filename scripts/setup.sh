@@ -23,12 +23,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 # Reinstall only when the requirement files changed.
-stamp=".venv/.requirements-$(cat requirements*.txt | sha256sum | cut -c1-16)-$(basename "$REQUIREMENTS")"
+digest="$(cat requirements*.txt | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$(basename "$REQUIREMENTS" .txt)-$digest"
 if [ ! -f "$stamp" ]; then
   log "installing Python packages from $REQUIREMENTS"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
-  rm -f .venv/.requirements-*
+  find .venv -maxdepth 1 -name '.installed-*' ! -name "*-$digest" -delete
   touch "$stamp"
 fi
 

@@ -1,0 +1,17 @@
+"""Composition root: the Reflex app, its pages and the REST API — wiring only.
+
+The job orchestrator runs as its own process (``python -m optimizer_app.orchestration``),
+started next to the web server by ``scripts/run.sh``. The theme is configured with the Radix
+Themes plugin in ``rxconfig.py``."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from optimizer_app.api.main import create_api
+from optimizer_app.ui import pages  # noqa: F401  (registers every page)
+from optimizer_app.ui.layout import register_pages
+from optimizer_app.ui.theme import GLOBAL_STYLE
+
+app = rx.App(api_transformer=create_api(), style=GLOBAL_STYLE)
+register_pages(app)
