@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI, Request
 from optimizer_app import __version__
 from optimizer_app.api.errors import install_error_handlers
 from optimizer_app.api.middleware import RequestContextMiddleware
-from optimizer_app.api.routes import auth, health
+from optimizer_app.api.routes import auth, datasets, health, optimizations, strategies
 from optimizer_app.core.errors import NotFoundError
 from optimizer_app.core.logging import configure_logging
 
@@ -18,6 +18,9 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 def _v1_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(auth.router)
+    router.include_router(strategies.router)
+    router.include_router(datasets.router)
+    router.include_router(optimizations.router)
     return router
 
 

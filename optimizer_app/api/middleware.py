@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 
+from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from optimizer_app.api.errors import error_response
@@ -13,6 +14,24 @@ from optimizer_app.core.logging import logger, request_id_var, user_id_var
 from optimizer_app.core.metrics import HTTP_LATENCY
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_TEMPLATES: dict[int, dict[int, str]] = {}
+
+
+def _route_template(scope: Scope) -> str:
+    """The full path template of the matched route (``/api/v1/optimizations/{id}/status``).
+    A route inside an included router only knows its path relative to that router."""
+    route = scope.get("route")
+    if route is None:
+        return "unmatched"
+    app = scope.get("app")
+    templates = _TEMPLATES.get(id(app))
+    if templates is None and app is not None:
+        templates = {
+            id(context.original_route): context.path
+            for context in iter_route_contexts(getattr(app, "routes", []))
+        }
+        _TEMPLATES[id(app)] = templates
+    return (templates or {}).get(id(route)) or getattr(route, "path", None) or "unmatched"
 
 
 class RequestContextMiddleware:
@@ -56,8 +75,7 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - start
             path = scope.get("path", "")
             if path.startswith("/api") or path in ("/healthz", "/metrics"):
-                route = scope.get("route")
-                template = getattr(route, "path", None) or "unmatched"
+                template = _route_template(scope)
                 status = status_holder["status"]
                 HTTP_LATENCY.labels(scope.get("method", ""), template, str(status)).observe(elapsed)
                 logger.info(

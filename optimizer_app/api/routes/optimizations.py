@@ -1,0 +1,113 @@
+"""Optimization jobs: submit (and re-run), history, detail, status, tasks, cancel, export."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from optimizer_app.api.deps import (
+    MAX_OFFSET,
+    BearerToken,
+    CurrentUser,
+    JobIdPath,
+    ReadSessionDep,
+    SessionDep,
+    user_for_token,
+)
+from optimizer_app.persistence.db import session_scope
+from optimizer_app.persistence.models import JobStatus
+from optimizer_app.services import export, history, optimizations
+from optimizer_app.services.history import SortOrder, TaskSort
+from optimizer_app.services.schemas import (
+    JobCreate,
+    JobPublic,
+    JobsPublic,
+    OptimizationStatusResponse,
+    TasksPublic,
+)
+
+router = APIRouter(prefix="/optimizations", tags=["optimizations"])
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size (1-100)")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
+
+
+@router.post("", status_code=201, response_model=JobPublic)
+def submit(user: CurrentUser, body: JobCreate, session: SessionDep) -> JobPublic:
+    """Validate, expand and queue a job. With `sourceJobId` it is a re-run of that job
+    (a single combination is a paramSpace of single values)."""
+    return optimizations.submit_job(session=session, owner_id=user.id, body=body)
+
+
+@router.get("", response_model=JobsPublic)
+def list_jobs(
+    user: CurrentUser,
+    session: ReadSessionDep,
+    limit: Limit = 20,
+    offset: Offset = 0,
+    status: Annotated[JobStatus | None, Query(description="Only jobs in this status")] = None,
+) -> JobsPublic:
+    """The caller's jobs, newest first, with progress, best score and lineage."""
+    return history.list_jobs(session=session, owner_id=user.id, limit=limit, offset=offset,
+                             status=status.value if status else None)
+
+
+@router.get("/{id}", response_model=JobPublic)
+def get_job(user: CurrentUser, job_id: JobIdPath, session: ReadSessionDep) -> JobPublic:
+    return history.get_job(session=session, owner_id=user.id, job_id=job_id)
+
+
+@router.get("/{id}/status", response_model=OptimizationStatusResponse)
+async def get_status(token: BearerToken, job_id: JobIdPath) -> OptimizationStatusResponse:
+    """Polled every second by every open page: the user and the job are read by primary key
+    on the read-only engine, in one worker-thread hop (each hop is a wake-up to wait for on
+    a busy machine)."""
+    return await run_in_threadpool(_read_status, token, job_id)
+
+
+def _read_status(token: str, job_id: uuid.UUID) -> OptimizationStatusResponse:
+    with session_scope(readonly=True) as session:
+        user = user_for_token(session=session, token=token)
+        return optimizations.get_status(session=session, owner_id=user.id, job_id=job_id)
+
+
+@router.get("/{id}/tasks", response_model=TasksPublic)
+def list_tasks(
+    user: CurrentUser,
+    job_id: JobIdPath,
+    session: ReadSessionDep,
+    limit: Limit = 20,
+    offset: Offset = 0,
+    sort: Annotated[TaskSort, Query(description="score (best first) or index")] = "score",
+    order: Annotated[SortOrder | None, Query(description="default: best first")] = None,
+) -> TasksPublic:
+    return history.list_tasks(session=session, owner_id=user.id, job_id=job_id, limit=limit,
+                              offset=offset, sort=sort, order=order)
+
+
+@router.post("/{id}/cancel", response_model=OptimizationStatusResponse)
+def cancel(user: CurrentUser, job_id: JobIdPath, session: SessionDep
+           ) -> OptimizationStatusResponse:
+    """Ask a live job to stop; 409 when it already reached a terminal status."""
+    return optimizations.cancel_job(session=session, owner_id=user.id, job_id=job_id)
+
+
+@router.get(
+    "/{id}/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {}},
+                     "description": "manifest.json, topn.json, topn.csv, artifacts/<taskId>/"}},
+)
+def export_bundle(user: CurrentUser, job_id: JobIdPath, session: ReadSessionDep
+                  ) -> StreamingResponse:
+    """The Top-N bundle as a zip, streamed. Checked completely before the first byte."""
+    bundle = export.build_export(session=session, owner_id=user.id, job_id=job_id)
+    return StreamingResponse(
+        bundle.stream(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{bundle.filename}"'},
+    )

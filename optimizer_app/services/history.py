@@ -1,0 +1,155 @@
+"""The caller's optimization history: jobs newest first with lineage, one job, its tasks."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Any, Literal
+
+from sqlmodel import Session, col, func, select
+
+from optimizer_app.core.errors import NotFoundError
+from optimizer_app.persistence import jobs
+from optimizer_app.persistence.models import (
+    Dataset,
+    OptimizationJob,
+    OptimizationTask,
+    ResultSummary,
+)
+from optimizer_app.services.optimizations import job_to_public
+from optimizer_app.services.schemas import (
+    JobPublic,
+    JobsPublic,
+    TaskPublic,
+    TasksPublic,
+)
+
+TaskSort = Literal["score", "index"]
+SortOrder = Literal["desc", "asc"]
+
+
+def owned_job_or_404(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID
+                     ) -> OptimizationJob:
+    job = jobs.get_owned_job(session=session, job_id=job_id, owner_id=owner_id)
+    if job is None:
+        raise NotFoundError(f"optimization {job_id} not found")
+    return job
+
+
+def _names(session: Session, model: Any, ids: set[uuid.UUID], **where: Any
+           ) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    query = select(model.id, model.name).where(col(model.id).in_(ids))
+    for name, value in where.items():
+        query = query.where(getattr(model, name) == value)
+    return {row[0]: row[1] for row in session.exec(query).all()}
+
+
+def _rerun_ids(session: Session, owner_id: uuid.UUID, job_ids: list[uuid.UUID]
+               ) -> dict[uuid.UUID, list[uuid.UUID]]:
+    reruns: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    if not job_ids:
+        return reruns
+    rows = session.exec(
+        select(OptimizationJob.id, OptimizationJob.source_job_id)
+        .where(col(OptimizationJob.source_job_id).in_(job_ids),
+               OptimizationJob.owner_id == owner_id)
+        .order_by(col(OptimizationJob.created_at), col(OptimizationJob.id))
+    ).all()
+    for rerun_id, source_id in rows:
+        reruns[source_id].append(rerun_id)
+    return reruns
+
+
+def _with_lineage(session: Session, owner_id: uuid.UUID, jobs: list[OptimizationJob]
+                  ) -> list[JobPublic]:
+    """Public jobs with dataset name, source job name and re-run ids: three batched reads."""
+    sources = _names(session, OptimizationJob,
+                     {j.source_job_id for j in jobs if j.source_job_id}, owner_id=owner_id)
+    datasets = _names(session, Dataset, {j.dataset_id for j in jobs})
+    reruns = _rerun_ids(session, owner_id, [j.id for j in jobs])
+    return [
+        job_to_public(
+            job,
+            dataset_name=datasets.get(job.dataset_id),
+            source_job_name=sources.get(job.source_job_id) if job.source_job_id else None,
+            rerun_ids=reruns.get(job.id, []),
+        )
+        for job in jobs
+    ]
+
+
+def list_jobs(
+    *,
+    session: Session,
+    owner_id: uuid.UUID,
+    limit: int = 20,
+    offset: int = 0,
+    status: str | None = None,
+) -> JobsPublic:
+    """The owner's jobs, newest first, with progress, best score and lineage."""
+    where = [OptimizationJob.owner_id == owner_id]
+    if status is not None:
+        where.append(OptimizationJob.status == status)
+    count = session.exec(select(func.count()).select_from(OptimizationJob).where(*where)).one()
+    page = session.exec(
+        select(OptimizationJob)
+        .where(*where)
+        .order_by(col(OptimizationJob.created_at).desc(), col(OptimizationJob.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return JobsPublic(data=_with_lineage(session, owner_id, list(page)), count=int(count))
+
+
+def get_job(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID) -> JobPublic:
+    job = owned_job_or_404(session=session, owner_id=owner_id, job_id=job_id)
+    return _with_lineage(session, owner_id, [job])[0]
+
+
+def _task_order(sort: TaskSort, order: SortOrder) -> list[Any]:
+    index = col(OptimizationTask.index)
+    if sort == "index":
+        return [index.desc() if order == "desc" else index.asc()]
+    score = col(OptimizationTask.score)
+    return [score.is_(None), score.desc() if order == "desc" else score.asc(), index.asc()]
+
+
+def _task_public(task: OptimizationTask, result: ResultSummary | None) -> TaskPublic:
+    public = TaskPublic.model_validate(task)
+    if result is not None:
+        public.metrics = result.metrics
+        public.artifacts = [{"name": a.get("name"), "kind": a.get("kind")}
+                            for a in result.artifacts or []]
+    return public
+
+
+def list_tasks(
+    *,
+    session: Session,
+    owner_id: uuid.UUID,
+    job_id: uuid.UUID,
+    limit: int = 20,
+    offset: int = 0,
+    sort: TaskSort = "score",
+    order: SortOrder | None = None,
+) -> TasksPublic:
+    """Finished tasks of an owned job with their metrics. Sorting by score puts the best first
+    by default (the policy's direction); tasks without a score come last."""
+    job = owned_job_or_404(session=session, owner_id=owner_id, job_id=job_id)
+    if order is None:
+        best_first = "asc" if (job.early_stop_policy or {}).get("mode") == "min" else "desc"
+        order = best_first if sort == "score" else "asc"
+    count = session.exec(
+        select(func.count()).select_from(OptimizationTask).where(OptimizationTask.job_id == job.id)
+    ).one()
+    rows = session.exec(
+        select(OptimizationTask, ResultSummary)
+        .outerjoin(ResultSummary, col(ResultSummary.task_id) == col(OptimizationTask.id))
+        .where(OptimizationTask.job_id == job.id)
+        .order_by(*_task_order(sort, order))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return TasksPublic(data=[_task_public(t, r) for t, r in rows], count=int(count))

@@ -1,0 +1,141 @@
+"""Test factories: users, datasets and finished (or running) jobs written straight through the
+persistence layer, with tasks, result summaries and artifact files — no orchestrator needed.
+
+Ids follow the orchestrator's rules: task ``uuid5(job_id, str(index))``, result
+``uuid5(task_id, "result")``."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from optimizer_app.domain.stats import METRIC_KEYS
+from optimizer_app.orchestration.artifacts import artifact_kind, get_artifact_store
+from optimizer_app.persistence.models import (
+    Dataset,
+    JobStatus,
+    OptimizationJob,
+    OptimizationTask,
+    ResultSummary,
+    TaskStatus,
+    User,
+    utcnow,
+)
+from optimizer_app.persistence.tasks import result_id_for, task_id_for
+from optimizer_app.services.bootstrap import ensure_bundled_datasets
+
+ARTIFACT_NAMES = ("equity.csv", "trades.csv")
+
+
+def delete_artifact(job_id: uuid.UUID, task_id: uuid.UUID, name: str) -> None:
+    """Remove one stored artifact file (the local store), as if it had been lost."""
+    store = get_artifact_store()
+    store.path_for(job_id, task_id, name).unlink()  # type: ignore[attr-defined]
+
+
+def make_user(session: Session, email: str | None = None) -> User:
+    user = User(email=email or f"user-{uuid.uuid4().hex[:10]}@example.com", password_hash="x")
+    session.add(user)
+    session.flush()
+    return user
+
+
+def bundled_dataset(session: Session) -> Dataset:
+    return ensure_bundled_datasets(session=session)[0]
+
+
+def metrics_for(index: int, score: float, metric: str) -> dict[str, Any]:
+    """Plausible metrics; the score metric carries the score, some values are negative."""
+    values: dict[str, Any] = {key: round(0.01 * (index + 1) - 0.05, 6) for key in METRIC_KEYS}
+    values["trades"] = 3 + index
+    values["finalEquity"] = 10_000.0 + 100.0 * index
+    values[metric] = score
+    return values
+
+
+@dataclass
+class JobSpec:
+    status: JobStatus = JobStatus.SUCCEEDED
+    tasks: int = 6
+    total: int | None = None
+    top_n: int = 3
+    mode: str = "max"
+    metric: str = "sharpe"
+    failed: int = 0
+    artifacts: bool = True
+    source_job_id: uuid.UUID | None = None
+    name: str | None = None
+    age_seconds: float = 0.0
+    extra_params: dict[str, Any] = field(default_factory=dict)
+    policy_extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _score(index: int) -> float:
+    # Distinct, spread around zero (negative scores exercise CSV number handling).
+    return round(1.5 - 0.37 * index + 0.001 * index * index, 6)
+
+
+def make_job(
+    session: Session, *, owner_id: uuid.UUID, dataset_id: uuid.UUID, spec: JobSpec | None = None
+) -> OptimizationJob:
+    spec = spec or JobSpec()
+    now = utcnow() - timedelta(seconds=spec.age_seconds)
+    job_id = uuid.uuid4()
+    params = [{"fast": 5 + i, "slow": 60, **spec.extra_params} for i in range(spec.tasks)]
+    entries = []
+    store = get_artifact_store()
+    job = OptimizationJob(
+        id=job_id, owner_id=owner_id, name=spec.name or f"job {job_id.hex[:6]}",
+        strategy="sma_cross", dataset_id=dataset_id,
+        param_space={"fast": {"start": 5, "stop": 5 + spec.tasks - 1, "step": 1},
+                     "slow": {"values": [60]}},
+        early_stop_policy={"mode": spec.mode, "metric": spec.metric, "topN": spec.top_n,
+                           **spec.policy_extra},
+        backtest_options={"initialCash": 10000.0, "commission": 0.002},
+        status=spec.status.value, source_job_id=spec.source_job_id,
+        created_at=now, updated_at=now,
+        started_at=None if spec.status == JobStatus.QUEUED else now,
+        finished_at=now if spec.status.is_terminal else None,
+    )
+    session.add(job)
+    session.flush()
+    for index, combo in enumerate(params):
+        task_id = task_id_for(job_id, index)
+        failed = index >= spec.tasks - spec.failed
+        score = None if failed else _score(index)
+        task = OptimizationTask(
+            id=task_id, job_id=job_id, index=index, params=combo,
+            status=(TaskStatus.FAILED if failed else TaskStatus.SUCCEEDED).value, score=score,
+            error="worker died" if failed else None, started_at=now, finished_at=now,
+        )
+        session.add(task)
+        if failed:
+            continue
+        metrics = metrics_for(index, score, spec.metric)  # type: ignore[arg-type]
+        result_id = result_id_for(task_id)
+        task.result_summary_id = result_id
+        artifacts = []
+        if spec.artifacts:
+            for name in ARTIFACT_NAMES:
+                data = f"index,{name}\n{index},{score}\n".encode()
+                uri = store.put(job_id, task_id, name, data)
+                artifacts.append({"name": name, "kind": artifact_kind(name), "uri": uri})
+        session.flush()
+        session.add(ResultSummary(id=result_id, task_id=task_id, metrics=metrics,
+                                  artifacts=artifacts))
+        entries.append({"taskId": str(task_id), "index": index, "score": score,
+                        "params": combo, "metrics": metrics})
+    entries.sort(key=lambda e: e["score"], reverse=spec.mode != "min")
+    job.summary = {
+        "total": spec.total if spec.total is not None else spec.tasks,
+        "finished": spec.tasks - spec.failed,
+        "failed": spec.failed,
+        "topN": entries[: spec.top_n],
+    }
+    session.add(job)
+    session.flush()
+    return job
