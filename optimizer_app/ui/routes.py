@@ -17,6 +17,12 @@ def job_detail(job_id: str) -> str:
     return JOB_DETAIL.replace("[job_id]", job_id)
 
 
+def rerun(job_id: str, index: int | None = None) -> str:
+    """The new-optimization form pre-filled from a job (or from one of its combinations)."""
+    query = f"source={job_id}" + (f"&index={index}" if index is not None else "")
+    return f"{NEW}?{query}"
+
+
 def safe_next(path: str | None) -> str:
     """Where to go after sign-in: a same-site page that is not sign-in itself, else history."""
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:

@@ -1,13 +1,26 @@
-"""State of the history page: the signed-in user's jobs, newest first."""
+"""State of the history page: the signed-in user's jobs, newest first, a page at a time,
+refreshed on the configured interval while any job on the page is queued or running."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from uuid import UUID
 
 import reflex as rx
+from reflex.event import EventSpec
 
-from optimizer_app.ui.states.auth import current_user
+from optimizer_app.core.config import settings
+from optimizer_app.core.logging import logger
+from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
+from optimizer_app.services.schemas import JobPublic
+from optimizer_app.ui import calls, routes
+from optimizer_app.ui import format as fmt
+from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user
+from optimizer_app.ui.vocabulary import METRICS, is_live, show_metric
+
+PAGE_SIZE = 20
 
 
 @dataclass
@@ -16,30 +29,164 @@ class HistoryRow:
 
     id: str
     name: str
+    href: str
     strategy: str
+    dataset: str
     status: str
     progress: str
+    progress_value: int
     best_score: str
-    created_at: str
-    source_job_id: str = ""
+    metric: str  # the best score's metric, e.g. "Sharpe"
+    created_day: str
+    created_time: str
+    rerun_href: str
+    source_name: str = ""
+    source_href: str = ""
 
 
-def list_history_rows(user_id: UUID) -> list[HistoryRow]:
-    """The user's jobs as rows. The job history service plugs in here."""
-    return []
+def _strategy_label(name: str) -> str:
+    try:
+        return get_strategy(name).label
+    except UnknownStrategyError:
+        return name
+
+
+def history_row(job: JobPublic) -> HistoryRow:
+    summary = job.summary
+    done = summary.finished + summary.failed
+    metric = str((job.early_stop_policy or {}).get("metric") or "")
+    return HistoryRow(
+        id=str(job.id),
+        name=job.name,
+        href=routes.job_detail(str(job.id)),
+        strategy=_strategy_label(job.strategy),
+        dataset=job.dataset_name or "",
+        status=job.status,
+        progress=f"{fmt.count(done)} / {fmt.count(summary.total)}",
+        progress_value=round(100 * fmt.progress_fraction(done, summary.total)),
+        best_score=show_metric(metric, job.best_score)
+        if job.best_score is not None
+        else fmt.MISSING,
+        metric=METRICS[metric].short if metric in METRICS else metric,
+        created_day=fmt.day(job.created_at),
+        created_time=fmt.clock(job.created_at),
+        rerun_href=routes.rerun(str(job.id)),
+        source_name=(job.source_job_name or "") if job.source_job_id else "",
+        source_href=routes.job_detail(str(job.source_job_id)) if job.source_job_id else "",
+    )
 
 
 class HistoryState(rx.State):
     rows: list[HistoryRow] = []
+    total: int = 0
+    page: int = 0
     loading: bool = True
+    load_error: str = ""
+
+    _owner: uuid.UUID | None = None
+    _generation: int = 0
 
     @rx.var(cache=True)
     def has_rows(self) -> bool:
         return len(self.rows) > 0
 
+    @rx.var(cache=True)
+    def page_count(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    @rx.var(cache=True)
+    def page_text(self) -> str:
+        first = self.page * PAGE_SIZE + 1
+        last = min(self.total, first + len(self.rows) - 1)
+        noun = "optimization" if self.total == 1 else "optimizations"
+        return f"{fmt.count(first)}–{fmt.count(last)} of {fmt.count(self.total)} {noun}"
+
+    @rx.var(cache=True)
+    def has_previous(self) -> bool:
+        return self.page > 0
+
+    @rx.var(cache=True)
+    def has_next(self) -> bool:
+        return (self.page + 1) * PAGE_SIZE < self.total
+
+    @rx.var(cache=True)
+    def any_live(self) -> bool:
+        return any(is_live(row.status) for row in self.rows)
+
     @rx.event
-    async def load(self) -> None:
-        self.loading = True
+    async def load(self) -> AsyncIterator[EventSpec | None]:
+        self.page = 0
+        self.rows = []  # never show another session's rows while loading
+        async for event in self._open_page():
+            yield event
+
+    @rx.event
+    async def next_page(self) -> AsyncIterator[EventSpec | None]:
+        if self.has_next:
+            self.page += 1
+            async for event in self._open_page():
+                yield event
+
+    @rx.event
+    async def previous_page(self) -> AsyncIterator[EventSpec | None]:
+        if self.page > 0:
+            self.page -= 1
+            async for event in self._open_page():
+                yield event
+
+    async def _open_page(self) -> AsyncIterator[EventSpec | None]:
+        self._generation += 1
+        generation = self._generation
+        self.loading = not self.rows
+        self.load_error = ""
         user = await current_user(self)
-        self.rows = list_history_rows(user.id) if user else []
+        if user is None:
+            return
+        self._owner = user.id
+        try:
+            jobs = await asyncio.to_thread(
+                calls.history_page, user.id, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
+            )
+        except Exception:
+            logger.exception("history could not be loaded")
+            self.load_error = UNEXPECTED_ERROR
+            self.loading = False
+            return
+        self._show(jobs.data, jobs.count)
         self.loading = False
+        yield None
+        if self.any_live:
+            yield HistoryState.poll(generation)  # type: ignore[misc]  # mypy: PEP 646
+
+    def _show(self, jobs: list[JobPublic], total: int) -> None:
+        self.rows = [history_row(job) for job in jobs]
+        self.total = total
+
+    @rx.event(background=True)
+    async def poll(self, generation: int) -> None:
+        """Refresh the page while any of its jobs is live."""
+        interval = settings.poll_interval_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            async with self:
+                if generation != self._generation or not self._on_history():
+                    return
+                owner, offset = self._owner, self.page * PAGE_SIZE
+            if owner is None:
+                return
+            try:
+                jobs = await asyncio.to_thread(
+                    calls.history_page, owner, limit=PAGE_SIZE, offset=offset
+                )
+            except Exception:
+                logger.exception("refreshing the history failed; retrying")
+                continue
+            async with self:
+                if generation != self._generation or not self._on_history():
+                    return
+                self._show(jobs.data, jobs.count)
+                if not self.any_live:
+                    return
+
+    def _on_history(self) -> bool:
+        return self.router.url.path.rstrip("/") == routes.HISTORY

@@ -1,0 +1,398 @@
+"""State of the detail page: one job's status, progress, Top-N and score chart, refreshed on the
+configured interval while the job is live, and its actions (cancel, export).
+
+Polling is a background event started by ``load``. Each load bumps a generation number; a loop
+from an older load, or one whose tab has moved to another page, ends at its next tick. Reflex
+also cancels it when the tab closes or reloads."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import reflex as rx
+from reflex.event import EventSpec
+
+from optimizer_app.core.config import settings
+from optimizer_app.core.errors import AppError, ConflictError, NotFoundError
+from optimizer_app.core.logging import logger
+from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
+from optimizer_app.services.schemas import JobPublic, OptimizationStatusResponse, TaskPublic
+from optimizer_app.ui import calls, job_view, routes
+from optimizer_app.ui import format as fmt
+from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
+from optimizer_app.ui.vocabulary import direction_text, is_live, metric_label
+
+CHART_TASKS = 2000  # the best combinations plotted on the score chart
+CHART_REFRESH_SECONDS = 3.0
+MAX_RERUN_LINKS = 10
+
+
+@dataclass
+class Link:
+    label: str
+    href: str
+
+
+@dataclass
+class AxisChoice:
+    value: str
+    label: str
+
+
+def job_id_from_path(path: str) -> uuid.UUID | None:
+    """The job id of a detail page URL (``/optimizations/<id>``), or None."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        return uuid.UUID(last)
+    except ValueError:
+        return None
+
+
+def _strategy_label(name: str) -> str:
+    try:
+        return get_strategy(name).label
+    except UnknownStrategyError:
+        return name
+
+
+class JobDetailState(rx.State):
+    loading: bool = True
+    not_found: bool = False
+    load_error: str = ""
+
+    job_key: str = ""  # the job's id as text
+    name: str = ""
+    strategy: str = ""
+    dataset: str = ""
+    created: str = ""
+    status: str = "queued"
+    metric: str = ""
+    mode: str = "max"
+    top_n_size: int = 10
+    total: int = 0
+    finished: int = 0
+    failed: int = 0
+    banner_title: str = ""
+    banner_text: str = ""
+    timing: job_view.Timing = job_view.Timing()
+    top: list[job_view.TopRow] = []
+    source: Link = Link("", "")
+    reruns: list[Link] = []
+
+    axes: list[AxisChoice] = []
+    x_param: str = ""
+    y_param: str = ""
+    chart: job_view.Heatmap = job_view.Heatmap()
+    chart_loaded: bool = False
+
+    exporting: bool = False
+    export_error: str = ""
+    canceling: bool = False
+    action_error: str = ""
+
+    _owner: uuid.UUID | None = None
+    _job: JobPublic | None = None
+    _tasks: list[TaskPublic] = []
+    _generation: int = 0
+    _chart_at: float = 0.0
+
+    # --- derived values ------------------------------------------------------------------------
+
+    @rx.var(cache=True)
+    def live(self) -> bool:
+        return is_live(self.status)
+
+    @rx.var(cache=True)
+    def has_top(self) -> bool:
+        return len(self.top) > 0
+
+    @rx.var(cache=True)
+    def has_reruns(self) -> bool:
+        return len(self.reruns) > 0
+
+    @rx.var(cache=True)
+    def progress_value(self) -> int:
+        return round(100 * fmt.progress_fraction(self.finished + self.failed, self.total))
+
+    @rx.var(cache=True)
+    def progress_text(self) -> str:
+        return f"{fmt.count(self.finished + self.failed)} / {fmt.count(self.total)}"
+
+    @rx.var(cache=True)
+    def progress_percent(self) -> str:
+        return fmt.percent(fmt.progress_fraction(self.finished + self.failed, self.total), 1)
+
+    @rx.var(cache=True)
+    def failed_text(self) -> str:
+        return fmt.count(self.failed)
+
+    @rx.var(cache=True)
+    def sort_label(self) -> str:
+        return job_view.sort_label(self.metric, self.mode)
+
+    @rx.var(cache=True)
+    def direction(self) -> str:
+        return direction_text(self.mode)
+
+    @rx.var(cache=True)
+    def metric_name(self) -> str:
+        return metric_label(self.metric)
+
+    @rx.var(cache=True)
+    def rerun_href(self) -> str:
+        return routes.rerun(self.job_key) if self.job_key else routes.NEW
+
+    @rx.var(cache=True)
+    def x_label(self) -> str:
+        return next((a.label for a in self.axes if a.value == self.x_param), self.x_param)
+
+    @rx.var(cache=True)
+    def y_label(self) -> str:
+        return next((a.label for a in self.axes if a.value == self.y_param), "Score")
+
+    @rx.var(cache=True)
+    def chart_caption(self) -> str:
+        if not self.chart.shown:
+            return ""
+        finished = self.finished
+        if finished > CHART_TASKS:
+            return (
+                f"The {fmt.count(CHART_TASKS)} best of {fmt.count(finished)} finished "
+                "combinations; each point is the best score at that pair of values."
+            )
+        return "Each point is the best score at that pair of values."
+
+    # --- loading -------------------------------------------------------------------------------
+
+    @rx.event
+    async def load(self) -> AsyncIterator[EventSpec | None]:
+        self._generation += 1
+        generation = self._generation
+        self._reset()
+        user = await current_user(self)
+        job_id = job_id_from_path(self.router.url.path)
+        if user is None:
+            return
+        if job_id is None:
+            self._show_not_found()
+            return
+        self._owner = user.id
+        try:
+            job = await asyncio.to_thread(calls.job, user.id, job_id)
+            reruns = await asyncio.to_thread(
+                calls.jobs_named, user.id, job.rerun_ids[:MAX_RERUN_LINKS]
+            )
+            tasks = await asyncio.to_thread(calls.best_tasks, user.id, job_id, CHART_TASKS)
+        except NotFoundError:
+            self._show_not_found()
+            return
+        except Exception:
+            logger.bind(job_id=str(job_id)).exception("detail page could not load the job")
+            self.load_error = UNEXPECTED_ERROR
+            self.loading = False
+            return
+        self._show_job(job)
+        self.reruns = [Link(name, routes.job_detail(str(i))) for i, name in reruns.items()]
+        self._set_axes(job)
+        self._show_tasks(tasks.data)
+        self.loading = False
+        yield None
+        if self.live:
+            yield JobDetailState.poll(generation)  # type: ignore[misc]  # mypy: PEP 646
+
+    def _reset(self) -> None:
+        self.loading = True
+        self.not_found = False
+        self.load_error = self.export_error = self.action_error = ""
+        self.exporting = self.canceling = False
+        self.top = []
+        self.reruns = []
+        self.chart = job_view.Heatmap()
+        self.chart_loaded = False
+        self._job = None
+        self._tasks = []
+
+    def _show_not_found(self) -> None:
+        self.not_found = True
+        self.loading = False
+
+    def _show_job(self, job: JobPublic, status: OptimizationStatusResponse | None = None) -> None:
+        if status is not None:
+            job = job.model_copy(
+                update={
+                    "status": status.status,
+                    "summary": status.summary,
+                    "stop_reason": status.stop_reason,
+                    "exec_seconds": status.exec_seconds,
+                    "queue_wait_seconds": status.queue_wait_seconds,
+                    "updated_at": status.updated_at or job.updated_at,
+                }
+            )
+        self._job = job
+        policy = job.early_stop_policy or {}
+        self.job_key = str(job.id)
+        self.name = job.name
+        self.strategy = _strategy_label(job.strategy)
+        self.dataset = job.dataset_name or "Unknown dataset"
+        self.created = fmt.date_time(job.created_at)
+        self.status = job.status
+        self.metric = str(policy.get("metric") or "")
+        self.mode = str(policy.get("mode") or "max")
+        self.top_n_size = int(policy.get("topN") or 10)
+        summary = job.summary
+        self.total, self.finished, self.failed = summary.total, summary.finished, summary.failed
+        self.banner_title, self.banner_text = job_view.banner(job, summary, self.metric, self.mode)
+        self.timing = job_view.timing(job, summary, datetime.now(UTC))
+        self.top = job_view.top_rows(self.job_key, summary, self.metric, self.mode)
+        self.source = (
+            Link(
+                job.source_job_name or "the source optimization",
+                routes.job_detail(str(job.source_job_id)),
+            )
+            if job.source_job_id and job.source_job_name
+            else Link("", "")
+        )
+
+    def _set_axes(self, job: JobPublic) -> None:
+        try:
+            specs = get_strategy(job.strategy).params
+            self.axes = [AxisChoice(p.name, p.label) for p in specs]
+        except UnknownStrategyError:
+            self.axes = [AxisChoice(name, name) for name in job.param_space]
+        names = [a.value for a in self.axes]
+        self.x_param = names[0] if names else ""
+        self.y_param = names[1] if len(names) > 1 else ""
+
+    def _show_tasks(self, tasks: list[TaskPublic]) -> None:
+        self._tasks = tasks
+        self.chart = job_view.heatmap(tasks, self.x_param, self.y_param)
+        self.chart_loaded = True
+        self._chart_at = time.monotonic()
+
+    @rx.event
+    def set_x_param(self, name: str) -> None:
+        self.x_param = name
+        self.chart = job_view.heatmap(self._tasks, self.x_param, self.y_param)
+
+    @rx.event
+    def set_y_param(self, name: str) -> None:
+        self.y_param = name
+        self.chart = job_view.heatmap(self._tasks, self.x_param, self.y_param)
+
+    # --- polling -------------------------------------------------------------------------------
+
+    @rx.event(background=True)
+    async def poll(self, generation: int) -> None:
+        """Refresh on the configured interval until the job ends or the tab moves on."""
+        ticks = 0
+        try:
+            while await self._poll_once(generation):
+                ticks += 1
+        finally:
+            logger.bind(generation=generation, ticks=ticks).debug("detail polling stopped")
+
+    async def _poll_once(self, generation: int) -> bool:
+        """One tick; whether to go on."""
+        await asyncio.sleep(settings.poll_interval_ms / 1000)
+        async with self:
+            if not self._still_watching(generation):
+                return False
+            owner, job, chart_at = self._owner, self._job, self._chart_at
+        assert owner is not None and job is not None
+        try:
+            update = await asyncio.to_thread(_fetch_update, owner, job, chart_at)
+        except NotFoundError:
+            async with self:
+                if self._still_watching(generation):
+                    self._show_not_found()
+            return False
+        except Exception:
+            logger.bind(job_id=str(job.id)).exception("polling the job failed; retrying")
+            return True
+        async with self:
+            if not self._still_watching(generation):
+                return False
+            fresh, status, tasks = update
+            self._show_job(fresh, status)
+            if tasks is not None:
+                self._show_tasks(tasks)
+            return self.live
+
+    def _still_watching(self, generation: int) -> bool:
+        """This loop belongs to the latest load, and the tab still shows this job."""
+        if generation != self._generation or self._job is None or self.not_found:
+            return False
+        return job_id_from_path(self.router.url.path) == self._job.id
+
+    # --- actions -------------------------------------------------------------------------------
+
+    @rx.event
+    async def cancel(self) -> AsyncIterator[EventSpec | None]:
+        if self.canceling or self._job is None or self._owner is None:
+            return
+        self.canceling = True
+        self.action_error = ""
+        yield None
+        owner, job_id = self._owner, self._job.id
+        try:
+            status = await asyncio.to_thread(calls.cancel, owner, job_id)
+            job = await asyncio.to_thread(calls.job, owner, job_id)
+        except ConflictError:
+            self.action_error = "This optimization had already finished; nothing to cancel."
+            job = await asyncio.to_thread(calls.job, owner, job_id)
+            status = None
+        except AppError as error:
+            self.action_error = readable_error(error)
+            return
+        except Exception:
+            logger.bind(job_id=str(job_id)).exception("cancel failed unexpectedly")
+            self.action_error = UNEXPECTED_ERROR
+            return
+        finally:
+            self.canceling = False
+        self._show_job(job, status)
+        yield rx.toast.info("Optimization canceled.") if status is not None else None
+
+    @rx.event
+    async def export(self) -> AsyncIterator[EventSpec | None]:
+        if self.exporting or self._job is None or self._owner is None:
+            return
+        self.exporting = True
+        self.export_error = ""
+        yield None
+        owner, job_id = self._owner, self._job.id
+        try:
+            bundle = await asyncio.to_thread(calls.export_zip, owner, job_id)
+        except AppError as error:
+            self.export_error = f"The export failed: {readable_error(error)}"
+        except Exception:
+            logger.bind(job_id=str(job_id)).exception("export failed unexpectedly")
+            self.export_error = f"The export failed. {UNEXPECTED_ERROR}"
+        else:
+            yield rx.download(
+                data=bundle.data, filename=bundle.filename, mime_type="application/zip"
+            )
+        finally:
+            self.exporting = False
+        if self.export_error:
+            yield rx.toast.error(self.export_error)
+
+
+def _fetch_update(
+    owner: uuid.UUID, job: JobPublic, chart_at: float
+) -> tuple[JobPublic, OptimizationStatusResponse, list[TaskPublic] | None]:
+    """One polling tick's reads: the status; the whole job again when its status changed or
+    its first results arrived (timestamps); the chart's tasks every few seconds and at the end."""
+    status = calls.status(owner, job.id)
+    started = job.started_at is None and status.queue_wait_seconds is not None
+    if status.status != job.status or started:
+        job = calls.job(owner, job.id)
+    tasks = None
+    if time.monotonic() - chart_at >= CHART_REFRESH_SECONDS or not is_live(status.status):
+        tasks = calls.best_tasks(owner, job.id, CHART_TASKS).data
+    return job, status, tasks

@@ -1,0 +1,384 @@
+"""State of the new-optimization page: the catalog (strategies, datasets), the form as typed,
+its live checks (combination count, field errors), dataset upload, submit, and the pre-fill
+of a re-run from a source job."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import reflex as rx
+from reflex.event import EventSpec
+
+from optimizer_app.core.config import settings
+from optimizer_app.core.errors import AppError, NotFoundError, ValidationError
+from optimizer_app.core.logging import logger
+from optimizer_app.domain.grid import build_grid
+from optimizer_app.services.schemas import JobCreate, JobPublic, StrategyParamPublic
+from optimizer_app.ui import calls, routes
+from optimizer_app.ui import format as fmt
+from optimizer_app.ui import job_form as form
+from optimizer_app.ui import rerun_form as rerun
+from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
+from optimizer_app.ui.vocabulary import default_mode, direction_text, metric_label
+
+UPLOAD_ID = "dataset-upload"
+MAX_LISTED_ROWS = 5
+
+
+@dataclass
+class Choice:
+    value: str
+    label: str
+    hint: str = ""
+    short: str = ""  # a strategy's label, a dataset's symbol: for the default job name
+
+
+def _dataset_choice(dataset: Any) -> Choice:
+    kind = "bundled" if dataset.bundled else "uploaded"
+    return Choice(
+        value=str(dataset.id),
+        label=dataset.name,
+        short=dataset.symbol,
+        hint=f"{dataset.symbol} · {fmt.count(dataset.rows)} daily bars "
+        f"({dataset.first_date:%d %b %Y} – {dataset.last_date:%d %b %Y}) · {kind}",
+    )
+
+
+def _upload_problems(error: AppError) -> list[str]:
+    details = error.details if isinstance(error.details, list) else []
+    rows = [d for d in details if isinstance(d, dict) and "row" in d]
+    return [f"Row {d['row']}: {d.get('problem', '')}" for d in rows[:MAX_LISTED_ROWS]]
+
+
+def _upload_message(error: AppError) -> str:
+    message = error.message.strip()
+    return message[:1].upper() + message[1:]
+
+
+class NewOptimizationState(rx.State):
+    strategies: list[Choice] = []
+    datasets: list[Choice] = []
+    strategy: str = ""
+    dataset_id: str = ""
+    params: list[form.ParamInput] = []
+    inputs: form.FormValues = form.FormValues()
+    loading: bool = True
+    notice: str = ""  # e.g. a source job that could not be opened
+
+    source_id: str = ""
+    source_name: str = ""
+    source_combination: str = ""
+
+    submitting: bool = False
+    submit_error: str = ""
+    server_errors: dict[str, str] = {}
+    server_param_errors: dict[str, str] = {}
+
+    uploading: bool = False
+    upload_error: str = ""
+    upload_problems: list[str] = []
+    upload_notice: str = ""
+
+    _specs: dict[str, list[StrategyParamPublic]] = {}
+    _constraints: dict[str, str] = {}
+    _descriptions: dict[str, str] = {}
+
+    # --- derived values ------------------------------------------------------------------------
+
+    @rx.var(cache=True)
+    def param_fields(self) -> list[form.ParamInput]:
+        check = form.check_grid(self.strategy, self.params, settings.grid_cap)
+        shown = form.with_errors(self.params, check)
+        return [
+            replace(p, error=p.error or self.server_param_errors.get(p.name, "")) for p in shown
+        ]
+
+    @rx.var(cache=True)
+    def combinations(self) -> str:
+        check = form.check_grid(self.strategy, self.params, settings.grid_cap)
+        return form.combinations_text(check, settings.grid_cap)
+
+    @rx.var(cache=True)
+    def grid_message(self) -> str:
+        check = form.check_grid(self.strategy, self.params, settings.grid_cap)
+        return check.message or self.server_errors.get("grid", "")
+
+    @rx.var(cache=True)
+    def grid_ok(self) -> bool:
+        return form.check_grid(self.strategy, self.params, settings.grid_cap).total is not None
+
+    @rx.var(cache=True)
+    def errors(self) -> dict[str, str]:
+        _, _, local = form.policy_and_options(self.inputs)
+        shown = {key: "" for key in form.FIELD_KEYS}
+        shown.update(self.server_errors)
+        shown.update(local)
+        if not self.strategy:
+            shown["strategy"] = shown["strategy"] or "Choose a strategy."
+        if not self.dataset_id:
+            shown["dataset"] = shown["dataset"] or "Choose a dataset or upload one."
+        return shown
+
+    @rx.var(cache=True)
+    def has_upload_problems(self) -> bool:
+        return len(self.upload_problems) > 0
+
+    @rx.var(cache=True)
+    def strategy_description(self) -> str:
+        return self._descriptions.get(self.strategy, "")
+
+    @rx.var(cache=True)
+    def constraint(self) -> str:
+        text = self._constraints.get(self.strategy, "")
+        return f"Only combinations with {text} are run." if text else ""
+
+    @rx.var(cache=True)
+    def dataset_hint(self) -> str:
+        return next((c.hint for c in self.datasets if c.value == self.dataset_id), "")
+
+    @rx.var(cache=True)
+    def default_name(self) -> str:
+        """The name a job gets when the name field is left empty."""
+        strategy = next((c.short for c in self.strategies if c.value == self.strategy), "")
+        symbol = next((c.short for c in self.datasets if c.value == self.dataset_id), "")
+        return f"{strategy} on {symbol}" if strategy and symbol else ""
+
+    @rx.var(cache=True)
+    def objective(self) -> str:
+        verb = "Minimize" if self.inputs.mode == "min" else "Maximize"
+        return f"{verb} {metric_label(self.inputs.metric)}"
+
+    @rx.var(cache=True)
+    def strategy_label(self) -> str:
+        return next((c.label for c in self.strategies if c.value == self.strategy), "–")
+
+    @rx.var(cache=True)
+    def dataset_label(self) -> str:
+        return next((c.short for c in self.datasets if c.value == self.dataset_id), "–")
+
+    @rx.var(cache=True)
+    def direction(self) -> str:
+        return direction_text(self.inputs.mode).capitalize()
+
+    @rx.var(cache=True)
+    def source_href(self) -> str:
+        return routes.job_detail(self.source_id) if self.source_id else ""
+
+    # --- loading -------------------------------------------------------------------------------
+
+    @rx.event
+    async def load(self) -> AsyncIterator[EventSpec | None]:
+        self._reset_form()
+        user = await current_user(self)
+        if user is None:
+            return
+        query = self.router.url.query_parameters
+        try:
+            catalog = await asyncio.to_thread(calls.strategies)
+            datasets = await asyncio.to_thread(calls.datasets, user.id)
+        except Exception:
+            logger.exception("new optimization page could not load its catalog")
+            self.notice = UNEXPECTED_ERROR
+            self.loading = False
+            return
+        self._specs = {s.name: s.params for s in catalog.data}
+        self._constraints = {s.name: s.constraint or "" for s in catalog.data}
+        self._descriptions = {s.name: s.description for s in catalog.data}
+        self.strategies = [Choice(s.name, s.label, s.description, s.label) for s in catalog.data]
+        self.datasets = [_dataset_choice(d) for d in datasets]
+        self.dataset_id = self.datasets[0].value if self.datasets else ""
+        if self.strategies:
+            self._choose_strategy(self.strategies[0].value)
+        if source := query.get("source"):
+            await self._prefill(user.id, source, query.get("index"))
+        self.loading = False
+        yield None
+
+    def _reset_form(self) -> None:
+        self.loading = True
+        self.notice = ""
+        self.inputs = form.FormValues()
+        self.source_id = self.source_name = self.source_combination = ""
+        self.submitting = False
+        self.submit_error = ""
+        self.server_errors = {}
+        self.server_param_errors = {}
+        self.upload_error = self.upload_notice = ""
+        self.upload_problems = []
+
+    async def _prefill(self, owner_id: uuid.UUID, source: str, index: str | None) -> None:
+        try:
+            job = await asyncio.to_thread(calls.job, owner_id, uuid.UUID(source))
+        except (ValueError, NotFoundError):
+            self.notice = "The optimization to re-run was not found; the form shows defaults."
+            return
+        specs = self._specs.get(job.strategy)
+        if specs is None:
+            self.notice = "The strategy of that optimization is no longer available."
+            return
+        self.strategy = job.strategy
+        if any(c.value == str(job.dataset_id) for c in self.datasets):
+            self.dataset_id = str(job.dataset_id)
+        combination = _combination(job, index)
+        if combination is None:
+            self.params = rerun.inputs_from_space(specs, job.param_space)
+            name = f"{job.name} (re-run)"
+        else:
+            self.params = rerun.single_combination_inputs(specs, combination)
+            self.source_combination = f"combination #{index}"
+            name = f"{job.name} · #{index}"
+        self.inputs = rerun.values_from_job(job, name[:200])
+        self.source_id, self.source_name = str(job.id), job.name
+
+    # --- editing -------------------------------------------------------------------------------
+
+    def _choose_strategy(self, name: str) -> None:
+        self.strategy = name
+        self.params = [form.default_input(spec) for spec in self._specs.get(name, [])]
+        self.server_param_errors = {}
+
+    @rx.event
+    def set_strategy(self, name: str) -> None:
+        if name in self._specs and name != self.strategy:
+            self._choose_strategy(name)
+            self._clear_server_error("strategy", "grid")
+
+    @rx.event
+    def set_dataset(self, dataset_id: str) -> None:
+        self.dataset_id = dataset_id
+        self._clear_server_error("dataset")
+
+    @rx.event
+    def set_value(self, key: str, value: str) -> None:
+        """Any plain field of the form (name, numbers, selects)."""
+        if key not in form.FormValues.__dataclass_fields__:
+            return
+        changes: dict[str, str] = {key: str(value)}
+        if key == "metric":
+            changes["mode"] = default_mode(str(value))
+        self.inputs = replace(self.inputs, **changes)
+        self._clear_server_error(key)
+
+    @rx.event
+    def set_param(self, position: int, key: str, value: str) -> None:
+        if key not in ("kind", "start", "stop", "step", "listed"):
+            return
+        if not 0 <= position < len(self.params):
+            return
+        params = list(self.params)
+        params[position] = replace(params[position], **{key: str(value)})
+        self.params = params
+        name = params[position].name
+        if name in self.server_param_errors or self.server_errors.get("grid"):
+            self.server_param_errors = {
+                k: v for k, v in self.server_param_errors.items() if k != name
+            }
+            self._clear_server_error("grid")
+
+    def _clear_server_error(self, *keys: str) -> None:
+        if any(k in self.server_errors for k in keys):
+            self.server_errors = {k: v for k, v in self.server_errors.items() if k not in keys}
+        self.submit_error = ""
+
+    # --- dataset upload ------------------------------------------------------------------------
+
+    @rx.event
+    async def upload_dataset(self, files: list[rx.UploadFile]) -> AsyncIterator[None]:
+        self.upload_error = self.upload_notice = ""
+        self.upload_problems = []
+        if not files:
+            return
+        user = await current_user(self)
+        if user is None:
+            return
+        upload = files[0]
+        data = await upload.read()
+        self.uploading = True
+        yield None
+        try:
+            dataset = await asyncio.to_thread(calls.upload_dataset, user.id, data, upload.name)
+        except AppError as error:
+            self.upload_error = _upload_message(error)
+            self.upload_problems = _upload_problems(error)
+        except Exception:
+            logger.exception("dataset upload failed unexpectedly")
+            self.upload_error = UNEXPECTED_ERROR
+        else:
+            choice = _dataset_choice(dataset)
+            self.datasets = [choice, *[c for c in self.datasets if c.value != choice.value]]
+            self.dataset_id = choice.value
+            bars = fmt.count(dataset.rows)
+            self.upload_notice = f"Uploaded “{dataset.name}”: {bars} daily bars."
+            self._clear_server_error("dataset")
+        finally:
+            self.uploading = False
+
+    # --- submit --------------------------------------------------------------------------------
+
+    def _body(self) -> JobCreate | None:
+        space, problems = form.raw_space(self.params)
+        policy, options, errors = form.policy_and_options(self.inputs)
+        check = form.check_grid(self.strategy, self.params, settings.grid_cap)
+        if problems or errors or check.total is None or not self.strategy or not self.dataset_id:
+            self.submit_error = "Fix the fields marked in red, then start again."
+            return None
+        return JobCreate(
+            name=self.inputs.name.strip() or self.default_name or None,
+            strategy=self.strategy,
+            dataset_id=uuid.UUID(self.dataset_id),
+            param_space=space,
+            early_stop_policy=policy,
+            backtest_options=options,
+            source_job_id=uuid.UUID(self.source_id) if self.source_id else None,
+        )
+
+    @rx.event
+    async def submit(self) -> AsyncIterator[EventSpec | None]:
+        if self.submitting:
+            return
+        self.submit_error = ""
+        body = self._body()
+        user = await current_user(self)
+        if body is None or user is None:
+            return
+        self.submitting = True
+        yield None
+        try:
+            job = await asyncio.to_thread(calls.submit, user.id, body)
+        except ValidationError as error:
+            self._show_server_problems(error)
+        except AppError as error:
+            self.submit_error = readable_error(error)
+        except Exception:
+            logger.exception("submitting a job failed unexpectedly")
+            self.submit_error = UNEXPECTED_ERROR
+        else:
+            yield rx.redirect(routes.job_detail(str(job.id)))
+        finally:
+            self.submitting = False
+
+    def _show_server_problems(self, error: AppError) -> None:
+        found = form.map_server_details(error.details if isinstance(error.details, list) else [])
+        grid = [g for g in found.general if g.lower().startswith("paramspace")]
+        other = [g for g in found.general if g not in grid]
+        self.server_errors = {**found.fields, **({"grid": " ".join(grid)} if grid else {})}
+        self.server_param_errors = found.params
+        self.submit_error = " ".join(other) or "Some fields need attention; see the messages below."
+
+
+def _combination(job: JobPublic, index: str | None) -> dict[str, Any] | None:
+    """The parameters of one combination of a job (by its grid index), or None."""
+    if index is None or not index.isdigit():
+        return None
+    for entry in job.summary.top_n:
+        if entry.index == int(index):
+            return dict(entry.params)
+    try:
+        grid = build_grid(job.strategy, job.param_space, cap=max(settings.grid_cap, 1))
+        return grid.params_at(int(index))
+    except (ValueError, IndexError):
+        return None

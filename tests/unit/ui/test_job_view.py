@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from optimizer_app.services.schemas import JobSummary, TaskPublic
+from optimizer_app.ui import job_view
+from tests.unit.ui.factories import CREATED, entry, make_job
+
+
+def summary(*entries: object, total: int = 100, finished: int = 40, failed: int = 0) -> JobSummary:
+    return JobSummary(total=total, finished=finished, failed=failed, top_n=list(entries))
+
+
+def test_top_n_is_best_first_for_each_mode() -> None:
+    board = summary(entry(3, 0.5), entry(1, 1.5), entry(2, float("nan")), entry(4, 1.5))
+    assert [e.index for e in job_view.sort_top(list(board.top_n), "max")] == [1, 4, 3]
+    assert [e.index for e in job_view.sort_top(list(board.top_n), "min")] == [3, 1, 4]
+
+
+def test_top_rows_are_display_ready() -> None:
+    board = summary(entry(12, 0.2, totalReturn=0.3028, sharpe=0.2, maxDrawdown=0.4508, trades=84.0))
+    (row,) = job_view.top_rows("job-1", board, "sharpe", "max")
+    assert (row.rank, row.task, row.score, row.params) == (1, "#12", "0.20", "fast 12 · slow 40")
+    assert (row.total_return, row.sharpe, row.max_drawdown, row.trades) == (
+        "30.28%",
+        "0.20",
+        "45.08%",
+        "84",
+    )
+    assert row.rerun_href == "/optimizations/new?source=job-1&index=12"
+    assert row.task_id == str(uuid.uuid5(uuid.NAMESPACE_OID, "12"))
+
+
+def test_sort_label_states_the_direction() -> None:
+    assert job_view.sort_label("sharpe", "max") == "Ranked by Sharpe ratio: higher is better"
+    assert job_view.sort_label("maxDrawdown", "min") == "Ranked by Max drawdown: lower is better"
+
+
+def test_timing_of_a_running_job_estimates_what_is_left() -> None:
+    started = CREATED + timedelta(seconds=30)
+    job = make_job(status="running", started_at=started, queue_wait_seconds=30.0)
+    board = summary(total=1000, finished=250, failed=0)
+    timing = job_view.timing(job, board, now=started + timedelta(seconds=60))
+    assert timing == job_view.Timing(
+        elapsed="1 min 30 s", eta="3 min 00 s", queue_wait="30 s", exec_time="1 min 00 s"
+    )
+
+
+def test_timing_of_a_queued_and_a_finished_job() -> None:
+    queued = job_view.timing(
+        make_job(status="queued"), summary(finished=0), now=CREATED + timedelta(seconds=4)
+    )
+    assert (queued.eta, queued.queue_wait, queued.exec_time) == (
+        "Estimating…",
+        "4 s",
+        "Not started",
+    )
+    done = make_job(
+        started_at=CREATED,
+        finished_at=CREATED + timedelta(seconds=75),
+        exec_seconds=75.0,
+        queue_wait_seconds=0.4,
+    )
+    finished = job_view.timing(done, summary(), now=CREATED + timedelta(days=3))
+    assert finished == job_view.Timing(
+        elapsed="1 min 15 s", eta="Done", queue_wait="<1 s", exec_time="1 min 15 s"
+    )
+
+
+def test_banners_show_the_reason_and_the_final_numbers() -> None:
+    board = summary(entry(1, 1.234), total=5000, finished=1234, failed=2)
+    stopped = make_job(status="early-stopped", stop_reason="target score 1.2 reached (best 1.234)")
+    assert job_view.banner(stopped, board, "sharpe", "max") == (
+        "Stopped early",
+        "Target score 1.2 reached (best 1.234). 1,234 of 5,000 combinations finished, 2 failed; "
+        "best Sharpe ratio 1.23.",
+    )
+    title, text = job_view.banner(make_job(status="canceled"), board, "sharpe", "max")
+    assert title == "Canceled" and text.startswith("This optimization was canceled. 1,234 of")
+    assert job_view.banner(make_job(status="running"), board, "sharpe", "max") == ("", "")
+    assert job_view.banner(
+        make_job(status="failed", error="dataset file missing"), board, "sharpe", "max"
+    )[1].startswith("Dataset file missing. 1,234")
+
+
+def task(fast: int, slow: int, score: float | None) -> TaskPublic:
+    return TaskPublic(
+        id=uuid.uuid4(),
+        job_id=uuid.uuid4(),
+        index=0,
+        status="succeeded",
+        params={"fast": fast, "slow": slow},
+        score=score,
+    )
+
+
+def test_heatmap_keeps_each_cells_best_and_bands_by_rank() -> None:
+    tasks = [
+        task(5, 10, 2.0),
+        task(5, 20, 1.5),
+        task(5, 10, 1.0),
+        task(10, 20, 0.5),
+        task(10, 30, None),
+        task(15, 30, 0.1),
+    ]
+    heat = job_view.heatmap(tasks, "fast", "slow")
+    assert heat.shown == 4
+    # Four cells: positions 0-3 of 4 fall in the fifths 0-20%, 20-40%, 40-60%, 60-80%.
+    assert [len(band) for band in heat.bands] == [1, 1, 1, 1, 0]
+    assert heat.bands[0] == [{"x": 5.0, "y": 10.0, "score": 2.0}]
+    assert heat.bands[3] == [{"x": 15.0, "y": 30.0, "score": 0.1}]
+    assert job_view.heatmap([], "fast", "slow").shown == 0
