@@ -1,0 +1,188 @@
+"""End-to-end job throughput on the embedded default, against the pure engine.
+
+    python benchmarks/jobs.py            # 10,000, 100,000 and 198,753 combinations, 3 runs each
+    python benchmarks/jobs.py --quick    # 10,000 combinations, 1 run
+
+Each run gets a new temporary data folder (SQLite, migrated) and its own orchestrator process
+(``python -m optimizer_app.orchestration``, as ``scripts/run.sh`` starts it, with its local Dask
+workers), warmed up with a one-combination job. Jobs are submitted through the service layer and timed from submit to a
+terminal status. In the same run, ``evaluate_grid`` evaluates the same grid in this process
+on one core. Printed per size: medians of wall time, combinations/s, the ratio to the pure
+engine, queue wait, and the orchestrator process's peak RSS while the job ran (sampled every
+20 ms; that process also hosts the local Dask scheduler, not the workers)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(tempfile.mkdtemp(prefix="optimizer-bench-"))
+os.environ.update(
+    OPTIMIZER_DATA_DIR=str(DATA),
+    OPTIMIZER_ENV="test",
+    OPTIMIZER_LOG_LEVEL="WARNING",
+    OPTIMIZER_RUN_ORCHESTRATOR="false",
+)
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import psutil  # noqa: E402
+from alembic.config import Config  # noqa: E402
+
+from alembic import command  # noqa: E402
+from optimizer_app.core.config import settings  # noqa: E402
+from optimizer_app.domain.datasets import load_bundled_bars  # noqa: E402
+from optimizer_app.domain.engine import BacktestOptions, evaluate_grid  # noqa: E402
+from optimizer_app.domain.grid import build_grid  # noqa: E402
+from optimizer_app.persistence.db import reset_engine, session_scope  # noqa: E402
+from optimizer_app.persistence.models import LIVE_STATUSES, OptimizationJob, User  # noqa: E402
+from optimizer_app.services.bootstrap import ensure_bundled_datasets  # noqa: E402
+from optimizer_app.services.optimizations import submit_job  # noqa: E402
+from optimizer_app.services.schemas import JobCreate  # noqa: E402
+
+STRATEGY = "rsi_reversion"
+LOWER = {"start": 1, "stop": 50, "step": 1}
+UPPER = {"start": 50, "stop": 90, "step": 1}
+SPACES = {  # rsi_reversion, lower < upper
+    10_000: {"period": {"start": 2, "stop": 6, "step": 1}, "lower": LOWER, "upper": UPPER},
+    100_000: {"period": {"start": 2, "stop": 50, "step": 1}, "lower": LOWER, "upper": UPPER},
+    200_000: {"period": {"start": 2, "stop": 98, "step": 1}, "lower": LOWER, "upper": UPPER},
+}
+WARMUP = {"period": {"values": [14]}, "lower": {"values": [30]}, "upper": {"values": [70]}}
+POLICY = {"mode": "max", "metric": "sharpe", "topN": 10}
+
+
+@dataclass
+class Run:
+    wall: float
+    queue_wait: float
+    peak_rss_mb: float
+    status: str
+
+
+class RssSampler:
+    """Peak resident memory of one process (not its worker children), sampled in a thread."""
+
+    def __init__(self, pid: int, every: float = 0.02) -> None:
+        self.process = psutil.Process(pid)
+        self.every = every
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, self.process.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(self.every)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def fresh_data_dir() -> tuple[Path, object, object]:
+    """A new data folder with a migrated database, the bundled datasets and one user."""
+    data = Path(tempfile.mkdtemp(prefix="run-", dir=DATA))
+    settings.__dict__["resolved_database_url"] = f"sqlite:///{data / 'optimizer.db'}"
+    reset_engine()
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["url"] = settings.resolved_database_url
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "head")
+    with session_scope() as session:
+        dataset = ensure_bundled_datasets(session=session)[0]
+        user = User(email="bench@example.com", password_hash="x")
+        session.add(user)
+        session.flush()
+        return data, user.id, dataset.id
+
+
+def start_orchestrator(data: Path) -> subprocess.Popen[bytes]:
+    log = open(data / "orchestrator.log", "wb")  # noqa: SIM115
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPTIMIZER_DATA_DIR": str(data)}
+    return subprocess.Popen([sys.executable, "-m", "optimizer_app.orchestration"], cwd=ROOT,
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def measured_run(space: dict) -> Run:
+    data, owner_id, dataset_id = fresh_data_dir()
+    orchestrator = start_orchestrator(data)
+    try:
+        run_job(owner_id, dataset_id, WARMUP, orchestrator.pid)  # cluster up, kernels compiled
+        return run_job(owner_id, dataset_id, space, orchestrator.pid)
+    finally:
+        orchestrator.terminate()
+        orchestrator.wait(timeout=60)
+
+
+def run_job(owner_id: object, dataset_id: object, space: dict, pid: int) -> Run:
+    body = JobCreate(strategy=STRATEGY, dataset_id=dataset_id, param_space=space,
+                     early_stop_policy=POLICY)
+    live = {s.value for s in LIVE_STATUSES}
+    with RssSampler(pid) as sampler:
+        started = time.perf_counter()
+        with session_scope() as session:
+            job = submit_job(session=session, owner_id=owner_id, body=body)  # type: ignore[arg-type]
+        while True:
+            with session_scope(readonly=True) as session:
+                row = session.get(OptimizationJob, job.id)
+                assert row is not None
+                if row.status not in live:
+                    break
+            time.sleep(0.02)
+        wall = time.perf_counter() - started
+    return Run(wall, row.queue_wait_seconds or 0.0, sampler.peak / 2**20, row.status)
+
+
+def pure_engine_seconds(space: dict) -> float:
+    bars = load_bundled_bars("goog-daily")
+    grid = build_grid(STRATEGY, space, cap=1_000_000)
+    params = grid.params_for(np.arange(grid.total))
+    options = BacktestOptions()
+    evaluate_grid(bars, STRATEGY, grid.params_for(np.arange(64)), options)  # compile
+    started = time.perf_counter()
+    evaluate_grid(bars, STRATEGY, params, options)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="10,000 combinations, one run")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [10_000] if args.quick else [10_000, 100_000, 200_000]
+    runs = 1 if args.quick else args.runs
+
+    print(f"workers: {settings.workers}; data in {DATA}")
+    print(f"{'combinations':>12} {'wall s':>8} {'comb/s':>9} {'engine s':>9} "
+          f"{'ratio':>6} {'queue s':>8} {'peak MB':>8}")
+    for size in sizes:
+        space = SPACES[size]
+        total = build_grid(STRATEGY, space, cap=1_000_000).total
+        results = [measured_run(space) for _ in range(runs)]
+        assert all(r.status == "succeeded" for r in results), results
+        engine = statistics.median(pure_engine_seconds(space) for _ in range(runs))
+        wall = statistics.median(r.wall for r in results)
+        print(f"{total:>12,} {wall:>8.2f} {total / wall:>9,.0f} {engine:>9.2f} "
+              f"{wall / engine:>6.1f} {statistics.median(r.queue_wait for r in results):>8.2f} "
+              f"{statistics.median(r.peak_rss_mb for r in results):>8.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

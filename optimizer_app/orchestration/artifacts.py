@@ -1,0 +1,93 @@
+"""Artifact store: the files written while tasks run (equity curve, trade list).
+
+The default store is a local folder (``settings.resolved_artifact_dir``) laid out as
+``<job_id>/<task_id>/<name>``; its URIs are ``artifacts://<job_id>/<task_id>/<name>``,
+relative to the store's root, so the folder can move (or be mounted elsewhere by another
+process) without rewriting the database. Another store (e.g. object storage) implements the
+same two methods."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+from optimizer_app.core.config import settings
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_URI = re.compile(r"^artifacts://([0-9a-f-]{36})/([0-9a-f-]{36})/([^/]+)$")
+SCHEME = "artifacts"
+
+ARTIFACT_KINDS = {"equity.csv": "equity_curve", "trades.csv": "trades"}
+
+
+class ArtifactMissingError(Exception):
+    """The URI names no stored artifact (deleted, or never written)."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(f"artifact {uri} is missing")
+        self.uri = uri
+
+
+class ArtifactStore(Protocol):
+    def put(self, job_id: uuid.UUID, task_id: uuid.UUID, name: str, data: bytes) -> str:
+        """Store ``data`` (replacing any earlier copy) and return its URI."""
+        ...
+
+    def read(self, uri: str) -> bytes:
+        """The bytes stored at ``uri``; :class:`ArtifactMissingError` when there are none."""
+        ...
+
+
+def artifact_kind(name: str) -> str:
+    return ARTIFACT_KINDS.get(name, "file")
+
+
+class LocalArtifactStore:
+    """Files under one root folder. Writes are atomic (temp file + rename), so a reader never
+    sees half a file and a retried write simply replaces the earlier one."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+
+    def path_for(self, job_id: uuid.UUID, task_id: uuid.UUID, name: str) -> Path:
+        if not _SAFE_NAME.match(name):
+            raise ValueError(f"artifact name {name!r} is not a plain file name")
+        return self.root / str(uuid.UUID(str(job_id))) / str(uuid.UUID(str(task_id))) / name
+
+    def put(self, job_id: uuid.UUID, task_id: uuid.UUID, name: str, data: bytes) -> str:
+        path = self.path_for(job_id, task_id, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        return f"{SCHEME}://{path.parent.parent.name}/{path.parent.name}/{name}"
+
+    def _path_of(self, uri: str) -> Path:
+        match = _URI.match(uri or "")
+        if match is None:
+            raise ArtifactMissingError(uri)
+        try:
+            return self.path_for(uuid.UUID(match[1]), uuid.UUID(match[2]), match[3])
+        except ValueError as exc:
+            raise ArtifactMissingError(uri) from exc
+
+    def read(self, uri: str) -> bytes:
+        path = self._path_of(uri)
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise ArtifactMissingError(uri) from exc
+
+
+@lru_cache(maxsize=4)
+def _store_for(root: Path) -> LocalArtifactStore:
+    return LocalArtifactStore(root)
+
+
+def get_artifact_store() -> ArtifactStore:
+    """The configured artifact store (a local folder under the data directory by default)."""
+    return _store_for(settings.resolved_artifact_dir)

@@ -1,0 +1,167 @@
+"""The live leaderboard of a job and the counters its early-stop rules read, kept
+incrementally: one result at a time, never by re-reading every task.
+
+Its state round-trips through ``OptimizationJob.summary``: ``total``, ``finished``,
+``failed``, ``topN`` (best first) and ``sinceBest`` (finished tasks since the best score last
+improved), so an orchestrator that takes a job over resumes exactly where the last write
+left it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Mode = Literal["max", "min"]
+
+
+def is_score(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def better(a: float, b: float, mode: Mode) -> bool:
+    """Whether score ``a`` is strictly better than ``b``."""
+    return a > b if mode == "max" else a < b
+
+
+@dataclass
+class Entry:
+    task_id: str
+    index: int
+    score: float
+    params: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "taskId": self.task_id,
+            "index": self.index,
+            "score": self.score,
+            "params": self.params,
+            "metrics": self.metrics,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Entry:
+        return cls(
+            task_id=str(raw["taskId"]),
+            index=int(raw["index"]),
+            score=float(raw["score"]),
+            params=dict(raw.get("params") or {}),
+            metrics=dict(raw.get("metrics") or {}),
+        )
+
+
+@dataclass
+class Board:
+    mode: Mode
+    top_n: int
+    total: int
+    finished: int = 0
+    failed: int = 0
+    since_best: int = 0
+    entries: list[Entry] = field(default_factory=list)
+
+    # -- reading --------------------------------------------------------------------------
+
+    @property
+    def best(self) -> float | None:
+        return self.entries[0].score if self.entries else None
+
+    @property
+    def threshold(self) -> float | None:
+        """The score a result must beat to enter the board (``None`` while it is not full)."""
+        if len(self.entries) < self.top_n:
+            return None
+        return self.entries[-1].score
+
+    @property
+    def done(self) -> int:
+        return self.finished + self.failed
+
+    def would_enter(self, score: float | None) -> bool:
+        if not is_score(score):
+            return False
+        threshold = self.threshold
+        return threshold is None or better(float(score), threshold, self.mode)  # type: ignore[arg-type]
+
+    # -- updating -------------------------------------------------------------------------
+
+    def record(self, scores: Iterable[float | None]) -> None:
+        """Count finished tasks, in the order they count as finished (index order within a
+        chunk), and track how many finished since the best score last improved. A task
+        without a finite score finishes but never improves the best."""
+        best = self.best
+        for score in scores:
+            self.finished += 1
+            if is_score(score) and (best is None or better(float(score), best, self.mode)):  # type: ignore[arg-type]
+                best = float(score)  # type: ignore[arg-type]
+                self.since_best = 0
+            else:
+                self.since_best += 1
+
+    def offer(self, entry: Entry) -> bool:
+        """Put ``entry`` (an already recorded result) on the board if its score earns a
+        place; return whether it entered. Offering a chunk's results best first means only
+        its own best ``top_n`` can enter."""
+        if not self.would_enter(entry.score):
+            return False
+        self._insert(entry)
+        return True
+
+    def add_failures(self, count: int) -> None:
+        self.failed += count
+
+    def _insert(self, entry: Entry) -> None:
+        position = len(self.entries)
+        for i, other in enumerate(self.entries):
+            if better(entry.score, other.score, self.mode) or (
+                entry.score == other.score and entry.index < other.index
+            ):
+                position = i
+                break
+        self.entries.insert(position, entry)
+        del self.entries[self.top_n :]
+
+    def copy(self) -> Board:
+        return Board(
+            mode=self.mode,
+            top_n=self.top_n,
+            total=self.total,
+            finished=self.finished,
+            failed=self.failed,
+            since_best=self.since_best,
+            entries=list(self.entries),
+        )
+
+    # -- persistence ----------------------------------------------------------------------
+
+    def to_summary(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "finished": self.finished,
+            "failed": self.failed,
+            "topN": [e.to_json() for e in self.entries],
+            "sinceBest": self.since_best,
+        }
+
+    @classmethod
+    def from_summary(cls, summary: dict[str, Any] | None, *, mode: Mode, top_n: int, total: int) -> Board:
+        summary = summary or {}
+        entries = [Entry.from_json(raw) for raw in summary.get("topN") or []]
+        board = cls(
+            mode=mode,
+            top_n=top_n,
+            total=total,
+            finished=int(summary.get("finished") or 0),
+            failed=int(summary.get("failed") or 0),
+            since_best=int(summary.get("sinceBest") or 0),
+        )
+        for entry in entries:
+            board._insert(entry)
+        return board
+
+
+def empty_summary(total: int) -> dict[str, Any]:
+    return {"total": total, "finished": 0, "failed": 0, "topN": [], "sinceBest": 0}

@@ -1,0 +1,95 @@
+"""What an orchestrator keeps in memory for one job it holds.
+
+Memory is flat in the grid size apart from one byte per combination (the ``done`` map) and
+the array of combinations still to send; results are written and dropped chunk by chunk."""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from optimizer_app.domain.datasets import Bars
+from optimizer_app.domain.grid import Grid
+from optimizer_app.domain.policy import EarlyStopPolicy
+from optimizer_app.orchestration.board import Board
+
+FIRST_CHUNK = 64
+MIN_CHUNK = 8
+MAX_CHUNK = 16384  # ~0.3 s of writing: the longest a chunk holds SQLite's write lock
+MAX_GROWTH = 4.0
+
+
+@dataclass
+class ChunkSizer:
+    """Chunk size steered towards ``target`` seconds of work per chunk: each finished chunk
+    proposes ``its size × target / its elapsed`` (a first chunk's elapsed includes one-off
+    costs, so this errs small), and the size moves there by at most ×4 (or ÷4) a step."""
+
+    target: float
+    size: int = FIRST_CHUNK
+
+    def observe(self, combinations: int, elapsed: float) -> None:
+        if combinations <= 0:
+            return
+        wanted = combinations * self.target / max(elapsed, 1e-6)
+        bounded = min(max(wanted, self.size / MAX_GROWTH), self.size * MAX_GROWTH)
+        self.size = int(max(MIN_CHUNK, min(MAX_CHUNK, bounded)))
+
+
+@dataclass
+class JobRun:
+    job_id: uuid.UUID
+    strategy: str
+    raw_space: dict[str, Any]
+    options: dict[str, Any]
+    policy: EarlyStopPolicy
+    grid: Grid
+    bars: Bars
+    board: Board
+    created_at: datetime
+    started: bool
+    sizer: ChunkSizer
+    done: np.ndarray  # bool per combination index: a task row exists
+    todo: np.ndarray  # indices without a task row when the job was taken, in order
+    cursor: int = 0
+    retry: deque[np.ndarray] = field(default_factory=deque)
+    in_flight: dict[str, np.ndarray] = field(default_factory=dict)  # future key -> indices
+    suspects: deque[np.ndarray] = field(default_factory=deque)  # to run again alone
+    data_future: Any = None
+    data_generation: int = -1
+    chunks_sent: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.grid.total
+
+    def has_unsent(self) -> bool:
+        return bool(self.retry) or bool(self.suspects) or self.cursor < len(self.todo)
+
+    def is_complete(self) -> bool:
+        return not self.has_unsent() and not self.in_flight
+
+    def next_indices(self) -> np.ndarray | None:
+        """The next chunk of combinations to send (retries first), or None."""
+        if self.retry:
+            return self.retry.popleft()
+        if self.cursor >= len(self.todo):
+            return None
+        stop = min(len(self.todo), self.cursor + self.sizer.size)
+        chunk = self.todo[self.cursor : stop]
+        self.cursor = stop
+        return chunk
+
+    def give_back(self, indices: np.ndarray) -> None:
+        """Send these combinations again (their chunk was lost with the scheduler)."""
+        remaining = indices[~self.done[indices]]
+        if remaining.size:
+            self.retry.append(remaining)
+
+    def mark_done(self, indices: np.ndarray) -> None:
+        self.done[indices] = True

@@ -1,0 +1,83 @@
+"""Opening a claimed job: its dataset, grid, policy and what is already written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pydantic import ValidationError as PydanticValidationError
+
+from optimizer_app.core.config import settings
+from optimizer_app.core.logging import logger
+from optimizer_app.domain.datasets import Bars, DatasetError, parse_csv
+from optimizer_app.domain.grid import GridError, build_grid
+from optimizer_app.domain.policy import EarlyStopPolicy
+from optimizer_app.orchestration.board import Board
+from optimizer_app.orchestration.jobrun import ChunkSizer, JobRun
+from optimizer_app.orchestration.leases import ClaimedJob
+from optimizer_app.persistence import tasks
+from optimizer_app.persistence.db import session_scope
+from optimizer_app.persistence.models import Dataset
+
+
+class JobCannotRun(Exception):
+    """The job itself cannot run (its dataset file is gone, its stored spec is invalid)."""
+
+
+def load_bars(dataset: Dataset | None) -> Bars:
+    if dataset is None:
+        raise JobCannotRun("the job's dataset no longer exists")
+    path = Path(dataset.storage_path)
+    if not path.is_absolute():
+        path = settings.data_dir / path
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise JobCannotRun(f"the dataset file of {dataset.name!r} is missing or unreadable") from exc
+    try:
+        return parse_csv(data, max_bytes=max(len(data), 1))
+    except DatasetError as exc:
+        raise JobCannotRun(f"the dataset file of {dataset.name!r} is invalid: {exc.message}") from exc
+
+
+def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
+    """Everything an orchestrator needs in memory to run ``claimed`` (raise JobCannotRun)."""
+    try:
+        policy = EarlyStopPolicy.model_validate(claimed.early_stop_policy)
+        total_hint = int(claimed.summary.get("total") or 0)
+        grid = build_grid(
+            claimed.strategy, claimed.param_space, cap=max(settings.grid_cap, total_hint)
+        )
+    except (PydanticValidationError, GridError) as exc:
+        raise JobCannotRun(f"the job's stored specification is invalid: {exc}") from exc
+    with session_scope(readonly=True) as session:
+        bars = load_bars(session.get(Dataset, claimed.dataset_id))
+        stored = tasks.done_indices(session=session, job_id=claimed.id) if claimed.resumed else []
+        counts = tasks.count_tasks(session=session, job_id=claimed.id) if stored else {}
+    done = np.zeros(grid.total, dtype=bool)
+    if stored:
+        done[np.asarray(stored, dtype=np.int64)] = True
+    board = Board.from_summary(
+        claimed.summary, mode=policy.mode, top_n=policy.top_n, total=grid.total
+    )
+    if stored and board.done != len(stored):
+        logger.bind(job_id=str(claimed.id), summary=board.done, stored=len(stored)).warning(
+            "summary counts differ from stored tasks; using the stored counts"
+        )
+        board.finished = counts.get("succeeded", 0)
+        board.failed = counts.get("failed", 0)
+    return JobRun(
+        job_id=claimed.id,
+        strategy=claimed.strategy,
+        raw_space=claimed.param_space,
+        options=claimed.backtest_options,
+        policy=policy,
+        grid=grid,
+        bars=bars,
+        board=board,
+        created_at=claimed.created_at,
+        started=claimed.started_at is not None,
+        sizer=ChunkSizer(target=chunk_target_seconds),
+        done=done,
+        todo=np.flatnonzero(~done),
+    )

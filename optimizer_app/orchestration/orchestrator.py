@@ -1,0 +1,391 @@
+"""The orchestrator: a loop service that claims jobs, feeds their chunks to Dask workers and
+writes what comes back.
+
+Each :meth:`Orchestrator.run_once` tick: re-read the held jobs (cancel, lost lease) every
+``poll_seconds``, renew leases, claim new jobs every ``claim_seconds``, top up the chunks in
+flight (``chunks_per_worker`` per worker thread, round-robin by chunk across jobs, so a small
+job is never stuck behind a large one), then wait briefly for finished chunks and write them.
+The database is the source of truth: everything in memory can be rebuilt from it, which is
+what a takeover after a crash does."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+from distributed import Future
+
+from optimizer_app.core.config import settings
+from optimizer_app.core.logging import logger
+from optimizer_app.core.metrics import JOBS_LIVE
+from optimizer_app.domain.worker import ChunkResult, ChunkTask
+from optimizer_app.orchestration.artifacts import ArtifactStore, get_artifact_store
+from optimizer_app.orchestration.executor import ChunkFunction, Executor, load_chunk_function
+from optimizer_app.orchestration.failures import Verdict, decide_cancelled, decide_error
+from optimizer_app.orchestration.jobrun import JobRun
+from optimizer_app.orchestration.leases import claim_jobs, new_owner_id
+from optimizer_app.orchestration.loading import JobCannotRun, open_run
+from optimizer_app.orchestration.writer import (
+    WriteOutcome,
+    finish_job,
+    write_failure,
+    write_success,
+)
+from optimizer_app.persistence import jobs
+from optimizer_app.persistence.db import session_scope
+from optimizer_app.persistence.models import JobStatus, utcnow
+
+MAX_HELD_JOBS = 16
+
+
+@dataclass
+class InFlight:
+    job_id: uuid.UUID
+    future: Future
+    indices: np.ndarray
+    submitted: float
+    alone: bool = False  # a suspect run with nothing else in flight
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        *,
+        executor: Executor,
+        owner: str | None = None,
+        lease_seconds: float | None = None,
+        chunk_target_seconds: float | None = None,
+        chunks_per_worker: int = 3,
+        max_jobs: int = MAX_HELD_JOBS,
+        tick_seconds: float = 0.1,
+        poll_seconds: float = 0.25,
+        claim_seconds: float = 0.1,
+        overrun_seconds: float = 1.0,
+        store: ArtifactStore | None = None,
+        chunk_function: ChunkFunction | str | None = None,
+    ) -> None:
+        self.executor = executor
+        self.chunk_function = (
+            load_chunk_function(chunk_function)
+            if isinstance(chunk_function, str)
+            else chunk_function or executor.chunk_function
+        )
+        self.owner = owner or new_owner_id()
+        self.lease_seconds = lease_seconds or settings.lease_seconds
+        self.chunk_target_seconds = chunk_target_seconds or settings.chunk_target_seconds
+        self.chunks_per_worker = chunks_per_worker
+        self.max_jobs = max_jobs
+        self.tick_seconds = tick_seconds
+        self.poll_seconds = poll_seconds
+        self.claim_seconds = claim_seconds
+        self.overrun_seconds = overrun_seconds
+        self.store = store or get_artifact_store()
+        self.runs: dict[uuid.UUID, JobRun] = {}
+        self.claimed: deque[uuid.UUID] = deque(maxlen=1000)  # jobs it took, latest last
+        self.in_flight: dict[str, InFlight] = {}
+        self._rotation: deque[uuid.UUID] = deque()
+        self._next_poll = 0.0
+        self._next_renew = 0.0
+        self._next_claim = 0.0
+        self._generation = executor.generation
+        self._completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
+        self.log = logger.bind(owner=self.owner)
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def run_once(self) -> None:
+        started = time.monotonic()
+        try:
+            self._tick()
+        except Exception:
+            logger.exception("orchestrator tick failed")
+            time.sleep(self.tick_seconds)
+        elapsed = time.monotonic() - started
+        if elapsed > self.overrun_seconds:
+            self.log.bind(seconds=round(elapsed, 3)).warning("orchestrator tick overran")
+
+    def run_forever(self, stop: threading.Event) -> None:
+        self.log.info("orchestrator started")
+        try:
+            while not stop.is_set():
+                self.run_once()
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        """Withdraw everything in flight and give the leases back for another orchestrator."""
+        held = list(self.runs)
+        for job_id in held:
+            self._drop(job_id)
+        if held:
+            try:
+                with session_scope() as session:
+                    jobs.release_leases(session=session, owner=self.owner, job_ids=held)
+            except Exception:
+                self.log.opt(exception=True).warning("releasing leases failed")
+        self.log.bind(jobs=len(held)).info("orchestrator stopped")
+
+    def _tick(self) -> None:
+        connected = self.executor.ensure_connected()
+        if connected and self.executor.generation != self._generation:
+            self._on_reconnect()
+        now = time.monotonic()
+        if now >= self._next_poll:  # cancel and leases are honoured even while disconnected
+            self._poll()
+            self._next_poll = now + self.poll_seconds
+        if connected:
+            if now >= self._next_claim:
+                self._claim()
+                self._next_claim = now + self.claim_seconds
+            self._dispatch()
+        self._collect(self.tick_seconds)
+        JOBS_LIVE.set(len(self.runs))
+
+    # -- holding jobs ---------------------------------------------------------------------------
+
+    def _claim(self) -> None:
+        free = self.max_jobs - len(self.runs)
+        claimed = claim_jobs(
+            owner=self.owner, limit=free, lease_seconds=self.lease_seconds, exclude=set(self.runs)
+        )
+        for job in claimed:
+            log = self.log.bind(job_id=str(job.id))
+            try:
+                run = open_run(job, chunk_target_seconds=self.chunk_target_seconds)
+            except JobCannotRun as exc:
+                log.bind(error=str(exc)).warning("job cannot run")
+                finish_job(job.id, JobStatus.FAILED, owner=self.owner, error=str(exc))
+                continue
+            self.runs[job.id] = run
+            self.claimed.append(job.id)
+            self._rotation.append(job.id)
+            log.bind(total=run.total, remaining=len(run.todo), resumed=job.resumed).info(
+                "job claimed"
+            )
+            if run.is_complete():
+                self._settle_without_work(run)
+
+    def _settle_without_work(self, run: JobRun) -> None:
+        """A taken-over job whose every combination is already written."""
+        status = JobStatus.SUCCEEDED if run.board.finished else JobStatus.FAILED
+        error = None if run.board.finished else "every combination failed; see the tasks"
+        finish_job(run.job_id, status, owner=self.owner, error=error)
+        self._drop(run.job_id)
+
+    def _poll(self) -> None:
+        if not self.runs:
+            return
+        with session_scope(readonly=True) as session:
+            polled = jobs.poll_jobs(session=session, job_ids=list(self.runs))
+        for job_id in list(self.runs):
+            state = polled.get(job_id)
+            if state is None or state.status != JobStatus.RUNNING.value:
+                status = state.status if state else "deleted"
+                self.log.bind(job_id=str(job_id), status=status).info("job ended elsewhere")
+                self._drop(job_id)
+            elif state.lease_owner != self.owner:
+                self.log.bind(job_id=str(job_id), holder=state.lease_owner).warning(
+                    "lease lost to another orchestrator"
+                )
+                self._drop(job_id)
+        now = time.monotonic()
+        if self.runs and now >= self._next_renew:
+            with session_scope() as session:
+                jobs.renew_leases(
+                    session=session,
+                    owner=self.owner,
+                    job_ids=list(self.runs),
+                    until=utcnow() + timedelta(seconds=self.lease_seconds),
+                )
+            self._next_renew = now + self.lease_seconds / 3
+
+    def _drop(self, job_id: uuid.UUID) -> None:
+        """Forget a job: withdraw its pending chunks; results still arriving are discarded."""
+        run = self.runs.pop(job_id, None)
+        if run is None:
+            return
+        futures = [self.in_flight.pop(key).future for key in list(run.in_flight)]
+        run.in_flight.clear()
+        self.executor.cancel(futures)
+        run.data_future = None
+        with contextlib.suppress(ValueError):
+            self._rotation.remove(job_id)
+
+    # -- sending chunks -------------------------------------------------------------------------
+
+    def _next_run(self) -> JobRun | None:
+        for _ in range(len(self._rotation)):
+            job_id = self._rotation[0]
+            self._rotation.rotate(-1)
+            run = self.runs.get(job_id)
+            if run is not None and run.has_unsent():
+                return run
+        return None
+
+    def _dispatch(self) -> None:
+        workers = self.executor.capacity()
+        if workers <= 0:
+            return  # every worker is down (restarting): nothing can run or hold data
+        if any(flight.alone for flight in self.in_flight.values()):
+            return  # a suspect runs alone
+        suspect = next((run for run in self.runs.values() if run.suspects), None)
+        if suspect is not None:
+            if not self.in_flight and self._ensure_data(suspect):
+                self._submit(suspect, suspect.suspects.popleft(), alone=True)
+            return  # let the rest drain first
+        slots = workers * self.chunks_per_worker
+        while len(self.in_flight) < slots:
+            run = self._next_run()
+            if run is None:
+                return
+            if not self._ensure_data(run):
+                return
+            indices = run.next_indices()
+            if indices is None or not indices.size:
+                continue
+            self._submit(run, indices)
+
+    def _ensure_data(self, run: JobRun) -> bool:
+        """The job's bars on the workers: scattered once per job (and again after a loss)."""
+        if run.data_future is not None and run.data_generation == self.executor.generation:
+            return True
+        try:
+            run.data_future = self.executor.scatter(run.bars)
+        except Exception as exc:
+            self.log.bind(job_id=str(run.job_id), error=str(exc)).warning(
+                "could not send the dataset to the workers; trying again"
+            )
+            return False
+        run.data_generation = self.executor.generation
+        return True
+
+    def _submit(self, run: JobRun, indices: np.ndarray, *, alone: bool = False) -> None:
+        task = ChunkTask(
+            job_id=str(run.job_id),
+            strategy=run.strategy,
+            raw_space=run.raw_space,
+            indices=indices,
+            options=run.options,
+            metric=run.policy.metric,
+            mode=run.policy.mode,
+            top_n=run.policy.top_n,
+            threshold=run.board.threshold,
+        )
+        key = f"chunk-{self.owner.rsplit(':', 1)[-1]}-{run.job_id.hex[:12]}-{run.chunks_sent}"
+        run.chunks_sent += 1
+        try:
+            future = self.executor.submit(
+                task,
+                run.data_future,
+                key=key,
+                on_done=self._completed.put,
+                function=self.chunk_function,
+            )
+        except Exception:
+            (run.suspects if alone else run.retry).appendleft(indices)
+            raise
+        self.in_flight[key] = InFlight(run.job_id, future, indices, time.monotonic(), alone)
+        run.in_flight[key] = indices
+
+    def _on_reconnect(self) -> None:
+        """A new Dask connection: what was in flight (and scattered) is gone; send it again."""
+        self.log.bind(chunks=len(self.in_flight)).warning("dask reconnected; resubmitting")
+        for key, flight in list(self.in_flight.items()):
+            run = self.runs.get(flight.job_id)
+            if run is not None:
+                run.in_flight.pop(key, None)
+                run.give_back(flight.indices)
+        self.in_flight.clear()
+        for run in self.runs.values():
+            run.data_future = None
+        self._generation = self.executor.generation
+
+    # -- receiving results ----------------------------------------------------------------------
+
+    def _next_completed(self, timeout: float) -> Future | None:
+        try:
+            return self._completed.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+
+    def _collect(self, timeout: float) -> None:
+        future = self._next_completed(timeout)
+        budget = time.monotonic() + max(0.25, self.poll_seconds)
+        while future is not None:
+            self._handle(future)
+            if self.executor.connected():
+                self._dispatch()  # keep the workers busy while we write
+            if time.monotonic() > budget:
+                return
+            future = self._next_completed(0.0)
+
+    def _handle(self, future: Future) -> None:
+        flight = self.in_flight.pop(str(future.key), None)
+        if flight is None:
+            return  # withdrawn: its job was canceled, stopped or dropped
+        run = self.runs.get(flight.job_id)
+        if run is None:
+            return
+        run.in_flight.pop(str(future.key), None)
+        try:
+            outcome = self._write(run, flight, future)
+        except Exception:
+            self.log.bind(job_id=str(run.job_id)).exception("writing a chunk failed; resending it")
+            run.give_back(flight.indices)
+            return
+        if outcome is None:
+            return
+        if not outcome.held:
+            self.log.bind(job_id=str(run.job_id), status=outcome.status).info(
+                "job no longer held; discarding its results"
+            )
+            self._drop(run.job_id)
+        elif outcome.status != JobStatus.RUNNING.value:
+            self.log.bind(job_id=str(run.job_id), status=outcome.status).info("job finished")
+            self._drop(run.job_id)
+
+    def _write(self, run: JobRun, flight: InFlight, future: Future) -> WriteOutcome | None:
+        status = future.status
+        if status == "finished":
+            try:
+                result: ChunkResult = future.result(timeout=60)
+            except Exception as exc:  # the result died with its worker before we fetched it
+                self.log.bind(job_id=str(run.job_id), error=str(exc)).warning("result lost")
+                run.data_future = None
+                run.give_back(flight.indices)
+                return None
+            run.sizer.observe(len(flight.indices), float(result.elapsed))
+            return write_success(
+                run, result, owner=self.owner, lease_seconds=self.lease_seconds, store=self.store
+            )
+        if status == "error":
+            decision = decide_error(future.exception(timeout=10), alone=flight.alone)
+        else:
+            decision = decide_cancelled(alone=flight.alone, connected=self.executor.connected())
+            run.data_future = None  # scatter the dataset anew: it may be what was lost
+        log = self.log.bind(job_id=str(run.job_id), tasks=len(flight.indices),
+                            reason=decision.message, alone=flight.alone)
+        if decision.verdict is Verdict.RESEND:
+            log.warning("chunk lost; sending it again")
+            run.give_back(flight.indices)
+            return None
+        if decision.verdict is Verdict.SUSPECT:
+            log.warning("workers died around this chunk; running it again alone")
+            run.suspects.append(flight.indices)
+            return None
+        log.warning("chunk failed")
+        return write_failure(
+            run,
+            flight.indices,
+            error=decision.message,
+            attempts=self.executor.max_attempts,
+            owner=self.owner,
+            lease_seconds=self.lease_seconds,
+        )

@@ -1,0 +1,314 @@
+"""Writing a chunk's outcome: one transaction per chunk, idempotent, guarded by the lease.
+
+In that transaction: lock the job row, check that it is still ``running`` and leased to this
+orchestrator (a job canceled, finished or taken over gets nothing more), insert the task and
+result rows that are not stored yet, update the summary, renew the lease, and apply the
+early-stop rules and completion — so a terminal status and the final summary are written
+together, and nothing is written after."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session
+
+from optimizer_app.core.logging import logger
+from optimizer_app.core.metrics import QUEUE_WAIT, TASKS_FAILED, TASKS_FINISHED
+from optimizer_app.domain.policy import stop_reason
+from optimizer_app.domain.worker import ChunkResult
+from optimizer_app.orchestration.artifacts import ArtifactStore, artifact_kind
+from optimizer_app.orchestration.board import Board, Entry
+from optimizer_app.orchestration.jobrun import JobRun
+from optimizer_app.orchestration.rows import (
+    clean_score,
+    metric_dicts,
+    param_dicts,
+    result_rows,
+    task_rows,
+)
+from optimizer_app.orchestration.transitions import observe_terminal, transition
+from optimizer_app.persistence import jobs, tasks
+from optimizer_app.persistence.db import get_engine, session_scope
+from optimizer_app.persistence.models import JobStatus, OptimizationJob, TaskStatus, utcnow
+from optimizer_app.persistence.tasks import task_id_for, timestamp_text
+
+
+@dataclass
+class Prepared:
+    board: Board
+    indices: np.ndarray
+    task_rows: list[tuple[Any, ...]]
+    result_rows: list[tuple[Any, ...]]
+    finished: int = 0
+    failed: int = 0
+
+
+@dataclass
+class WriteOutcome:
+    held: bool  # False: the job is not ours to write any more (canceled, taken, terminal)
+    status: str | None = None  # the job's status after the write
+    written: int = 0
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# -- preparing rows (no database) ------------------------------------------------------------
+
+
+def _artifacts_for(
+    run: JobRun,
+    store: ArtifactStore,
+    task_id: uuid.UUID,
+    index: int,
+    files: dict[str, bytes] | None,
+) -> list[dict[str, str]]:
+    if files is None:  # the worker chose other rows (a tie at the threshold): make them here
+        from optimizer_app.domain.engine import (
+            BacktestOptions,
+            equity_csv,
+            run_single,
+            trades_csv,
+        )
+
+        logger.bind(job_id=str(run.job_id), index=index).info("computing artifacts locally")
+        options = BacktestOptions.model_validate(run.options)
+        single = run_single(run.bars, run.grid.strategy, run.grid.params_at(index), options)
+        files = {"equity.csv": equity_csv(run.bars, single), "trades.csv": trades_csv(single)}
+    return [
+        {"name": name, "kind": artifact_kind(name), "uri": store.put(run.job_id, task_id, name, data)}
+        for name, data in sorted(files.items())
+    ]
+
+
+def _best_first(scores: list[float | None], indices: list[int], mode: str) -> list[int]:
+    """Positions of the finite scores, best first (ties: lower index first), as the worker
+    ranks them when it picks which rows get artifacts."""
+    finite = [k for k, v in enumerate(scores) if v is not None]
+    sign = -1.0 if mode == "max" else 1.0
+    return sorted(finite, key=lambda k: (sign * scores[k], indices[k]))  # type: ignore[operator]
+
+
+def _dialect() -> str:
+    return get_engine().dialect.name
+
+
+def prepare_success(
+    run: JobRun, result: ChunkResult, *, store: ArtifactStore, now: datetime, skip: set[int]
+) -> Prepared:
+    """Rows and the updated board for a finished chunk (artifact files written for every
+    result that enters the Top-N). Combinations already stored are skipped."""
+    indices = np.asarray(result.indices, dtype=np.int64)
+    order = np.argsort(indices, kind="stable")
+    keep = ~run.done[indices[order]]
+    if skip:
+        keep &= ~np.isin(indices[order], np.fromiter(skip, dtype=np.int64))
+    positions = order[keep]
+    chosen = indices[positions]
+    chosen_list = chosen.tolist()
+    params = param_dicts(run.grid, chosen)
+    metrics = metric_dicts(result.metrics, positions)
+    scores = [clean_score(v) for v in np.asarray(result.scores, dtype=np.float64)[positions].tolist()]
+    board = run.board.copy()
+    board.record(scores)
+    links: dict[int, list[dict[str, str]]] = {}
+    for k in _best_first(scores, chosen_list, board.mode):
+        index = chosen_list[k]
+        task_id = task_id_for(run.job_id, index)
+        entry = Entry(str(task_id), index, scores[k], params[k], metrics[k])  # type: ignore[arg-type]
+        if not board.offer(entry):
+            break  # the rest of the chunk scores no better
+        links[k] = _artifacts_for(run, store, task_id, index, result.artifacts.get(index))
+    dialect = _dialect()
+    rows = task_rows(
+        job_id=run.job_id,
+        indices=chosen_list,
+        params=params,
+        status=TaskStatus.SUCCEEDED,
+        scores=scores,
+        attempts=1,
+        error=None,
+        started_at=timestamp_text(now - timedelta(seconds=max(0.0, float(result.elapsed))),
+                                  dialect=dialect),
+        finished_at=timestamp_text(now, dialect=dialect),
+    )
+    results = result_rows(tasks=rows, metrics=metrics, artifacts=links)
+    return Prepared(board, chosen, rows, results, finished=len(rows))
+
+
+def prepare_failure(
+    run: JobRun,
+    indices: np.ndarray,
+    *,
+    error: str,
+    attempts: int,
+    now: datetime,
+    skip: set[int],
+) -> Prepared:
+    indices = np.sort(np.asarray(indices, dtype=np.int64))
+    keep = ~run.done[indices]
+    if skip:
+        keep &= ~np.isin(indices, np.fromiter(skip, dtype=np.int64))
+    chosen = indices[keep]
+    board = run.board.copy()
+    board.add_failures(len(chosen))
+    stamp = timestamp_text(now, dialect=_dialect())
+    rows = task_rows(
+        job_id=run.job_id,
+        indices=chosen.tolist(),
+        params=param_dicts(run.grid, chosen),
+        status=TaskStatus.FAILED,
+        scores=None,
+        attempts=attempts,
+        error=error,
+        started_at=stamp,
+        finished_at=stamp,
+    )
+    return Prepared(board, chosen, rows, [], failed=len(rows))
+
+
+# -- the transaction ---------------------------------------------------------------------------
+
+
+def _held(job: OptimizationJob | None, owner: str) -> bool:
+    return job is not None and job.status == JobStatus.RUNNING.value and job.lease_owner == owner
+
+
+def _stamp_start(job: OptimizationJob, started: datetime) -> float | None:
+    """Record when the job's first chunk ran; return the queue wait then measured."""
+    if job.started_at is not None:
+        return None
+    created = _aware(job.created_at)
+    started = max(started, created)
+    job.started_at = started
+    job.queue_wait_seconds = (started - created).total_seconds()
+    return job.queue_wait_seconds
+
+
+def _settle(job: OptimizationJob, run: JobRun, board: Board) -> None:
+    """Terminal status when the chunk completed the grid or tripped an early-stop rule."""
+    if board.done >= run.total:
+        if board.finished == 0:
+            transition(job, JobStatus.FAILED, error="every combination failed; see the tasks")
+        else:
+            transition(job, JobStatus.SUCCEEDED)
+        return
+    reason = stop_reason(
+        run.policy, finished=board.finished, best=board.best, since_best=board.since_best
+    )
+    if reason:
+        transition(job, JobStatus.EARLY_STOPPED, reason=reason)
+
+
+def commit_chunk(
+    run: JobRun,
+    prepared: Prepared,
+    *,
+    owner: str,
+    lease_seconds: float,
+    redo: Any,
+    elapsed: float = 0.0,
+) -> WriteOutcome:
+    """Write ``prepared`` in one transaction; ``redo(skip)`` rebuilds it if some of its
+    combinations turn out to be stored already (only possible after a takeover race)."""
+    now = utcnow()
+    queue_wait: float | None = None
+    with session_scope() as session:
+        job = jobs.get_job(session=session, job_id=run.job_id, for_update=True)
+        if not _held(job, owner):
+            return WriteOutcome(held=False, status=job.status if job else None)
+        assert job is not None
+        prepared = _dedupe(session, run, prepared, redo)
+        tasks.insert_tasks(session=session, rows=prepared.task_rows)
+        tasks.insert_results(session=session, rows=prepared.result_rows)
+        job.summary = prepared.board.to_summary()
+        job.updated_at = now
+        job.lease_expires_at = now + timedelta(seconds=lease_seconds)
+        if prepared.finished:
+            queue_wait = _stamp_start(job, now - timedelta(seconds=elapsed))
+        _settle(job, run, prepared.board)
+        session.add(job)
+        status = job.status
+    run.board = prepared.board
+    run.mark_done(prepared.indices)
+    TASKS_FINISHED.inc(prepared.finished)
+    TASKS_FAILED.inc(prepared.failed)
+    if queue_wait is not None:
+        QUEUE_WAIT.observe(queue_wait)
+        run.started = True
+    if status != JobStatus.RUNNING.value:
+        observe_terminal(job)
+    return WriteOutcome(held=True, status=status, written=len(prepared.task_rows))
+
+
+def _dedupe(session: Session, run: JobRun, prepared: Prepared, redo: Any) -> Prepared:
+    if not prepared.indices.size:
+        return prepared
+    clash = tasks.stored_indices(
+        session=session, job_id=run.job_id, indices=prepared.indices.tolist()
+    )
+    if not clash:
+        return prepared
+    logger.bind(job_id=str(run.job_id), count=len(clash)).warning(
+        "combinations already stored; skipping them"
+    )
+    run.mark_done(np.fromiter(clash, dtype=np.int64))
+    return redo(clash)  # type: ignore[no-any-return]
+
+
+def write_success(
+    run: JobRun, result: ChunkResult, *, owner: str, lease_seconds: float, store: ArtifactStore
+) -> WriteOutcome:
+    now = utcnow()
+    prepared = prepare_success(run, result, store=store, now=now, skip=set())
+    return commit_chunk(
+        run,
+        prepared,
+        owner=owner,
+        lease_seconds=lease_seconds,
+        redo=lambda skip: prepare_success(run, result, store=store, now=now, skip=skip),
+        elapsed=float(result.elapsed),
+    )
+
+
+def write_failure(
+    run: JobRun,
+    indices: np.ndarray,
+    *,
+    error: str,
+    attempts: int,
+    owner: str,
+    lease_seconds: float,
+) -> WriteOutcome:
+    now = utcnow()
+
+    def build(skip: set[int]) -> Prepared:
+        return prepare_failure(run, indices, error=error, attempts=attempts, now=now, skip=skip)
+
+    return commit_chunk(run, build(set()), owner=owner, lease_seconds=lease_seconds, redo=build)
+
+
+def finish_job(
+    job_id: uuid.UUID,
+    status: JobStatus,
+    *,
+    owner: str,
+    reason: str | None = None,
+    error: str | None = None,
+) -> bool:
+    """Move a held job to a terminal status outside a chunk write (e.g. it cannot run).
+    Return False when the job was no longer ours."""
+    with session_scope() as session:
+        job = jobs.get_job(session=session, job_id=job_id, for_update=True)
+        if not _held(job, owner):
+            return False
+        assert job is not None
+        transition(job, status, reason=reason, error=error)
+        session.add(job)
+    observe_terminal(job)
+    return True

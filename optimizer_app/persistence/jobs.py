@@ -1,0 +1,187 @@
+"""Query functions for optimization jobs: create, read, leases and the live-status poll.
+
+Row locks (``FOR UPDATE`` / ``SKIP LOCKED``) apply on PostgreSQL; SQLite ignores them, and its
+writers are serialized by the ``BEGIN IMMEDIATE`` every write transaction starts with."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, func, select
+
+from optimizer_app.persistence.models import (
+    LIVE_STATUSES,
+    JobStatus,
+    OptimizationJob,
+    User,
+)
+
+_LIVE = [s.value for s in LIVE_STATUSES]
+
+
+@dataclass(frozen=True)
+class JobPoll:
+    """What a job holder re-reads a few times a second."""
+
+    id: uuid.UUID
+    status: str
+    cancel_requested: bool
+    lease_owner: str | None
+
+
+def add_job(*, session: Session, job: OptimizationJob) -> OptimizationJob:
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(*, session: Session, job_id: uuid.UUID, for_update: bool = False) -> OptimizationJob | None:
+    stmt = select(OptimizationJob).where(col(OptimizationJob.id) == job_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def get_owned_job(
+    *, session: Session, job_id: uuid.UUID, owner_id: uuid.UUID, for_update: bool = False
+) -> OptimizationJob | None:
+    stmt = select(OptimizationJob).where(
+        col(OptimizationJob.id) == job_id, col(OptimizationJob.owner_id) == owner_id
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def lock_owner(*, session: Session, owner_id: uuid.UUID) -> None:
+    """Serialize one user's submissions (PostgreSQL row lock; SQLite already serializes writers)."""
+    session.exec(select(User.id).where(col(User.id) == owner_id).with_for_update()).first()
+
+
+def count_live_jobs(*, session: Session, owner_id: uuid.UUID) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(OptimizationJob)
+        .where(col(OptimizationJob.owner_id) == owner_id, col(OptimizationJob.status).in_(_LIVE))
+    )
+    return int(session.exec(stmt).one())
+
+
+def _claimable_where(now: datetime, also: list[uuid.UUID]) -> Any:
+    conditions: list[Any] = [
+        col(OptimizationJob.status) == JobStatus.QUEUED.value,
+        and_(
+            col(OptimizationJob.status) == JobStatus.RUNNING.value,
+            or_(
+                col(OptimizationJob.lease_expires_at).is_(None),
+                col(OptimizationJob.lease_expires_at) < now,
+            ),
+        ),
+    ]
+    if also:
+        conditions.append(
+            and_(
+                col(OptimizationJob.status) == JobStatus.RUNNING.value,
+                col(OptimizationJob.id).in_(also),
+            )
+        )
+    return or_(*conditions)
+
+
+def has_claimable(
+    *,
+    session: Session,
+    now: datetime,
+    also_ids: Iterable[uuid.UUID] = (),
+    exclude: Iterable[uuid.UUID] = (),
+) -> bool:
+    """A cheap read-only look before taking the write lock to claim."""
+    stmt = select(OptimizationJob.id).where(_claimable_where(now, list(also_ids)))
+    excluded = list(exclude)
+    if excluded:
+        stmt = stmt.where(col(OptimizationJob.id).not_in(excluded))
+    return session.exec(stmt.limit(1)).first() is not None
+
+
+def claimable_jobs(
+    *,
+    session: Session,
+    now: datetime,
+    limit: int,
+    exclude: Iterable[uuid.UUID] = (),
+    also_ids: Iterable[uuid.UUID] = (),
+) -> list[OptimizationJob]:
+    """Queued jobs, running jobs whose lease has expired, and ``also_ids`` (running jobs whose
+    holder is known to be gone), oldest first, locked for this transaction (rows another
+    claimer holds are skipped)."""
+    stmt = select(OptimizationJob).where(_claimable_where(now, list(also_ids)))
+    excluded = list(exclude)
+    if excluded:
+        stmt = stmt.where(col(OptimizationJob.id).not_in(excluded))
+    stmt = (
+        stmt.order_by(col(OptimizationJob.created_at), col(OptimizationJob.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.exec(stmt).all())
+
+
+def leased_running_jobs(
+    *, session: Session, owner_prefix: str
+) -> list[tuple[uuid.UUID, str | None]]:
+    """(id, lease owner) of running jobs whose lease owner starts with ``owner_prefix``."""
+    stmt = select(OptimizationJob.id, OptimizationJob.lease_owner).where(
+        col(OptimizationJob.status) == JobStatus.RUNNING.value,
+        col(OptimizationJob.lease_owner).startswith(owner_prefix, autoescape=True),
+    )
+    return [(row[0], row[1]) for row in session.exec(stmt).all()]
+
+
+def poll_jobs(*, session: Session, job_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, JobPoll]:
+    ids = list(job_ids)
+    if not ids:
+        return {}
+    stmt = select(
+        OptimizationJob.id,
+        OptimizationJob.status,
+        OptimizationJob.cancel_requested,
+        OptimizationJob.lease_owner,
+    ).where(col(OptimizationJob.id).in_(ids))
+    return {row[0]: JobPoll(*row) for row in session.exec(stmt).all()}
+
+
+def renew_leases(
+    *, session: Session, owner: str, job_ids: Iterable[uuid.UUID], until: datetime
+) -> int:
+    """Extend the lease of the running jobs ``owner`` still holds; return how many."""
+    ids = list(job_ids)
+    if not ids:
+        return 0
+    result = session.execute(
+        update(OptimizationJob)
+        .where(
+            col(OptimizationJob.id).in_(ids),
+            col(OptimizationJob.lease_owner) == owner,
+            col(OptimizationJob.status) == JobStatus.RUNNING.value,
+        )
+        .values(lease_expires_at=until)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def release_leases(*, session: Session, owner: str, job_ids: Iterable[uuid.UUID]) -> int:
+    """Give back the leases ``owner`` holds, so another orchestrator can take the jobs at once."""
+    ids = list(job_ids)
+    if not ids:
+        return 0
+    result = session.execute(
+        update(OptimizationJob)
+        .where(col(OptimizationJob.id).in_(ids), col(OptimizationJob.lease_owner) == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,145 @@
+"""Query functions for tasks and their result summaries.
+
+Results are written in bulk and idempotently: a row whose (job, index) is already stored is
+skipped (``INSERT ... ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL alike), so a chunk
+that is delivered twice never counts a combination twice."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlmodel import Session, col, func, select
+
+from optimizer_app.persistence.models import OptimizationTask, ResultSummary
+
+TASKS: Table = OptimizationTask.__table__  # type: ignore[attr-defined]
+RESULTS: Table = ResultSummary.__table__  # type: ignore[attr-defined]
+
+# The bulk write path takes pre-encoded tuples in these column orders: ids as 32-digit hex
+# (what SQLAlchemy stores for a UUID on SQLite, and a form PostgreSQL's uuid type accepts),
+# JSON as text and timestamps as text (see ``timestamp_text``), and hands them to the driver
+# in one call per table: a 100,000-combination job writes 200,000 rows.
+TASK_COLUMNS = (
+    "id", "job_id", "index", "params", "status", "score", "result_summary_id", "attempts",
+    "error", "started_at", "finished_at",
+)
+RESULT_COLUMNS = ("id", "task_id", "metrics", "artifacts")
+
+
+def task_id_for(job_id: uuid.UUID, index: int) -> uuid.UUID:
+    """Deterministic task id: the same job and combination always give the same id."""
+    return uuid.uuid5(job_id, str(index))
+
+
+def result_id_for(task_id: uuid.UUID) -> uuid.UUID:
+    return uuid.uuid5(task_id, "result")
+
+
+def timestamp_text(value: datetime, *, dialect: str) -> str:
+    """A UTC timestamp as the bulk path binds it: SQLAlchemy's SQLite storage format, or ISO
+    8601 with offset for PostgreSQL."""
+    value = value.astimezone(UTC)
+    if dialect == "postgresql":
+        return value.isoformat()
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def uuid5_bytes(namespace: bytes, name: str) -> bytes:
+    """``uuid.uuid5(UUID(bytes=namespace), name).bytes`` without building UUID objects."""
+    digest = bytearray(hashlib.sha1(namespace + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return bytes(digest)
+
+
+def _bulk_insert(
+    session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of many rows through the driver, inside the
+    session's transaction (``executemany`` on SQLite, ``execute_values`` on PostgreSQL)."""
+    if not rows:
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    cursor = session.connection().connection.cursor()
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            from psycopg2.extras import execute_values
+
+            sql = f"INSERT INTO {table} ({names}) VALUES %s ON CONFLICT DO NOTHING"
+            execute_values(cursor, sql, rows, page_size=1000)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+            cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def insert_tasks(*, session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert task rows (tuples in ``TASK_COLUMNS`` order), skipping any already stored."""
+    _bulk_insert(session, "optimization_tasks", TASK_COLUMNS, rows)
+
+
+def insert_results(*, session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert result-summary rows (tuples in ``RESULT_COLUMNS`` order), skipping any stored."""
+    _bulk_insert(session, "result_summaries", RESULT_COLUMNS, rows)
+
+
+def done_indices(*, session: Session, job_id: uuid.UUID) -> list[int]:
+    """Every combination index of the job that has a stored task (finished or failed)."""
+    stmt = select(OptimizationTask.index).where(OptimizationTask.job_id == job_id)
+    return [int(i) for i in session.exec(stmt).all()]
+
+
+def stored_indices(*, session: Session, job_id: uuid.UUID, indices: Sequence[int]) -> set[int]:
+    """Which of ``indices`` (ascending) already have a stored task."""
+    if not indices:
+        return set()
+    low, high = int(indices[0]), int(indices[-1])
+    where: list[Any] = [col(OptimizationTask.job_id) == job_id]
+    if high - low + 1 == len(indices):  # a contiguous chunk: a range scan of the unique index
+        where += [col(OptimizationTask.index) >= low, col(OptimizationTask.index) <= high]
+        stmt = select(OptimizationTask.index).where(*where)
+        return {int(i) for i in session.exec(stmt).all()}
+    found: set[int] = set()
+    for start in range(0, len(indices), 10_000):
+        part = [int(i) for i in indices[start : start + 10_000]]
+        stmt = select(OptimizationTask.index).where(*where, col(OptimizationTask.index).in_(part))
+        found.update(int(i) for i in session.exec(stmt).all())
+    return found
+
+
+def count_tasks(*, session: Session, job_id: uuid.UUID) -> dict[str, int]:
+    """Stored tasks of a job by status, plus ``total`` and ``distinct`` (distinct indices)."""
+    stmt = (
+        select(OptimizationTask.status, func.count())
+        .where(OptimizationTask.job_id == job_id)
+        .group_by(OptimizationTask.status)
+    )
+    counts = {str(status): int(n) for status, n in session.exec(stmt).all()}
+    counts["total"] = sum(counts.values())
+    distinct = select(func.count(func.distinct(OptimizationTask.index))).where(
+        OptimizationTask.job_id == job_id
+    )
+    counts["distinct"] = int(session.exec(distinct).one())
+    return counts
+
+
+def get_task_results(
+    *, session: Session, job_id: uuid.UUID, indices: Sequence[int]
+) -> list[tuple[OptimizationTask, ResultSummary | None]]:
+    """Tasks with the given indices and their result summaries, in index order."""
+    if not indices:
+        return []
+    stmt = (
+        select(OptimizationTask, ResultSummary)
+        .join(ResultSummary, col(ResultSummary.task_id) == col(OptimizationTask.id), isouter=True)
+        .where(OptimizationTask.job_id == job_id, col(OptimizationTask.index).in_(list(indices)))
+        .order_by(col(OptimizationTask.index))
+    )
+    return [(task, result) for task, result in session.exec(stmt).all()]

@@ -1,0 +1,235 @@
+"""Optimization jobs: submit (and re-run), status and cancel.
+
+Submitting validates everything and stores one ``queued`` row (no task rows: a job of
+200,000 combinations is queued as fast as one of ten); the orchestrator process does the
+rest. Cancel is a status change here, in the caller's transaction; the orchestrator
+notices it within a poll interval and withdraws the job's pending work."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from sqlmodel import Session
+
+from optimizer_app.core.config import settings
+from optimizer_app.core.errors import (
+    ConflictError,
+    NotFoundError,
+    TooManyRequestsError,
+    ValidationError,
+)
+from optimizer_app.core.logging import logger
+from optimizer_app.domain.engine import BacktestOptions
+from optimizer_app.domain.grid import Grid, GridError, build_grid
+from optimizer_app.domain.policy import EarlyStopPolicy
+from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
+from optimizer_app.orchestration.board import empty_summary
+from optimizer_app.orchestration.transitions import is_terminal, observe_terminal, transition
+from optimizer_app.persistence import datasets as dataset_queries
+from optimizer_app.persistence import jobs
+from optimizer_app.persistence.models import JobStatus, OptimizationJob
+from optimizer_app.services.schemas import (
+    JobCreate,
+    JobPublic,
+    JobSummary,
+    OptimizationStatusResponse,
+)
+
+MAX_NAME = 200
+
+
+# -- validation -----------------------------------------------------------------------------
+
+
+def _model_problems(field: str, exc: PydanticValidationError) -> list[dict[str, str]]:
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"])
+        message = str(err["msg"]).removeprefix("Value error, ")
+        problems.append({"field": f"{field}.{loc}" if loc else field, "problem": message})
+    return problems
+
+
+def _validated(model: type[BaseModel], field: str, raw: Any, problems: list[dict[str, str]]
+               ) -> Any:
+    if not isinstance(raw, dict):
+        problems.append({"field": field, "problem": "must be an object"})
+        return None
+    try:
+        return model.model_validate(raw)
+    except PydanticValidationError as exc:
+        problems.extend(_model_problems(field, exc))
+        return None
+
+
+def _grid(body: JobCreate, problems: list[dict[str, str]]) -> Grid | None:
+    try:
+        return build_grid(body.strategy, body.param_space, cap=settings.grid_cap)
+    except GridError as exc:
+        problems.extend(exc.details or [{"field": "paramSpace", "problem": exc.message}])
+        return None
+
+
+def _raise_problems(problems: list[dict[str, str]]) -> None:
+    shown = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:3])
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    raise ValidationError(f"the job is invalid: {shown}{more}", details=problems)
+
+
+def _default_name(strategy_name: str, dataset_name: str) -> str:
+    try:
+        label = get_strategy(strategy_name).label
+    except UnknownStrategyError:
+        label = strategy_name
+    return f"{label} on {dataset_name}"[:MAX_NAME]
+
+
+# -- public conversions ---------------------------------------------------------------------
+
+
+def _summary(job: OptimizationJob) -> JobSummary:
+    raw = job.summary or {}
+    return JobSummary.model_validate(
+        {
+            "total": raw.get("total", 0),
+            "finished": raw.get("finished", 0),
+            "failed": raw.get("failed", 0),
+            "topN": raw.get("topN", []),
+        }
+    )
+
+
+def job_to_public(
+    job: OptimizationJob,
+    *,
+    dataset_name: str | None = None,
+    source_job_name: str | None = None,
+    rerun_ids: list[uuid.UUID] | None = None,
+) -> JobPublic:
+    summary = _summary(job)
+    done = summary.finished + summary.failed
+    return JobPublic(
+        id=job.id,
+        name=job.name,
+        strategy=job.strategy,
+        dataset_id=job.dataset_id,
+        dataset_name=dataset_name,
+        param_space=job.param_space,
+        early_stop_policy=job.early_stop_policy,
+        backtest_options=job.backtest_options,
+        status=job.status,
+        summary=summary,
+        progress=min(1.0, done / summary.total) if summary.total else 0.0,
+        best_score=summary.top_n[0].score if summary.top_n else None,
+        source_job_id=job.source_job_id,
+        source_job_name=source_job_name,
+        rerun_ids=rerun_ids or [],
+        stop_reason=job.stop_reason,
+        error=job.error,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        queue_wait_seconds=job.queue_wait_seconds,
+        exec_seconds=job.exec_seconds,
+    )
+
+
+def status_of(job: OptimizationJob) -> OptimizationStatusResponse:
+    return OptimizationStatusResponse(
+        id=job.id,
+        status=job.status,
+        summary=_summary(job),
+        stop_reason=job.stop_reason,
+        queue_wait_seconds=job.queue_wait_seconds,
+        exec_seconds=job.exec_seconds,
+        updated_at=job.updated_at,
+    )
+
+
+# -- use cases ------------------------------------------------------------------------------
+
+
+def submit_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> JobPublic:
+    """Validate a job completely, then store it ``queued``. Raise NotFoundError (dataset or
+    source job not visible to the owner), ValidationError (422, with every problem found)
+    or TooManyRequestsError (too many live jobs)."""
+    dataset = dataset_queries.get_visible_dataset(
+        session=session, dataset_id=body.dataset_id, owner_id=owner_id
+    )
+    if dataset is None:
+        raise NotFoundError(f"dataset {body.dataset_id} not found")
+    source = None
+    if body.source_job_id is not None:
+        source = jobs.get_owned_job(session=session, job_id=body.source_job_id, owner_id=owner_id)
+        if source is None:
+            raise NotFoundError(f"source job {body.source_job_id} not found")
+
+    problems: list[dict[str, str]] = []
+    grid = _grid(body, problems)
+    policy = _validated(EarlyStopPolicy, "earlyStopPolicy", body.early_stop_policy, problems)
+    options = _validated(BacktestOptions, "backtestOptions", body.backtest_options or {}, problems)
+    if problems or grid is None:
+        _raise_problems(problems)
+    assert grid is not None and policy is not None and options is not None
+
+    jobs.lock_owner(session=session, owner_id=owner_id)
+    live = jobs.count_live_jobs(session=session, owner_id=owner_id)
+    if live >= settings.max_live_jobs_per_user:
+        raise TooManyRequestsError(
+            f"you already have {live} queued or running jobs (the limit is "
+            f"{settings.max_live_jobs_per_user}); wait for one to finish or cancel one"
+        )
+    job = jobs.add_job(
+        session=session,
+        job=OptimizationJob(
+            owner_id=owner_id,
+            name=(body.name or "").strip() or _default_name(body.strategy, dataset.name),
+            strategy=grid.strategy,
+            dataset_id=dataset.id,
+            param_space=body.param_space,
+            early_stop_policy=policy.model_dump(mode="json", by_alias=True),
+            backtest_options=options.model_dump(mode="json", by_alias=True),
+            status=JobStatus.QUEUED.value,
+            summary=empty_summary(grid.total),
+            source_job_id=source.id if source else None,
+        ),
+    )
+    logger.bind(job_id=str(job.id), user_id=str(owner_id), total=grid.total).info("job queued")
+    return job_to_public(
+        job, dataset_name=dataset.name, source_job_name=source.name if source else None
+    )
+
+
+def get_status(
+    *, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID
+) -> OptimizationStatusResponse:
+    job = jobs.get_owned_job(session=session, job_id=job_id, owner_id=owner_id)
+    if job is None:
+        raise NotFoundError(f"job {job_id} not found")
+    return status_of(job)
+
+
+def cancel_job(
+    *, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID
+) -> OptimizationStatusResponse:
+    """Cancel a queued or running job at once (its summary stays as it stands); raise
+    ConflictError for a job that already reached a terminal status."""
+    job = jobs.get_owned_job(session=session, job_id=job_id, owner_id=owner_id, for_update=True)
+    if job is None:
+        raise NotFoundError(f"job {job_id} not found")
+    if is_terminal(job.status):
+        raise ConflictError(
+            f"the job is already {job.status}; only queued or running jobs can be canceled",
+            details=[{"field": "status", "problem": job.status}],
+        )
+    transition(job, JobStatus.CANCELED, reason="canceled by the user")
+    job.cancel_requested = True
+    session.add(job)
+    session.flush()
+    observe_terminal(job)
+    logger.bind(job_id=str(job.id), user_id=str(owner_id)).info("job canceled")
+    return status_of(job)

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import numpy as np
+import psutil
+import pytest
+
+from optimizer_app.orchestration.failures import describe_failure
+from optimizer_app.orchestration.jobrun import FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, ChunkSizer
+from optimizer_app.orchestration.leases import holder_is_gone, new_owner_id
+from optimizer_app.orchestration.rows import metric_dicts, result_rows, task_rows
+from optimizer_app.persistence.models import TaskStatus
+from optimizer_app.persistence.tasks import (
+    RESULT_COLUMNS,
+    TASK_COLUMNS,
+    result_id_for,
+    task_id_for,
+    uuid5_bytes,
+)
+
+
+def test_chunk_size_starts_small_and_grows_towards_the_target() -> None:
+    sizer = ChunkSizer(target=0.5)
+    assert sizer.size == FIRST_CHUNK
+    sizer.observe(64, 0.064)  # 1 ms per combination → 500 wanted
+    assert sizer.size == FIRST_CHUNK * 4  # growth is bounded per step
+    sizer.observe(256, 0.256)
+    assert sizer.size == 500
+    for _ in range(6):
+        sizer.observe(sizer.size, sizer.size * 1e-5)  # a fast engine: 50,000 wanted
+    assert sizer.size == MAX_CHUNK
+
+
+def test_chunk_size_shrinks_when_work_gets_slower() -> None:
+    sizer = ChunkSizer(target=0.5, size=1000)
+    sizer.observe(1000, 10.0)  # 10 ms per combination → 50 wanted, at most ÷4 a step
+    assert sizer.size == 250
+    sizer.observe(250, 2.5)
+    assert sizer.size == 62
+    for _ in range(3):
+        sizer.observe(sizer.size, sizer.size * 1.0)
+    assert sizer.size == MIN_CHUNK
+
+
+def test_owner_ids_are_unique_and_name_this_process() -> None:
+    a, b = new_owner_id(), new_owner_id()
+    assert a != b and a.rsplit(":", 3)[1] == str(os.getpid())
+
+
+def test_a_holder_is_gone_only_when_provably_dead() -> None:
+    me = new_owner_id()
+    host, pid, started, _ = me.rsplit(":", 3)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    parent = psutil.Process(os.getppid())
+    parent_started = int(parent.create_time() * 1000)
+    assert holder_is_gone(f"{host}:{dead.stdout.strip()}:1:abc", me=me)
+    assert holder_is_gone(f"{host}:{pid}:{int(started) - 60_000}:abc", me=me)  # pid reused
+    assert not holder_is_gone(f"{host}:{pid}:{started}:other", me=me)  # same process
+    assert not holder_is_gone(f"{host}:{parent.pid}:{parent_started}:abc", me=me)  # alive
+    assert not holder_is_gone(f"other-host:{dead.stdout.strip()}:1:abc", me=me)  # can't tell
+    assert not holder_is_gone(me, me=me)
+    assert not holder_is_gone(None, me=me)
+    assert not holder_is_gone("garbage", me=me)
+
+
+def test_fast_uuid5_matches_the_standard_library() -> None:
+    job = uuid.uuid4()
+    for index in (0, 1, 99_999):
+        task = task_id_for(job, index)
+        assert uuid5_bytes(job.bytes, str(index)) == task.bytes
+        assert uuid5_bytes(task.bytes, "result") == result_id_for(task).bytes
+
+
+def test_rows_are_json_safe_and_deterministic() -> None:
+    job = uuid.uuid4()
+    metrics = metric_dicts(
+        {"sharpe": np.array([1.5, np.nan]), "trades": np.array([3.0, np.inf])}, np.array([0, 1])
+    )
+    assert metrics == [{"sharpe": 1.5, "trades": 3}, {"sharpe": None, "trades": None}]
+    tasks = task_rows(
+        job_id=job, indices=[4, 5], params=[{"a": 1}, {"a": 2}], status=TaskStatus.SUCCEEDED,
+        scores=[1.5, None], attempts=1, error=None, started_at="s", finished_at="f",
+    )
+    first = dict(zip(TASK_COLUMNS, tasks[0], strict=True))
+    assert first["id"] == task_id_for(job, 4).hex and first["index"] == 4
+    assert first["result_summary_id"] == result_id_for(task_id_for(job, 4)).hex
+    assert first["params"] == '{"a":1}' and first["status"] == "succeeded"
+    results = [dict(zip(RESULT_COLUMNS, row, strict=True))
+               for row in result_rows(tasks=tasks, metrics=metrics, artifacts={1: [{"name": "x"}]})]
+    assert results[0]["id"] == first["result_summary_id"] and results[0]["task_id"] == first["id"]
+    assert results[0]["metrics"] == '{"sharpe":1.5,"trades":3}'
+    assert results[1]["metrics"] == '{"sharpe":null,"trades":null}'
+    assert (results[0]["artifacts"], results[1]["artifacts"]) == ("[]", '[{"name":"x"}]')
+    failed = task_rows(
+        job_id=job, indices=[6], params=[{"a": 3}], status=TaskStatus.FAILED, scores=None,
+        attempts=3, error="boom" * 1000, started_at="s", finished_at="f",
+    )
+    row = dict(zip(TASK_COLUMNS, failed[0], strict=True))
+    assert row["result_summary_id"] is None and len(row["error"]) == 2000
+
+
+def test_failures_are_described_for_the_task_rows() -> None:
+    message, killed = describe_failure(RuntimeError("injected"))
+    assert (message, killed) == ("RuntimeError: injected", False)
+
+    message, killed = describe_failure(KilledWorker("chunk-x"))
+    assert killed and "worker processes died" in message
+
+
+@pytest.mark.parametrize("size", [1, 7, 64])
+def test_sizer_never_leaves_its_bounds(size: int) -> None:
+    sizer = ChunkSizer(target=0.5)
+    sizer.observe(size, 1e-9)
+    assert MIN_CHUNK <= sizer.size <= MAX_CHUNK
+
+
+class KilledWorker(Exception):
+    pass
+
+
+def test_a_chunk_around_dying_workers_is_suspect_until_it_kills_them_alone() -> None:
+    from optimizer_app.orchestration.failures import Verdict, decide_cancelled, decide_error
+
+    assert decide_error(KilledWorker("k"), alone=False).verdict is Verdict.SUSPECT
+    assert decide_error(KilledWorker("k"), alone=True).verdict is Verdict.FAIL
+    raised = decide_error(ValueError("bad"), alone=False)
+    assert (raised.verdict, raised.message) == (Verdict.FAIL, "ValueError: bad")
+    assert decide_cancelled(alone=False, connected=True).verdict is Verdict.SUSPECT
+    assert decide_cancelled(alone=True, connected=True).verdict is Verdict.FAIL
+    assert decide_cancelled(alone=True, connected=False).verdict is Verdict.RESEND
