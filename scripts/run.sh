@@ -23,6 +23,10 @@ if [ -z "${OPTIMIZER_JWT_SECRET:-}" ]; then
   export OPTIMIZER_JWT_SECRET
 fi
 
+# The web server and the orchestrator are separate processes: their metrics meet in one folder.
+export PROMETHEUS_MULTIPROC_DIR="$OPTIMIZER_DATA_DIR/metrics"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+
 log "applying database migrations"
 alembic upgrade head
 log "registering bundled datasets"

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     max_attempts: int = Field(3, ge=1)
     chunk_target_seconds: float = Field(0.5, gt=0)
 
+    # Metrics shared by the web and orchestrator processes (prometheus_client multiprocess
+    # mode); scripts/run.sh points it at a folder in the data directory.
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
+    )
+
     # Security
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_lifetime_seconds: int = Field(12 * 3600, ge=60)

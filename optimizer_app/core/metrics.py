@@ -1,8 +1,15 @@
-"""Prometheus metrics (exposed at GET /metrics)."""
+"""Prometheus metrics (exposed at GET /metrics).
+
+The orchestrator runs in its own process, so when ``PROMETHEUS_MULTIPROC_DIR`` is set (as
+``scripts/run.sh`` does) every process writes its samples there and ``render_latest`` merges
+them; without it, this process's registry is served."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from optimizer_app.core.config import settings
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -30,7 +37,12 @@ TASKS_FAILED = Counter("tasks_failed_total", "Tasks that failed", registry=REGIS
 JOBS_TERMINAL = Counter(
     "jobs_terminal_total", "Jobs reaching a terminal status", ["status"], registry=REGISTRY
 )
-JOBS_LIVE = Gauge("jobs_running", "Jobs currently held by this orchestrator", registry=REGISTRY)
+JOBS_LIVE = Gauge(
+    "jobs_running",
+    "Jobs currently held by orchestrators",
+    registry=REGISTRY,
+    multiprocess_mode="livesum",
+)
 EXPORT_SECONDS = Histogram(
     "export_seconds",
     "Export bundle generation time",
@@ -38,3 +50,12 @@ EXPORT_SECONDS = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
 EXPORT_FAILURES = Counter("export_failures_total", "Failed exports", ["cause"], registry=REGISTRY)
+
+
+def render_latest() -> bytes:
+    """The Prometheus text exposition of every process's metrics."""
+    if settings.prometheus_multiproc_dir is None:
+        return generate_latest(REGISTRY)
+    merged = CollectorRegistry()
+    MultiProcessCollector(merged, path=str(settings.prometheus_multiproc_dir))
+    return generate_latest(merged)

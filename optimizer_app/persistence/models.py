@@ -121,14 +121,19 @@ class OptimizationJob(SQLModel, table=True):
 
 class OptimizationTask(SQLModel, table=True):
     __tablename__ = "optimization_tasks"
-    __table_args__ = (UniqueConstraint("job_id", "index", name="uq_tasks_job_index"),)
+    __table_args__ = (
+        UniqueConstraint("job_id", "index", name="uq_tasks_job_index"),
+        # Leaderboard queries sort one job's tasks by score; a table-wide score index would
+        # slow every insert as the table grows.
+        Index("ix_tasks_job_score", "job_id", "score"),
+    )
 
     id: uuid.UUID = Field(primary_key=True)
     job_id: uuid.UUID = Field(foreign_key="optimization_jobs.id")
     index: int
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(max_length=20)
-    score: float | None = Field(default=None, index=True)
+    score: float | None = None
     result_summary_id: uuid.UUID | None = None
     attempts: int = 1
     error: str | None = Field(default=None, max_length=2000)

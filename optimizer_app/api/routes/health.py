@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from optimizer_app import __version__
-from optimizer_app.core.metrics import REGISTRY
+from optimizer_app.core.metrics import render_latest
 from optimizer_app.persistence.db import session_scope
 
 router = APIRouter(tags=["operations"])
@@ -23,4 +23,4 @@ def healthz() -> dict[str, str]:
 
 @router.get("/metrics", response_class=Response)
 def metrics() -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(render_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -57,10 +57,10 @@ def summary_panel() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text("Ready to search", size="2", weight="medium", color_scheme="gray"),
-            rx.heading(
+            rx.text(
                 S.combinations,
                 size="5",
-                as_="p",
+                weight="bold",
                 aria_live="polite",
                 custom_attrs={"data-testid": "combinations"},
             ),
