@@ -14,8 +14,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
-log "lint"
+log "lint and type check"
 ruff check optimizer_app tests benchmarks
+mypy optimizer_app
 
 log "tests"
 python -m pytest "${@:-tests}"

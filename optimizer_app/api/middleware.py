@@ -29,6 +29,7 @@ def _route_template(scope: Scope) -> str:
         templates = {
             id(context.original_route): context.path
             for context in iter_route_contexts(getattr(app, "routes", []))
+            if context.path is not None
         }
         _TEMPLATES[id(app)] = templates
     return (templates or {}).get(id(route)) or getattr(route, "path", None) or "unmatched"

@@ -100,6 +100,7 @@ class Executor:
                 n_workers=self.workers,
                 threads_per_worker=1,
                 processes=True,
+                host="127.0.0.1",
                 dashboard_address=None,
                 silence_logs=40,
             )

@@ -58,7 +58,8 @@ def _rerun_ids(session: Session, owner_id: uuid.UUID, job_ids: list[uuid.UUID]
         .order_by(col(OptimizationJob.created_at), col(OptimizationJob.id))
     ).all()
     for rerun_id, source_id in rows:
-        reruns[source_id].append(rerun_id)
+        if source_id is not None:
+            reruns[source_id].append(rerun_id)
     return reruns
 
 
@@ -139,7 +140,8 @@ def list_tasks(
     by default (the policy's direction); tasks without a score come last."""
     job = owned_job_or_404(session=session, owner_id=owner_id, job_id=job_id)
     if order is None:
-        best_first = "asc" if (job.early_stop_policy or {}).get("mode") == "min" else "desc"
+        minimizing = (job.early_stop_policy or {}).get("mode") == "min"
+        best_first: SortOrder = "asc" if minimizing else "desc"
         order = best_first if sort == "score" else "asc"
     count = session.exec(
         select(func.count()).select_from(OptimizationTask).where(OptimizationTask.job_id == job.id)
