@@ -112,14 +112,14 @@ _WIKI_SOURCE = (
 BUNDLED_DATASETS: list[BundledDataset] = [
     BundledDataset(
         key="goog-daily",
-        name="Google (GOOG) daily 2004-08-19 to 2013-03-01",
+        name="Google (GOOG) daily",
         symbol="GOOG",
         filename="goog_daily.csv",
         source=_WIKI_SOURCE,
     ),
     BundledDataset(
         key="msft-daily",
-        name="Microsoft (MSFT) daily 2000-03-01 to 2013-03-01",
+        name="Microsoft (MSFT) daily",
         symbol="MSFT",
         filename="msft_daily.csv",
         source=_WIKI_SOURCE,

@@ -61,7 +61,7 @@ def test_take_screenshots(page: Page) -> None:
         "SMA sweep on Google",
         "SMA crossover",
         {"Fast SMA": ("5", "60", "5"), "Slow SMA": ("20", "200", "10")},
-        dataset="Google (GOOG) daily 2004-08-19 to 2013-03-01",
+        dataset="Google (GOOG) daily",
     )
     wait_until_terminal(page)
     finished_url = page.url
