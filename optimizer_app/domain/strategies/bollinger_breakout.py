@@ -59,3 +59,6 @@ class BollingerBreakout(Strategy):
             _fill(bars.close, mid, std, rows, k, start, stop, out)
 
         return fill
+
+
+STRATEGY = BollingerBreakout()

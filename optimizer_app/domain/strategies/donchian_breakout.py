@@ -55,3 +55,6 @@ class DonchianBreakout(Strategy):
             _fill(bars.close, highs, high_rows, lows, low_rows, warmup, start, stop, out)
 
         return fill
+
+
+STRATEGY = DonchianBreakout()

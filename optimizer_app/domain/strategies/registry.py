@@ -1,22 +1,28 @@
-"""The strategy registry: adding a strategy is one module plus one line here."""
+"""The strategy registry: adding a strategy is one module (ending in ``STRATEGY = MyStrategy()``)
+plus one line in ``MODULES``."""
 
 from __future__ import annotations
 
-from optimizer_app.domain.strategies.base import Strategy
-from optimizer_app.domain.strategies.bollinger_breakout import BollingerBreakout
-from optimizer_app.domain.strategies.donchian_breakout import DonchianBreakout
-from optimizer_app.domain.strategies.rsi_reversion import RsiReversion
-from optimizer_app.domain.strategies.sma_cross import SmaCross
+from importlib import import_module
 
-STRATEGIES: dict[str, Strategy] = {
-    s.name: s
-    for s in (
-        SmaCross(),
-        RsiReversion(),
-        BollingerBreakout(),
-        DonchianBreakout(),
-    )
-}
+from optimizer_app.domain.strategies.base import Strategy
+
+MODULES = (
+    "sma_cross",
+    "rsi_reversion",
+    "bollinger_breakout",
+    "donchian_breakout",
+)
+
+
+def _load(module: str) -> Strategy:
+    strategy = import_module(f"{__package__}.{module}").STRATEGY
+    if not isinstance(strategy, Strategy):
+        raise TypeError(f"{module}.STRATEGY must be a Strategy instance")
+    return strategy
+
+
+STRATEGIES: dict[str, Strategy] = {s.name: s for s in map(_load, MODULES)}
 
 
 class UnknownStrategyError(ValueError):

@@ -36,3 +36,6 @@ class RsiReversion(Strategy):
             fill_level_cross(lines, rows, lower, upper, start, stop, out)
 
         return fill
+
+
+STRATEGY = RsiReversion()

@@ -35,3 +35,6 @@ class SmaCross(Strategy):
             fill_series_cross(lines, fast_rows, lines, slow_rows, start, stop, out)
 
         return fill
+
+
+STRATEGY = SmaCross()

@@ -146,3 +146,22 @@ def test_indicator_cache_stays_within_its_byte_budget(
     assert len(indicators._cache) == 3
     assert indicators._cached_bytes == 3 * goog.close.nbytes
     indicators.clear_cache()
+
+
+def test_the_registry_loads_each_listed_module_s_strategy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    from optimizer_app.domain.strategies import registry
+
+    module = types.ModuleType("optimizer_app.domain.strategies.close_cross_sma")
+    module.STRATEGY = CloseCrossSma()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    assert registry._load("close_cross_sma") is module.STRATEGY
+
+    broken = types.ModuleType("optimizer_app.domain.strategies.not_a_strategy")
+    broken.STRATEGY = object()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, broken.__name__, broken)
+    with pytest.raises(TypeError, match="must be a Strategy"):
+        registry._load("not_a_strategy")
+    assert list(STRATEGIES) == [registry._load(m).name for m in registry.MODULES]
