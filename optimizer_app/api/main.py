@@ -2,21 +2,50 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel
 
 from optimizer_app import __version__
 from optimizer_app.api.errors import install_error_handlers
 from optimizer_app.api.middleware import RequestContextMiddleware
 from optimizer_app.api.routes import auth, datasets, health, optimizations, strategies
-from optimizer_app.core.errors import NotFoundError
+from optimizer_app.core.errors import MethodNotAllowedError, NotFoundError
 from optimizer_app.core.logging import configure_logging
 
 API_PREFIX = "/api/v1"
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: list[Any] | dict[str, Any]
+    requestId: str | None  # noqa: N815  (the wire name)
+
+
+class ErrorResponse(BaseModel):
+    """The one shape of every error answer."""
+
+    error: ErrorDetail
+
+
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in {
+        400: "Malformed request (e.g. invalid JSON)",
+        401: "Missing, invalid or expired bearer token",
+        404: "Not found (or owned by another user)",
+        422: "Invalid input; `details` names each field and the problem",
+        500: "Unexpected error (logged with the request id)",
+    }.items()
+}
+
+
 def _v1_router() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX, responses=_ERROR_RESPONSES)
     router.include_router(auth.router)
     router.include_router(strategies.router)
     router.include_router(datasets.router)
@@ -25,6 +54,22 @@ def _v1_router() -> APIRouter:
 
 
 async def _unknown_api_route(request: Request) -> None:
+    """Catch-all under /api: 405 when the path exists with other methods, else 404."""
+    path = request.url.path
+    allowed = sorted(
+        {
+            method
+            for context in iter_route_contexts(request.app.router.routes)
+            if context.endpoint is not _unknown_api_route
+            and context.path_regex.match(path)
+            for method in (context.methods or ())
+        }
+    )
+    if allowed:
+        raise MethodNotAllowedError(
+            f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}",
+            details=[{"field": "method", "problem": f"allowed: {', '.join(allowed)}"}],
+        )
     raise NotFoundError(f"no API route {request.method} {request.url.path}")
 
 

@@ -34,6 +34,10 @@ class NotFoundError(AppError):
     status, code = 404, "not_found"
 
 
+class MethodNotAllowedError(AppError):
+    status, code = 405, "method_not_allowed"
+
+
 class ConflictError(AppError):
     status, code = 409, "conflict"
 

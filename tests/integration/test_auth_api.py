@@ -125,3 +125,15 @@ def test_unhandled_errors_are_500_without_a_stack_trace(migrated_db: str) -> Non
     error = assert_error_shape(r, 500, "internal_error")
     assert "secret internal detail" not in r.text and "Traceback" not in r.text
     assert error["details"] == []
+
+
+def test_wrong_method_on_an_existing_route_is_405(client: TestClient) -> None:
+    error = assert_error_shape(client.get("/api/v1/auth/register"), 405, "method_not_allowed")
+    assert "POST" in error["message"]
+
+
+def test_openapi_documents_the_error_shape(client: TestClient) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+    responses = schema["paths"]["/api/v1/auth/register"]["post"]["responses"]
+    assert {"401", "404", "422"} <= set(responses)
+    assert "ErrorResponse" in schema["components"]["schemas"]

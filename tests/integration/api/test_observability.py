@@ -28,7 +28,9 @@ def test_unsafe_request_id_is_replaced(client: TestClient) -> None:
 
 def test_unknown_api_route_is_404_in_the_error_shape(client: TestClient, alice: ApiUser) -> None:
     assert_error(client.get("/api/v1/nope", headers=alice.headers), 404, "not_found")
-    assert_error(client.delete("/api/v1/strategies", headers=alice.headers), 404)
+    # the path exists, the method does not: 405, naming the allowed methods
+    error = assert_error(client.delete("/api/v1/strategies", headers=alice.headers), 405)
+    assert "GET" in error["message"]
 
 
 def test_metrics_expose_latency_by_route_and_job_metrics(client: TestClient, alice: ApiUser
