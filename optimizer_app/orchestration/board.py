@@ -53,6 +53,9 @@ class Entry:
         )
 
 
+BEST_HISTORY_LIMIT = 256
+
+
 @dataclass
 class Board:
     mode: Mode
@@ -62,6 +65,8 @@ class Board:
     failed: int = 0
     since_best: int = 0
     entries: list[Entry] = field(default_factory=list)
+    # (finished tasks, best score) each time the best improved, thinned to a bounded size
+    best_history: list[tuple[int, float]] = field(default_factory=list)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -98,6 +103,7 @@ class Board:
             if is_score(score) and (best is None or better(float(score), best, self.mode)):  # type: ignore[arg-type]
                 best = float(score)  # type: ignore[arg-type]
                 self.since_best = 0
+                self._note_best(best)
             else:
                 self.since_best += 1
 
@@ -109,6 +115,14 @@ class Board:
             return False
         self._insert(entry)
         return True
+
+    def _note_best(self, best: float) -> None:
+        self.best_history.append((self.finished, best))
+        if len(self.best_history) > BEST_HISTORY_LIMIT:
+            # Keep the first and last improvement and every other one between: the curve's
+            # shape stays, the summary stays small.
+            last = self.best_history[-1]
+            self.best_history = self.best_history[:-1:2] + [last]
 
     def add_failures(self, count: int) -> None:
         self.failed += count
@@ -133,6 +147,7 @@ class Board:
             failed=self.failed,
             since_best=self.since_best,
             entries=list(self.entries),
+            best_history=list(self.best_history),
         )
 
     # -- persistence ----------------------------------------------------------------------
@@ -144,6 +159,7 @@ class Board:
             "failed": self.failed,
             "topN": [e.to_json() for e in self.entries],
             "sinceBest": self.since_best,
+            "bestHistory": [[finished, score] for finished, score in self.best_history],
         }
 
     @classmethod
@@ -157,6 +173,10 @@ class Board:
             finished=int(summary.get("finished") or 0),
             failed=int(summary.get("failed") or 0),
             since_best=int(summary.get("sinceBest") or 0),
+            best_history=[
+                (int(finished), float(score))
+                for finished, score in summary.get("bestHistory") or []
+            ],
         )
         for entry in entries:
             board._insert(entry)
@@ -164,4 +184,11 @@ class Board:
 
 
 def empty_summary(total: int) -> dict[str, Any]:
-    return {"total": total, "finished": 0, "failed": 0, "topN": [], "sinceBest": 0}
+    return {
+        "total": total,
+        "finished": 0,
+        "failed": 0,
+        "topN": [],
+        "sinceBest": 0,
+        "bestHistory": [],
+    }

@@ -98,6 +98,7 @@ def _summary(job: OptimizationJob) -> JobSummary:
             "finished": raw.get("finished", 0),
             "failed": raw.get("failed", 0),
             "topN": raw.get("topN", []),
+            "bestHistory": raw.get("bestHistory", []),
         }
     )
 

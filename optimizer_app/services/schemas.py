@@ -62,6 +62,8 @@ class JobSummary(CamelModel):
     finished: int = 0
     failed: int = 0
     top_n: list[TopNEntry] = []
+    # [finished tasks, best score] each time the best improved (for a best-score chart)
+    best_history: list[tuple[int, float]] = []
 
 
 class JobCreate(CamelModel):

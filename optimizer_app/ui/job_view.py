@@ -70,6 +70,15 @@ def sort_top(entries: list[TopNEntry], mode: str) -> list[TopNEntry]:
     return sorted(finite, key=lambda e: (sign * e.score, e.index))
 
 
+def best_curve(summary: JobSummary) -> list[dict[str, float]]:
+    """Points of the best score against finished combinations, as a step line: each
+    improvement, then the best so far carried to the current count."""
+    points = [{"finished": float(done), "best": score} for done, score in summary.best_history]
+    if points and summary.finished > points[-1]["finished"]:
+        points.append({"finished": float(summary.finished), "best": points[-1]["best"]})
+    return points
+
+
 def top_rows(job_id: str, summary: JobSummary, metric: str, mode: str) -> list[TopRow]:
     rows = []
     for rank, entry in enumerate(sort_top(list(summary.top_n), mode), start=1):

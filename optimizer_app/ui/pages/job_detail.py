@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from optimizer_app.ui import routes
+from optimizer_app.ui.components.best_chart import best_score_card
 from optimizer_app.ui.components.progress_panel import progress_panel, stop_banner
 from optimizer_app.ui.components.score_chart import score_chart_card
 from optimizer_app.ui.components.status_badge import status_badge
@@ -214,6 +215,7 @@ def job_view() -> rx.Component:
         stop_banner(),
         progress_panel(),
         topn_card(),
+        best_score_card(),
         score_chart_card(),
         spacing="4",
         width="100%",

@@ -89,6 +89,7 @@ class JobDetailState(rx.State):
     y_param: str = ""
     chart: job_view.Heatmap = job_view.Heatmap()
     chart_loaded: bool = False
+    best_curve: list[dict[str, float]] = []
 
     exporting: bool = False
     export_error: str = ""
@@ -249,6 +250,7 @@ class JobDetailState(rx.State):
         self.banner_title, self.banner_text = job_view.banner(job, summary, self.metric, self.mode)
         self.timing = job_view.timing(job, summary, datetime.now(UTC))
         self.top = job_view.top_rows(self.job_key, summary, self.metric, self.mode)
+        self.best_curve = job_view.best_curve(summary)
         self.source = (
             Link(
                 job.source_job_name or "the source optimization",

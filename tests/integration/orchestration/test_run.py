@@ -113,6 +113,11 @@ def test_early_stop_by_patience(backend: Backend) -> None:
     assert final.summary.finished < final.summary.total
     summary = job_row(job.id).summary
     assert summary["sinceBest"] >= 20
+    # the best-score curve ends at the board's best, and patience ran after its last step
+    history = final.summary.best_history
+    assert history and history[-1][1] == final.summary.top_n[0].score
+    assert final.summary.finished - history[-1][0] >= 20
+    assert [f for f, _ in history] == sorted(f for f, _ in history)
     assert_books_balance(job.id, complete=False)
 
 

@@ -163,3 +163,29 @@ def test_no_rule_never_stops() -> None:
     board = Board(mode="max", top_n=3, total=100)
     feed(board, [float(i) for i in range(50)])
     assert reason(board, policy()) is None
+
+
+@pytest.mark.parametrize(("mode", "scores", "expected"), [
+    ("max", [1.0, 0.5, 2.0, float("nan"), 2.0, 3.0], [(1, 1.0), (3, 2.0), (6, 3.0)]),
+    ("min", [0.3, 0.4, 0.1, None, 0.2], [(1, 0.3), (3, 0.1)]),
+])
+def test_best_history_records_each_improvement(mode: str, scores: list, expected: list) -> None:
+    board = Board(mode=mode, top_n=3, total=len(scores))  # type: ignore[arg-type]
+    board.record(scores)
+    assert board.best_history == expected
+    restored = Board.from_summary(board.to_summary(), mode=mode, top_n=3,  # type: ignore[arg-type]
+                                  total=len(scores))
+    assert restored.best_history == expected
+    assert board.to_summary()["bestHistory"] == [list(point) for point in expected]
+
+
+def test_best_history_stays_bounded_and_keeps_the_last_best() -> None:
+    from optimizer_app.orchestration.board import BEST_HISTORY_LIMIT
+
+    board = Board(mode="max", top_n=1, total=10_000)
+    board.record(float(i) for i in range(10_000))  # every task is a new best
+    assert len(board.best_history) <= BEST_HISTORY_LIMIT
+    assert board.best_history[0] == (1, 0.0)
+    assert board.best_history[-1] == (10_000, 9_999.0)
+    finished = [f for f, _ in board.best_history]
+    assert finished == sorted(finished)

@@ -111,3 +111,14 @@ def test_heatmap_keeps_each_cells_best_and_bands_by_rank() -> None:
     assert heat.bands[0] == [{"x": 5.0, "y": 10.0, "score": 2.0}]
     assert heat.bands[3] == [{"x": 15.0, "y": 30.0, "score": 0.1}]
     assert job_view.heatmap([], "fast", "slow").shown == 0
+
+
+def test_best_curve_steps_through_each_improvement_to_the_current_count() -> None:
+    history = JobSummary(total=100, finished=40, best_history=[(1, 0.2), (7, 0.5), (30, 0.9)])
+    assert job_view.best_curve(history) == [
+        {"finished": 1.0, "best": 0.2},
+        {"finished": 7.0, "best": 0.5},
+        {"finished": 30.0, "best": 0.9},
+        {"finished": 40.0, "best": 0.9},
+    ]
+    assert job_view.best_curve(JobSummary(total=10, finished=3)) == []
