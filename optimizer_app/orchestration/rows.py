@@ -23,7 +23,9 @@ from optimizer_app.persistence.models import TaskStatus
 
 _ENCODER = json.JSONEncoder(check_circular=False, separators=(",", ":"), allow_nan=False)
 EMPTY_LIST = "[]"
+NULL = "null"
 _NUMBERS = frozenset({int, float})
+_NUMBERS_OR_NONE = frozenset({int, float, type(None)})
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 Columns = dict[str, list[Any]]
@@ -80,10 +82,15 @@ def metric_dicts(metrics: dict[str, np.ndarray], positions: np.ndarray) -> list[
 
 
 def _json_values(values: list[Any]) -> list[Any]:
-    """Values whose ``str()`` is their JSON text: a column of finite ints and floats as it
-    is (checked at C speed), anything else encoded one by one (None becomes ``null``)."""
-    if set(map(type, values)) <= _NUMBERS and all(map(math.isfinite, values)):
+    """Values whose ``str()`` is their JSON text: finite ints and floats as they are (checked
+    at C speed), None as ``null``, anything else encoded one by one."""
+    kinds = set(map(type, values))
+    if kinds <= _NUMBERS and all(map(math.isfinite, values)):
         return values
+    if kinds <= _NUMBERS_OR_NONE:
+        present = [v for v in values if v is not None]
+        if all(map(math.isfinite, present)):
+            return [NULL if v is None else v for v in values]
     return [_ENCODER.encode(v) for v in values]
 
 
