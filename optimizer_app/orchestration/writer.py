@@ -1,9 +1,9 @@
 """Writing a chunk's outcome: one transaction per chunk, idempotent, guarded by the lease.
 
 In that transaction: lock the job row, check that it is still ``running`` and leased to this
-orchestrator (a job canceled, finished or taken over gets nothing more), insert the task and
-result rows that are not stored yet, update the summary, renew the lease, and apply the
-early-stop rules and completion — so a terminal status and the final summary are written
+orchestrator (a job canceled, finished or taken over gets nothing more), insert the task rows
+not stored yet (metrics included) and the result summaries of those that got artifacts,
+update the summary, renew the lease, and apply the early-stop rules and completion — so a terminal status and the final summary are written
 together, and nothing is written after."""
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from optimizer_app.orchestration.board import Board, Entry
 from optimizer_app.orchestration.jobrun import JobRun
 from optimizer_app.orchestration.rows import (
     clean_score,
-    metric_dicts,
-    param_dicts,
-    result_rows,
+    json_objects,
+    link_results,
+    metric_columns,
+    param_columns,
+    row_dict,
     task_rows,
 )
 from optimizer_app.orchestration.transitions import observe_terminal, transition
@@ -111,8 +113,8 @@ def prepare_success(
     positions = order[keep]
     chosen = indices[positions]
     chosen_list = chosen.tolist()
-    params = param_dicts(run.grid, chosen)
-    metrics = metric_dicts(result.metrics, positions)
+    params = param_columns(run.grid, chosen)
+    metrics = metric_columns(result.metrics, positions)
     scores = [clean_score(v) for v in np.asarray(result.scores, dtype=np.float64)[positions].tolist()]
     board = run.board.copy()
     board.record(scores)
@@ -120,7 +122,9 @@ def prepare_success(
     for k in _best_first(scores, chosen_list, board.mode):
         index = chosen_list[k]
         task_id = task_id_for(run.job_id, index)
-        entry = Entry(str(task_id), index, scores[k], params[k], metrics[k])  # type: ignore[arg-type]
+        entry = Entry(
+            str(task_id), index, scores[k], row_dict(params, k), row_dict(metrics, k)  # type: ignore[arg-type]
+        )
         if not board.offer(entry):
             break  # the rest of the chunk scores no better
         links[k] = _artifacts_for(run, store, task_id, index, result.artifacts.get(index))
@@ -128,16 +132,17 @@ def prepare_success(
     rows = task_rows(
         job_id=run.job_id,
         indices=chosen_list,
-        params=params,
+        params=json_objects(params, len(chosen_list)),
         status=TaskStatus.SUCCEEDED,
         scores=scores,
+        metrics=json_objects(metrics, len(chosen_list)),
         attempts=1,
         error=None,
         started_at=timestamp_text(now - timedelta(seconds=max(0.0, float(result.elapsed))),
                                   dialect=dialect),
         finished_at=timestamp_text(now, dialect=dialect),
     )
-    results = result_rows(tasks=rows, metrics=metrics, artifacts=links)
+    results = link_results(rows, links)
     return Prepared(board, chosen, rows, results, finished=len(rows))
 
 
@@ -161,9 +166,10 @@ def prepare_failure(
     rows = task_rows(
         job_id=run.job_id,
         indices=chosen.tolist(),
-        params=param_dicts(run.grid, chosen),
+        params=json_objects(param_columns(run.grid, chosen), len(chosen)),
         status=TaskStatus.FAILED,
         scores=None,
+        metrics=None,
         attempts=attempts,
         error=error,
         started_at=stamp,

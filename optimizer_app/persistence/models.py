@@ -134,6 +134,11 @@ class OptimizationTask(SQLModel, table=True):
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(max_length=20)
     score: float | None = None
+    # Every succeeded task's metrics live on its own row (one row written per combination);
+    # a ResultSummary exists only for tasks that got artifacts (they entered the Top-N).
+    metrics: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     result_summary_id: uuid.UUID | None = None
     attempts: int = 1
     error: str | None = Field(default=None, max_length=2000)
@@ -142,6 +147,9 @@ class OptimizationTask(SQLModel, table=True):
 
 
 class ResultSummary(SQLModel, table=True):
+    """Metrics and artifact links of a task that entered the Top-N when it finished (the
+    export reads these); other tasks have no ResultSummary."""
+
     __tablename__ = "result_summaries"
 
     id: uuid.UUID = Field(primary_key=True)

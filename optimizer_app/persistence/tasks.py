@@ -6,7 +6,6 @@ that is delivered twice never counts a combination twice."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -23,10 +22,11 @@ RESULTS: Table = ResultSummary.__table__  # type: ignore[attr-defined]
 # The bulk write path takes pre-encoded tuples in these column orders: ids as 32-digit hex
 # (what SQLAlchemy stores for a UUID on SQLite, and a form PostgreSQL's uuid type accepts),
 # JSON as text and timestamps as text (see ``timestamp_text``), and hands them to the driver
-# in one call per table: a 100,000-combination job writes 200,000 rows.
+# in one call per table: a 100,000-combination job writes 100,000 task rows (and a result
+# summary only for the few tasks that get artifacts).
 TASK_COLUMNS = (
-    "id", "job_id", "index", "params", "status", "score", "result_summary_id", "attempts",
-    "error", "started_at", "finished_at",
+    "id", "job_id", "index", "params", "status", "score", "metrics", "result_summary_id",
+    "attempts", "error", "started_at", "finished_at",
 )
 RESULT_COLUMNS = ("id", "task_id", "metrics", "artifacts")
 
@@ -47,14 +47,6 @@ def timestamp_text(value: datetime, *, dialect: str) -> str:
     if dialect == "postgresql":
         return value.isoformat()
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def uuid5_bytes(namespace: bytes, name: str) -> bytes:
-    """``uuid.uuid5(UUID(bytes=namespace), name).bytes`` without building UUID objects."""
-    digest = bytearray(hashlib.sha1(namespace + name.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    return bytes(digest)
 
 
 def _bulk_insert(
@@ -133,7 +125,8 @@ def count_tasks(*, session: Session, job_id: uuid.UUID) -> dict[str, int]:
 def get_task_results(
     *, session: Session, job_id: uuid.UUID, indices: Sequence[int]
 ) -> list[tuple[OptimizationTask, ResultSummary | None]]:
-    """Tasks with the given indices and their result summaries, in index order."""
+    """Tasks with the given indices and their result summaries (None for a task without
+    artifacts), in index order."""
     if not indices:
         return []
     stmt = (

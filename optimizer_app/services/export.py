@@ -1,6 +1,6 @@
 """Export a job's Top-N as a zip bundle: manifest, Top-N as JSON and CSV, and each row's
-stored artifacts. Nothing is recomputed: metrics come from ResultSummary rows and artifacts
-from the artifact store. Everything is read and checked before the first byte is streamed,
+stored artifacts. Nothing is recomputed: metrics come from the ResultSummary rows written for
+every task that entered the Top-N, and artifacts from the artifact store. Everything is read and checked before the first byte is streamed,
 so a missing artifact becomes an error response, never a truncated zip."""
 
 from __future__ import annotations

@@ -118,9 +118,10 @@ def _task_order(sort: TaskSort, order: SortOrder) -> list[Any]:
 
 
 def _task_public(task: OptimizationTask, result: ResultSummary | None) -> TaskPublic:
+    """Metrics from the task row; artifact links from its result summary (only tasks that
+    entered the Top-N have one)."""
     public = TaskPublic.model_validate(task)
     if result is not None:
-        public.metrics = result.metrics
         public.artifacts = [{"name": a.get("name"), "kind": a.get("kind")}
                             for a in result.artifacts or []]
     return public

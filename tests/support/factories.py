@@ -1,8 +1,10 @@
 """Test factories: users, datasets and finished (or running) jobs written straight through the
-persistence layer, with tasks, result summaries and artifact files — no orchestrator needed.
+persistence layer, with tasks (metrics on the task row), result summaries and artifact files
+for the Top-N — no orchestrator needed.
 
 Ids follow the orchestrator's rules: task ``uuid5(job_id, str(index))``, result
-``uuid5(task_id, "result")``."""
+``uuid5(task_id, "result")``. As the orchestrator does, only tasks that get artifacts (here:
+the Top-N) have a result summary."""
 
 from __future__ import annotations
 
@@ -103,33 +105,38 @@ def make_job(
     )
     session.add(job)
     session.flush()
+    task_rows: list[OptimizationTask] = []
     for index, combo in enumerate(params):
         task_id = task_id_for(job_id, index)
         failed = index >= spec.tasks - spec.failed
         score = None if failed else _score(index)
+        metrics = None if failed else metrics_for(index, score, spec.metric)  # type: ignore[arg-type]
         task = OptimizationTask(
             id=task_id, job_id=job_id, index=index, params=combo,
             status=(TaskStatus.FAILED if failed else TaskStatus.SUCCEEDED).value, score=score,
-            error="worker died" if failed else None, started_at=now, finished_at=now,
+            metrics=metrics, error="worker died" if failed else None,
+            started_at=now, finished_at=now,
         )
         session.add(task)
-        if failed:
-            continue
-        metrics = metrics_for(index, score, spec.metric)  # type: ignore[arg-type]
-        result_id = result_id_for(task_id)
+        task_rows.append(task)
+        if not failed:
+            entries.append({"taskId": str(task_id), "index": index, "score": score,
+                            "params": combo, "metrics": metrics})
+    session.flush()
+    entries.sort(key=lambda e: e["score"], reverse=spec.mode != "min")
+    for entry in entries[: spec.top_n]:
+        task = task_rows[entry["index"]]
+        result_id = result_id_for(task.id)
         task.result_summary_id = result_id
         artifacts = []
         if spec.artifacts:
             for name in ARTIFACT_NAMES:
-                data = f"index,{name}\n{index},{score}\n".encode()
-                uri = store.put(job_id, task_id, name, data)
+                data = f"index,{name}\n{task.index},{task.score}\n".encode()
+                uri = store.put(job_id, task.id, name, data)
                 artifacts.append({"name": name, "kind": artifact_kind(name), "uri": uri})
-        session.flush()
-        session.add(ResultSummary(id=result_id, task_id=task_id, metrics=metrics,
+        session.add(task)
+        session.add(ResultSummary(id=result_id, task_id=task.id, metrics=entry["metrics"],
                                   artifacts=artifacts))
-        entries.append({"taskId": str(task_id), "index": index, "score": score,
-                        "params": combo, "metrics": metrics})
-    entries.sort(key=lambda e: e["score"], reverse=spec.mode != "min")
     job.summary = {
         "total": spec.total if spec.total is not None else spec.tasks,
         "finished": spec.tasks - spec.failed,

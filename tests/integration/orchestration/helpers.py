@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from optimizer_app.core.config import settings
 from optimizer_app.orchestration.artifacts import get_artifact_store
@@ -26,6 +26,7 @@ from optimizer_app.persistence.models import (
     OptimizationJob,
     OptimizationTask,
     ResultSummary,
+    TaskStatus,
 )
 from optimizer_app.services.optimizations import get_status, submit_job
 from optimizer_app.services.schemas import JobCreate, JobPublic, OptimizationStatusResponse
@@ -148,7 +149,8 @@ def job_row(job_id: uuid.UUID) -> OptimizationJob:
 
 def assert_books_balance(job_id: uuid.UUID, *, complete: bool = True) -> OptimizationJob:
     """finished + failed == stored task rows == distinct indices (== total when complete);
-    each succeeded task has one result summary; every Top-N row has readable artifacts."""
+    each succeeded task has its metrics; each task linked to a result summary has one; every
+    Top-N row has readable artifacts."""
     job = job_row(job_id)
     summary = job.summary
     with session_scope(readonly=True) as session:
@@ -158,11 +160,26 @@ def assert_books_balance(job_id: uuid.UUID, *, complete: bool = True) -> Optimiz
             .join(OptimizationTask, col(OptimizationTask.id) == col(ResultSummary.task_id))
             .where(OptimizationTask.job_id == job_id)
         ).all()
+        without_metrics = session.exec(
+            select(func.count()).select_from(OptimizationTask).where(
+                OptimizationTask.job_id == job_id,
+                OptimizationTask.status == TaskStatus.SUCCEEDED.value,
+                col(OptimizationTask.metrics).is_(None),
+            )
+        ).one()
+        linked = session.exec(
+            select(func.count()).select_from(OptimizationTask).where(
+                OptimizationTask.job_id == job_id,
+                col(OptimizationTask.result_summary_id).is_not(None),
+            )
+        ).one()
     done = summary["finished"] + summary["failed"]
     assert counts["total"] == counts["distinct"] == done, (counts, summary)
     assert counts.get("succeeded", 0) == summary["finished"]
     assert counts.get("failed", 0) == summary["failed"]
-    assert len(results) == summary["finished"]
+    assert without_metrics == 0, "every succeeded task has its metrics on its row"
+    # A result summary for each task that got artifacts (it entered the Top-N), no more.
+    assert linked == len(results) <= summary["finished"]
     if complete:
         assert done == summary["total"]
     artifacts = {str(task_id): links for task_id, links in results}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,14 +13,20 @@ import pytest
 from optimizer_app.orchestration.failures import describe_failure
 from optimizer_app.orchestration.jobrun import FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, ChunkSizer
 from optimizer_app.orchestration.leases import holder_is_gone, new_owner_id
-from optimizer_app.orchestration.rows import metric_dicts, result_rows, task_rows
+from optimizer_app.orchestration.rows import (
+    json_objects,
+    link_results,
+    metric_columns,
+    metric_dicts,
+    task_id_hexes,
+    task_rows,
+)
 from optimizer_app.persistence.models import TaskStatus
 from optimizer_app.persistence.tasks import (
     RESULT_COLUMNS,
     TASK_COLUMNS,
     result_id_for,
     task_id_for,
-    uuid5_bytes,
 )
 
 
@@ -70,38 +77,56 @@ def test_a_holder_is_gone_only_when_provably_dead() -> None:
 
 def test_fast_uuid5_matches_the_standard_library() -> None:
     job = uuid.uuid4()
-    for index in (0, 1, 99_999):
-        task = task_id_for(job, index)
-        assert uuid5_bytes(job.bytes, str(index)) == task.bytes
-        assert uuid5_bytes(task.bytes, "result") == result_id_for(task).bytes
+    indices = [0, 1, 9, 10, 99_999, 123_456_789]
+    assert task_id_hexes(job, indices) == [task_id_for(job, i).hex for i in indices]
+
+
+def test_json_objects_are_the_text_json_would_write() -> None:
+    columns = {
+        "a": [1, -2, 3], "b": [0.1, 1e-7, 1e16], "c": [None, 2.5, -0.0],
+        "d%": ["x\"y", "z", "é"],
+    }
+    rows = [{k: v[i] for k, v in columns.items()} for i in range(3)]
+    texts = json_objects(columns, 3)
+    assert texts == [json.dumps(r, separators=(",", ":")) for r in rows]
+    assert [json.loads(t) for t in texts] == rows
+    assert json_objects({}, 2) == ["{}", "{}"]
 
 
 def test_rows_are_json_safe_and_deterministic() -> None:
     job = uuid.uuid4()
-    metrics = metric_dicts(
-        {"sharpe": np.array([1.5, np.nan]), "trades": np.array([3.0, np.inf])}, np.array([0, 1])
-    )
+    raw = {"sharpe": np.array([1.5, np.nan]), "trades": np.array([3.0, np.inf])}
+    metrics = metric_dicts(raw, np.array([0, 1]))
     assert metrics == [{"sharpe": 1.5, "trades": 3}, {"sharpe": None, "trades": None}]
+    texts = json_objects(metric_columns(raw, np.array([0, 1])), 2)
+    assert texts == ['{"sharpe":1.5,"trades":3}', '{"sharpe":null,"trades":null}']
     tasks = task_rows(
-        job_id=job, indices=[4, 5], params=[{"a": 1}, {"a": 2}], status=TaskStatus.SUCCEEDED,
-        scores=[1.5, None], attempts=1, error=None, started_at="s", finished_at="f",
+        job_id=job, indices=[4, 5], params=['{"a":1}', '{"a":2}'], status=TaskStatus.SUCCEEDED,
+        scores=[1.5, None], metrics=texts, attempts=1, error=None, started_at="s",
+        finished_at="f",
     )
     first = dict(zip(TASK_COLUMNS, tasks[0], strict=True))
     assert first["id"] == task_id_for(job, 4).hex and first["index"] == 4
-    assert first["result_summary_id"] == result_id_for(task_id_for(job, 4)).hex
+    assert first["job_id"] == job.hex and first["score"] == 1.5
+    assert first["metrics"] == '{"sharpe":1.5,"trades":3}'
     assert first["params"] == '{"a":1}' and first["status"] == "succeeded"
+    assert first["result_summary_id"] is None  # until it gets artifacts
     results = [dict(zip(RESULT_COLUMNS, row, strict=True))
-               for row in result_rows(tasks=tasks, metrics=metrics, artifacts={1: [{"name": "x"}]})]
-    assert results[0]["id"] == first["result_summary_id"] and results[0]["task_id"] == first["id"]
-    assert results[0]["metrics"] == '{"sharpe":1.5,"trades":3}'
-    assert results[1]["metrics"] == '{"sharpe":null,"trades":null}'
-    assert (results[0]["artifacts"], results[1]["artifacts"]) == ("[]", '[{"name":"x"}]')
+               for row in link_results(tasks, {1: [{"name": "x"}]})]
+    assert len(results) == 1  # only the task with artifacts has a result summary
+    second = dict(zip(TASK_COLUMNS, tasks[1], strict=True))
+    assert second["result_summary_id"] == result_id_for(task_id_for(job, 5)).hex
+    assert results[0]["id"] == second["result_summary_id"] and results[0]["task_id"] == second["id"]
+    assert results[0]["metrics"] == '{"sharpe":null,"trades":null}'
+    assert results[0]["artifacts"] == '[{"name":"x"}]'
+    assert dict(zip(TASK_COLUMNS, tasks[0], strict=True))["result_summary_id"] is None
     failed = task_rows(
-        job_id=job, indices=[6], params=[{"a": 3}], status=TaskStatus.FAILED, scores=None,
-        attempts=3, error="boom" * 1000, started_at="s", finished_at="f",
+        job_id=job, indices=[6], params=['{"a":3}'], status=TaskStatus.FAILED, scores=None,
+        metrics=None, attempts=3, error="boom" * 1000, started_at="s", finished_at="f",
     )
     row = dict(zip(TASK_COLUMNS, failed[0], strict=True))
     assert row["result_summary_id"] is None and len(row["error"]) == 2000
+    assert row["metrics"] is None and row["score"] is None and row["attempts"] == 3
 
 
 def test_failures_are_described_for_the_task_rows() -> None:
