@@ -98,7 +98,6 @@ def _summary(job: OptimizationJob) -> JobSummary:
             "finished": raw.get("finished", 0),
             "failed": raw.get("failed", 0),
             "topN": raw.get("topN", []),
-            "bestHistory": raw.get("bestHistory", []),
         }
     )
 
@@ -123,6 +122,10 @@ def job_to_public(
         backtest_options=job.backtest_options,
         status=job.status,
         summary=summary,
+        best_history=[
+            (int(finished), float(score))
+            for finished, score in (job.summary or {}).get("bestHistory") or []
+        ],
         progress=min(1.0, done / summary.total) if summary.total else 0.0,
         best_score=summary.top_n[0].score if summary.top_n else None,
         source_job_id=job.source_job_id,

@@ -62,8 +62,6 @@ class JobSummary(CamelModel):
     finished: int = 0
     failed: int = 0
     top_n: list[TopNEntry] = []
-    # [finished tasks, best score] each time the best improved (for a best-score chart)
-    best_history: list[tuple[int, float]] = []
 
 
 class JobCreate(CamelModel):
@@ -93,6 +91,8 @@ class JobPublic(UtcModel):
     backtest_options: dict[str, Any]
     status: str
     summary: JobSummary
+    # [finished tasks, best score] each time the best improved (for a best-score chart)
+    best_history: list[tuple[int, float]] = []
     progress: float = 0.0  # (finished + failed) / total, 0..1
     best_score: float | None = None
     source_job_id: uuid.UUID | None = None

@@ -70,12 +70,13 @@ def sort_top(entries: list[TopNEntry], mode: str) -> list[TopNEntry]:
     return sorted(finite, key=lambda e: (sign * e.score, e.index))
 
 
-def best_curve(summary: JobSummary) -> list[dict[str, float]]:
+def best_curve(job: JobPublic) -> list[dict[str, float]]:
     """Points of the best score against finished combinations, as a step line: each
     improvement, then the best so far carried to the current count."""
-    points = [{"finished": float(done), "best": score} for done, score in summary.best_history]
-    if points and summary.finished > points[-1]["finished"]:
-        points.append({"finished": float(summary.finished), "best": points[-1]["best"]})
+    points = [{"finished": float(done), "best": score} for done, score in job.best_history]
+    finished = job.summary.finished
+    if points and finished > points[-1]["finished"]:
+        points.append({"finished": float(finished), "best": points[-1]["best"]})
     return points
 
 

@@ -93,6 +93,8 @@ def _app_env(data_dir: Path, port: int) -> dict[str, str]:
         OPTIMIZER_RUN_ORCHESTRATOR="true",
         # The history test queues a page and a half of tiny jobs at once.
         OPTIMIZER_MAX_LIVE_JOBS_PER_USER="30",
+        # Big enough that the cancel test's job outlasts the clicks on any machine speed.
+        OPTIMIZER_GRID_CAP="2000000",
         OPTIMIZER_LOG_LEVEL="INFO",
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_CHECK_LATEST_VERSION="false",

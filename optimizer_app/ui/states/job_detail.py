@@ -250,7 +250,7 @@ class JobDetailState(rx.State):
         self.banner_title, self.banner_text = job_view.banner(job, summary, self.metric, self.mode)
         self.timing = job_view.timing(job, summary, datetime.now(UTC))
         self.top = job_view.top_rows(self.job_key, summary, self.metric, self.mode)
-        self.best_curve = job_view.best_curve(summary)
+        self.best_curve = job_view.best_curve(job)
         self.source = (
             Link(
                 job.source_job_name or "the source optimization",
@@ -388,13 +388,15 @@ class JobDetailState(rx.State):
 def _fetch_update(
     owner: uuid.UUID, job: JobPublic, chart_at: float
 ) -> tuple[JobPublic, OptimizationStatusResponse, list[TaskPublic] | None]:
-    """One polling tick's reads: the status; the whole job again when its status changed or
-    its first results arrived (timestamps); the chart's tasks every few seconds and at the end."""
+    """One polling tick's reads: the status; the whole job again when its status changed, its
+    first results arrived (timestamps) or the charts are due (every few seconds and at the
+    end: the best-score history comes with the job); the chart's tasks likewise."""
     status = calls.status(owner, job.id)
     started = job.started_at is None and status.queue_wait_seconds is not None
-    if status.status != job.status or started:
+    charts_due = time.monotonic() - chart_at >= CHART_REFRESH_SECONDS or not is_live(status.status)
+    if status.status != job.status or started or charts_due:
         job = calls.job(owner, job.id)
     tasks = None
-    if time.monotonic() - chart_at >= CHART_REFRESH_SECONDS or not is_live(status.status):
+    if charts_due:
         tasks = calls.best_tasks(owner, job.id, CHART_TASKS).data
     return job, status, tasks

@@ -114,7 +114,7 @@ def test_early_stop_by_patience(backend: Backend) -> None:
     summary = job_row(job.id).summary
     assert summary["sinceBest"] >= 20
     # the best-score curve ends at the board's best, and patience ran after its last step
-    history = final.summary.best_history
+    history = summary["bestHistory"]
     assert history and history[-1][1] == final.summary.top_n[0].score
     assert final.summary.finished - history[-1][0] >= 20
     assert [f for f, _ in history] == sorted(f for f, _ in history)

@@ -114,11 +114,12 @@ def test_heatmap_keeps_each_cells_best_and_bands_by_rank() -> None:
 
 
 def test_best_curve_steps_through_each_improvement_to_the_current_count() -> None:
-    history = JobSummary(total=100, finished=40, best_history=[(1, 0.2), (7, 0.5), (30, 0.9)])
+    job = make_job(summary=JobSummary(total=100, finished=40))
+    history = job.model_copy(update={"best_history": [(1, 0.2), (7, 0.5), (30, 0.9)]})
     assert job_view.best_curve(history) == [
         {"finished": 1.0, "best": 0.2},
         {"finished": 7.0, "best": 0.5},
         {"finished": 30.0, "best": 0.9},
         {"finished": 40.0, "best": 0.9},
     ]
-    assert job_view.best_curve(JobSummary(total=10, finished=3)) == []
+    assert job_view.best_curve(make_job(summary=JobSummary(total=10, finished=3))) == []
