@@ -98,7 +98,7 @@ def test_take_screenshots(page: Page) -> None:
         page,
         "Bollinger full sweep",
         "Bollinger breakout",
-        {"Period": ("5", "200", "1"), "Width k": ("0.5", "4.0", "0.0035")},
+        {"Period": ("5", "200", "1"), "Width k": ("0.5", "4.0", "0.0007")},
     )
     progress = page.get_by_test_id("progress-count")
     expect(progress).to_have_text(re.compile(r"^[1-9]"), timeout=30_000)

@@ -45,8 +45,11 @@ def _chart() -> rx.Component:
 def best_score_card() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Best score so far", size="4", as_="h2"),
-            rx.text(S.metric_name, ": ", S.direction, size="2", color_scheme="gray"),
+            rx.vstack(
+                rx.heading("Best score so far", size="4", as_="h2"),
+                rx.text(S.metric_name, ": ", S.direction, size="2", color_scheme="gray"),
+                spacing="1",
+            ),
             rx.cond(
                 S.best_curve.length() > 0,  # type: ignore[attr-defined]
                 rx.box(
@@ -64,10 +67,13 @@ def best_score_card() -> rx.Component:
                     ),
                     height="120px",
                     width="100%",
+                    background="var(--gray-a2)",
+                    border_radius="var(--radius-3)",
                 ),
             ),
-            spacing="2",
+            spacing="3",
             width="100%",
         ),
+        size="3",
         width="100%",
     )
