@@ -22,6 +22,7 @@ from optimizer_app.domain.engine import (
     trades_csv,
 )
 from optimizer_app.domain.grid import Grid, build_grid
+from optimizer_app.domain.jsontext import json_objects, metric_columns
 
 __all__ = ["ChunkResult", "ChunkTask", "best_positions", "cached_grid", "run_chunk"]
 
@@ -49,6 +50,10 @@ class ChunkResult:
     scores: np.ndarray
     artifacts: dict[int, dict[str, bytes]] = field(default_factory=dict)
     elapsed: float = 0.0
+    # The rows' JSON texts (in ``indices`` order), encoded here so that the one process that
+    # writes every result does not have to; empty when a chunk function does not provide them.
+    metrics_json: list[str] = field(default_factory=list)
+    params_json: list[str] = field(default_factory=list)
 
 
 @lru_cache(maxsize=16)
@@ -81,7 +86,8 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
     grid = cached_grid(task.strategy, task.raw_space)
     indices = np.asarray(task.indices, dtype=np.int64)
     options = BacktestOptions.model_validate(task.options)
-    metrics = evaluate_grid(bars, grid.strategy, grid.params_for(indices), options)
+    params = grid.params_for(indices)
+    metrics = evaluate_grid(bars, grid.strategy, params, options)
     scores = np.asarray(metrics[task.metric], dtype=np.float64)
     artifacts: dict[int, dict[str, bytes]] = {}
     for pos in best_positions(scores, task.mode, task.top_n, task.threshold).tolist():
@@ -98,4 +104,6 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
         scores=scores,
         artifacts=artifacts,
         elapsed=time.perf_counter() - started,
+        metrics_json=json_objects(metric_columns(metrics), len(indices)),
+        params_json=json_objects({k: v.tolist() for k, v in params.items()}, len(indices)),
     )

@@ -1,14 +1,10 @@
 """Turning a chunk's arrays into database rows, in bulk and pre-encoded (ids as hex, JSON
-as text): a 100,000-combination job writes 100,000 task rows, so per-row Python work matters.
-
-JSON objects of one chunk share their keys, so each is one ``%``-format of a template
-(``{"a":%s,"b":%s}``) with values whose ``str()`` is their JSON text (Python ints and finite
-floats print as ``json`` prints them; missing or non-finite values are the text ``null``)."""
+as text, see ``domain.jsontext``): a 100,000-combination job writes 100,000 task rows, so
+per-row Python work matters."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import uuid
 from collections.abc import Sequence
@@ -18,21 +14,15 @@ from typing import Any
 import numpy as np
 
 from optimizer_app.domain.grid import Grid
-from optimizer_app.domain.stats import INTEGER_METRICS
+from optimizer_app.domain.jsontext import Columns, encode, json_objects, metric_columns
 from optimizer_app.persistence.models import TaskStatus
 
-_ENCODER = json.JSONEncoder(check_circular=False, separators=(",", ":"), allow_nan=False)
-EMPTY_LIST = "[]"
-NULL = "null"
-_NUMBERS = frozenset({int, float})
-_NUMBERS_OR_NONE = frozenset({int, float, type(None)})
+__all__ = [
+    "Columns", "clean_score", "json_objects", "link_results", "metric_columns", "metric_dicts",
+    "metric_row", "param_columns", "row_dict", "task_id_hexes", "task_rows",
+]
+
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-
-Columns = dict[str, list[Any]]
-
-
-def encode(value: Any) -> str:
-    return _ENCODER.encode(value)
 
 
 def task_id_hexes(job_id: uuid.UUID, indices: Sequence[int]) -> list[str]:
@@ -48,24 +38,6 @@ def task_id_hexes(job_id: uuid.UUID, indices: Sequence[int]) -> list[str]:
     return out
 
 
-def _clean_column(key: str, values: np.ndarray) -> list[Any]:
-    """JSON-safe values: NaN and ±inf become None (null); integer metrics become ints."""
-    array = np.asarray(values, dtype=np.float64)
-    finite = np.isfinite(array)
-    if finite.all():
-        return array.astype(np.int64).tolist() if key in INTEGER_METRICS else array.tolist()
-    as_int = key in INTEGER_METRICS
-    return [
-        (int(v) if as_int else v) if ok else None
-        for v, ok in zip(array.tolist(), finite.tolist(), strict=True)
-    ]
-
-
-def metric_columns(metrics: dict[str, np.ndarray], positions: np.ndarray) -> Columns:
-    """Each metric's JSON-safe values at ``positions``."""
-    return {k: _clean_column(k, np.asarray(v)[positions]) for k, v in metrics.items()}
-
-
 def param_columns(grid: Grid, indices: np.ndarray) -> Columns:
     return {name: values.tolist() for name, values in grid.params_for(indices).items()}
 
@@ -75,35 +47,15 @@ def row_dict(columns: Columns, k: int) -> dict[str, Any]:
     return {key: values[k] for key, values in columns.items()}
 
 
+def metric_row(metrics: dict[str, np.ndarray], position: int) -> dict[str, Any]:
+    """The JSON-safe metrics of one row."""
+    return row_dict(metric_columns(metrics, np.array([position])), 0)
+
+
 def metric_dicts(metrics: dict[str, np.ndarray], positions: np.ndarray) -> list[dict[str, Any]]:
     """One ``{metric: value}`` dict per position."""
     columns = metric_columns(metrics, positions)
     return [row_dict(columns, k) for k in range(len(positions))]
-
-
-def _json_values(values: list[Any]) -> list[Any]:
-    """Values whose ``str()`` is their JSON text: finite ints and floats as they are (checked
-    at C speed), None as ``null``, anything else encoded one by one."""
-    kinds = set(map(type, values))
-    if kinds <= _NUMBERS and all(map(math.isfinite, values)):
-        return values
-    if kinds <= _NUMBERS_OR_NONE:
-        present = [v for v in values if v is not None]
-        if all(map(math.isfinite, present)):
-            return [NULL if v is None else v for v in values]
-    return [_ENCODER.encode(v) for v in values]
-
-
-def json_objects(columns: Columns, count: int) -> list[str]:
-    """``count`` JSON objects, the ``k``-th holding each column's ``k``-th value; the same
-    text as ``json.dumps(row, separators=(",", ":"))``."""
-    if not columns:
-        return ["{}"] * count
-    template = "{" + ",".join(
-        f"{_ENCODER.encode(key).replace('%', '%%')}:%s" for key in columns
-    ) + "}"
-    prepared = [_json_values(values) for values in columns.values()]
-    return [template % row for row in zip(*prepared, strict=True)]
 
 
 def clean_score(value: float) -> float | None:
@@ -161,5 +113,5 @@ def link_results(
         row = tasks[k]
         result_id = uuid.uuid5(uuid.UUID(hex=row[0]), "result").hex
         tasks[k] = row[:RESULT_ID_POSITION] + (result_id,) + row[RESULT_ID_POSITION + 1 :]
-        results.append((result_id, row[0], row[6], _ENCODER.encode(artifacts[k])))
+        results.append((result_id, row[0], row[6], encode(artifacts[k])))
     return results

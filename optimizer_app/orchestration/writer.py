@@ -9,6 +9,7 @@ together, and nothing is written after."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from optimizer_app.orchestration.rows import (
     json_objects,
     link_results,
     metric_columns,
+    metric_row,
     param_columns,
     row_dict,
     task_rows,
@@ -96,6 +98,14 @@ def _best_first(scores: list[float | None], indices: list[int], mode: str) -> li
     return sorted(finite, key=lambda k: (sign * scores[k], indices[k]))  # type: ignore[operator]
 
 
+def _texts(encoded: list[str], positions: np.ndarray, encode: Callable[[], list[str]]
+           ) -> list[str]:
+    """The JSON texts of the rows at ``positions``: the worker's, or encoded here."""
+    if not encoded:
+        return encode()
+    return [encoded[p] for p in positions.tolist()]
+
+
 def _dialect() -> str:
     return get_engine().dialect.name
 
@@ -114,7 +124,6 @@ def prepare_success(
     chosen = indices[positions]
     chosen_list = chosen.tolist()
     params = param_columns(run.grid, chosen)
-    metrics = metric_columns(result.metrics, positions)
     scores = [clean_score(v) for v in np.asarray(result.scores, dtype=np.float64)[positions].tolist()]
     board = run.board.copy()
     board.record(scores)
@@ -123,19 +132,25 @@ def prepare_success(
         index = chosen_list[k]
         task_id = task_id_for(run.job_id, index)
         entry = Entry(
-            str(task_id), index, scores[k], row_dict(params, k), row_dict(metrics, k)  # type: ignore[arg-type]
+            str(task_id), index, scores[k], row_dict(params, k),  # type: ignore[arg-type]
+            metric_row(result.metrics, int(positions[k])),
         )
         if not board.offer(entry):
             break  # the rest of the chunk scores no better
         links[k] = _artifacts_for(run, store, task_id, index, result.artifacts.get(index))
     dialect = _dialect()
+    count = len(chosen_list)
     rows = task_rows(
         job_id=run.job_id,
         indices=chosen_list,
-        params=json_objects(params, len(chosen_list)),
+        params=_texts(result.params_json, positions, lambda: json_objects(params, count)),
         status=TaskStatus.SUCCEEDED,
         scores=scores,
-        metrics=json_objects(metrics, len(chosen_list)),
+        metrics=_texts(
+            result.metrics_json,
+            positions,
+            lambda: json_objects(metric_columns(result.metrics, positions), count),
+        ),
         attempts=1,
         error=None,
         started_at=timestamp_text(now - timedelta(seconds=max(0.0, float(result.elapsed))),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import pickle
 
 import numpy as np
@@ -74,3 +75,18 @@ def test_grid_is_built_once_per_space() -> None:
     first = cached_grid("sma_cross", SPACE)
     reordered = {"slow": SPACE["slow"], "fast": SPACE["fast"]}
     assert cached_grid("sma_cross", reordered) is first
+
+
+def test_chunk_rows_come_with_their_json_texts(goog: Bars) -> None:
+    grid = build_grid("sma_cross", SPACE, cap=10_000)
+    indices = np.array([7, 3, 120, 41], dtype=np.int64)
+    result = run_chunk(task(indices), goog)
+    assert len(result.metrics_json) == len(result.params_json) == len(indices)
+    for k, index in enumerate(indices.tolist()):
+        metrics = json.loads(result.metrics_json[k])
+        assert list(metrics) == list(result.metrics)
+        for key, value in metrics.items():
+            raw = float(result.metrics[key][k])
+            assert value == raw if np.isfinite(raw) else value is None
+        assert json.loads(result.params_json[k]) == grid.params_at(index)
+    assert pickle.loads(pickle.dumps(result)).metrics_json == result.metrics_json
