@@ -41,7 +41,9 @@ trap cleanup EXIT INT TERM
 
 if [ "${OPTIMIZER_RUN_ORCHESTRATOR:-true}" != "false" ]; then
   log "starting the job orchestrator"
-  python -m optimizer_app.orchestration &
+  # Its own session: Ctrl-C reaches the orchestrator only through the TERM sent below, so it
+  # hands its jobs back and shuts its worker processes down in order.
+  setsid python -m optimizer_app.orchestration &
   children+=($!)
 fi
 
