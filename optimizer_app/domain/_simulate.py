@@ -52,6 +52,32 @@ def _record(
     return i + 1
 
 
+@njit(cache=True, inline="always")
+def _accumulate(
+    eq: float,
+    prev_eq: float,
+    s1: float,
+    s2: float,
+    d2: float,
+    peak: float,
+    low_since_peak: float,
+    max_dd: float,
+) -> tuple[float, float, float, float, float, float]:
+    """Fold one equity change into the return sums and the drawdown tracker."""
+    r = eq / prev_eq - 1.0 if prev_eq > 0.0 else 0.0
+    s1 += r
+    s2 += r * r
+    neg = min(r, 0.0)
+    d2 += neg * neg
+    if eq > peak:
+        max_dd = max(max_dd, 1.0 - low_since_peak / peak)
+        peak = eq
+        low_since_peak = eq
+    else:
+        low_since_peak = min(low_since_peak, eq)
+    return s1, s2, d2, peak, low_since_peak, max_dd
+
+
 @njit(cache=True)
 def run_one(
     sig: np.ndarray,
@@ -148,17 +174,9 @@ def run_one(
         if held_before or units != 0.0:
             exposed += 1
         if eq != prev_eq:
-            r = eq / prev_eq - 1.0 if prev_eq > 0.0 else 0.0
-            s1 += r
-            s2 += r * r
-            neg = min(r, 0.0)
-            d2 += neg * neg
-            if eq > peak:
-                max_dd = max(max_dd, 1.0 - low_since_peak / peak)
-                peak = eq
-                low_since_peak = eq
-            else:
-                low_since_peak = min(low_since_peak, eq)
+            s1, s2, d2, peak, low_since_peak, max_dd = _accumulate(
+                eq, prev_eq, s1, s2, d2, peak, low_since_peak, max_dd
+            )
             prev_eq = eq
         if record:
             equity_out[t] = eq
@@ -170,17 +188,9 @@ def run_one(
             eq = cash + (close[t] * units - cost)
             if eq <= 0.0:
                 break  # the general path handles running out of money
-            r = eq / prev_eq - 1.0
-            s1 += r
-            s2 += r * r
-            neg = min(r, 0.0)
-            d2 += neg * neg
-            if eq > peak:
-                max_dd = max(max_dd, 1.0 - low_since_peak / peak)
-                peak = eq
-                low_since_peak = eq
-            else:
-                low_since_peak = min(low_since_peak, eq)
+            s1, s2, d2, peak, low_since_peak, max_dd = _accumulate(
+                eq, prev_eq, s1, s2, d2, peak, low_since_peak, max_dd
+            )
             prev_eq = eq
             exposed += 1
             if record:
