@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,6 +24,7 @@ from distributed import Client, Future, LocalCluster
 
 from optimizer_app.core.config import settings
 from optimizer_app.core.logging import logger
+from optimizer_app.domain.worker import warm_up
 
 ChunkFunction = Callable[..., Any]
 RECONNECT_SECONDS = 2.0
@@ -86,6 +88,7 @@ class Executor:
         self._capacity = (0.0, 0)
         self._interrupted = False
         self._next_attempt = 0.0
+        self._warming: set[Future] = set()  # warm-up tasks, held until done
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -109,7 +112,26 @@ class Executor:
         self.generation += 1
         log.info("dask client connected", workers=self.capacity(refresh=True))
         self.check_cluster()
+        self.warm_up()
         return self
+
+    def warm_up(self) -> None:
+        """Have every worker run ``domain.worker.warm_up`` (imports, numba kernels) now, in
+        its task thread, rather than in the first chunk it gets. Not waited for: a chunk sent
+        meanwhile queues behind it on that worker."""
+        assert self.client is not None
+        try:
+            workers = list(self.client.scheduler_info(n_workers=-1)["workers"])
+        except Exception:
+            logger.opt(exception=True).debug("listing workers for warm-up failed")
+            return
+        for address in workers:
+            future = self.client.submit(
+                warm_up, key=f"warm-up-{uuid.uuid4().hex}", workers=[address],
+                allow_other_workers=False, pure=False,
+            )
+            self._warming.add(future)
+            future.add_done_callback(self._warming.discard)
 
     def close(self) -> None:
         client, cluster = self.client, self.cluster
@@ -149,6 +171,7 @@ class Executor:
                 self._interrupted = False
                 self.generation += 1
                 logger.bind(address=self.scheduler_address).warning("dask scheduler reconnected")
+                self.warm_up()  # the workers may be new ones
             return True
         if not self._interrupted:
             self._interrupted = True

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,10 +40,19 @@ from optimizer_app.orchestration.writer import (
     write_success,
 )
 from optimizer_app.persistence import jobs
-from optimizer_app.persistence.db import session_scope
+from optimizer_app.persistence.db import WalCheckpointer, session_scope
 from optimizer_app.persistence.models import JobStatus, utcnow
 
 MAX_HELD_JOBS = 16
+
+
+@dataclass
+class Completed:
+    """A chunk that finished, failed or was cancelled, with its result already fetched."""
+
+    future: Future
+    result: ChunkResult | None = None
+    lost: Exception | None = None  # it finished, but its result died with its worker
 
 
 @dataclass
@@ -95,7 +105,10 @@ class Orchestrator:
         self._next_renew = 0.0
         self._next_claim = 0.0
         self._generation = executor.generation
-        self._completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
+        self._completed: queue.SimpleQueue[Completed] = queue.SimpleQueue()
+        # Results are fetched from the workers as soon as a chunk finishes, by these threads,
+        # while the main thread writes the previous ones (a fetch is a network round trip).
+        self._fetcher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fetch-results")
         self.log = logger.bind(owner=self.owner)
 
     # -- the loop -------------------------------------------------------------------------------
@@ -113,11 +126,14 @@ class Orchestrator:
 
     def run_forever(self, stop: threading.Event) -> None:
         self.log.info("orchestrator started")
+        checkpointer = WalCheckpointer()
+        checkpointer.start()
         try:
             while not stop.is_set():
                 self.run_once()
         finally:
             self.shutdown()
+            checkpointer.stop()
 
     def shutdown(self) -> None:
         """Withdraw everything in flight and give the leases back for another orchestrator."""
@@ -130,6 +146,7 @@ class Orchestrator:
                     jobs.release_leases(session=session, owner=self.owner, job_ids=held)
             except Exception:
                 self.log.opt(exception=True).warning("releasing leases failed")
+        self._fetcher.shutdown(wait=False, cancel_futures=True)
         self.log.bind(jobs=len(held)).info("orchestrator stopped")
 
     def _tick(self) -> None:
@@ -285,7 +302,7 @@ class Orchestrator:
                 task,
                 run.data_future,
                 key=key,
-                on_done=self._completed.put,
+                on_done=self._on_done,
                 function=self.chunk_function,
             )
         except Exception:
@@ -309,24 +326,38 @@ class Orchestrator:
 
     # -- receiving results ----------------------------------------------------------------------
 
-    def _next_completed(self, timeout: float) -> Future | None:
+    def _on_done(self, future: Future) -> None:  # Dask's callback thread
+        with contextlib.suppress(RuntimeError):  # shutting down
+            self._fetcher.submit(self._fetch, future)
+
+    def _fetch(self, future: Future) -> None:  # a fetcher thread
+        done = Completed(future)
+        if future.status == "finished":
+            try:
+                done.result = future.result(timeout=60)
+            except Exception as exc:
+                done.lost = exc
+        self._completed.put(done)
+
+    def _next_completed(self, timeout: float) -> Completed | None:
         try:
             return self._completed.get(timeout=max(0.0, timeout))
         except queue.Empty:
             return None
 
     def _collect(self, timeout: float) -> None:
-        future = self._next_completed(timeout)
+        done = self._next_completed(timeout)
         budget = time.monotonic() + max(0.25, self.poll_seconds)
-        while future is not None:
-            self._handle(future)
+        while done is not None:
+            self._handle(done)
             if self.executor.connected():
                 self._dispatch()  # keep the workers busy while we write
             if time.monotonic() > budget:
                 return
-            future = self._next_completed(0.0)
+            done = self._next_completed(0.0)
 
-    def _handle(self, future: Future) -> None:
+    def _handle(self, done: Completed) -> None:
+        future = done.future
         flight = self.in_flight.pop(str(future.key), None)
         if flight is None:
             return  # withdrawn: its job was canceled, stopped or dropped
@@ -335,7 +366,7 @@ class Orchestrator:
             return
         run.in_flight.pop(str(future.key), None)
         try:
-            outcome = self._write(run, flight, future)
+            outcome = self._write(run, flight, done)
         except Exception:
             self.log.bind(job_id=str(run.job_id)).exception("writing a chunk failed; resending it")
             run.give_back(flight.indices)
@@ -351,13 +382,12 @@ class Orchestrator:
             self.log.bind(job_id=str(run.job_id), status=outcome.status).info("job finished")
             self._drop(run.job_id)
 
-    def _write(self, run: JobRun, flight: InFlight, future: Future) -> WriteOutcome | None:
+    def _write(self, run: JobRun, flight: InFlight, done: Completed) -> WriteOutcome | None:
+        future, result = done.future, done.result
         status = future.status
         if status == "finished":
-            try:
-                result: ChunkResult = future.result(timeout=60)
-            except Exception as exc:  # the result died with its worker before we fetched it
-                self.log.bind(job_id=str(run.job_id), error=str(exc)).warning("result lost")
+            if result is None:  # the result died with its worker before we fetched it
+                self.log.bind(job_id=str(run.job_id), error=str(done.lost)).warning("result lost")
                 run.data_future = None
                 run.give_back(flight.indices)
                 return None

@@ -4,7 +4,6 @@ per-row Python work matters."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import uuid
 from collections.abc import Sequence
@@ -16,26 +15,17 @@ import numpy as np
 from optimizer_app.domain.grid import Grid
 from optimizer_app.domain.jsontext import Columns, encode, json_objects, metric_columns
 from optimizer_app.persistence.models import TaskStatus
+from optimizer_app.persistence.tasks import task_id_hex, task_id_prefix
 
 __all__ = [
     "Columns", "clean_score", "json_objects", "link_results", "metric_columns", "metric_dicts",
     "metric_row", "param_columns", "row_dict", "task_id_hexes", "task_rows",
 ]
 
-_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-
-
 def task_id_hexes(job_id: uuid.UUID, indices: Sequence[int]) -> list[str]:
-    """``uuid.uuid5(job_id, str(index)).hex`` for each index, without building UUID objects."""
-    base = hashlib.sha1(job_id.bytes)
-    variant = _VARIANT
-    out = []
-    for index in indices:
-        digest = base.copy()
-        digest.update(b"%d" % index)
-        h = digest.hexdigest()
-        out.append(f"{h[:12]}5{h[13:16]}{variant[h[16]]}{h[17:32]}")
-    return out
+    """``task_id_for(job_id, index).hex`` for each index, without building UUID objects."""
+    prefix = task_id_prefix(job_id)
+    return [task_id_hex(prefix, index) for index in indices]
 
 
 def param_columns(grid: Grid, indices: np.ndarray) -> Columns:

@@ -1,8 +1,16 @@
 """Database engine and sessions. SQLite runs in WAL mode with a busy timeout, and every
-write transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers never lose rows."""
+write transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers never lose rows.
+
+Checkpoints (copying the WAL back into the database file) are moved off the write path: a
+commit runs one itself only once the WAL holds ``SQLITE_AUTOCHECKPOINT_PAGES``; in between,
+the orchestrator's ``WalCheckpointer`` thread copies it back while the next chunk is written
+(with the default 1,000-page threshold the orchestrator spent ~1/4 of a 100,000-combination
+job inside checkpoints)."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -16,6 +24,8 @@ from sqlmodel import Session, create_engine
 from optimizer_app.core.config import settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_AUTOCHECKPOINT_PAGES = 16_384  # 64 MiB of 4 KiB pages: a backstop, see WalCheckpointer
+SQLITE_BULK_CACHE_KIB = 16_384  # page cache of a connection that writes task rows in bulk
 
 
 def _configure_sqlite(engine: Engine, *, begin: str) -> None:
@@ -28,6 +38,7 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -80,3 +91,41 @@ def session_scope(*, readonly: bool = False) -> Iterator[Session]:
 def get_session() -> Iterator[Session]:
     with session_scope() as session:
         yield session
+
+
+class WalCheckpointer:
+    """A daemon thread that checkpoints the SQLite WAL every ``every`` seconds (``PASSIVE``:
+    it never waits for, nor blocks, readers and writers), so that the process writing task
+    rows does not stop to do it in its commits. No-op on other databases."""
+
+    def __init__(self, every: float = 0.25) -> None:
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if not settings.is_sqlite or self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stop.set()
+            thread.join(timeout=30)
+
+    def _run(self) -> None:
+        from optimizer_app.core.logging import logger
+
+        path = make_url(settings.resolved_database_url).database
+        connection = sqlite3.connect(path or ":memory:", isolation_level=None, timeout=30)
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as exc:  # next round tries again; commits are the backstop
+                    logger.bind(error=str(exc)).warning("WAL checkpoint failed")
+        finally:
+            connection.close()

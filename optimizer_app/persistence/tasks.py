@@ -6,6 +6,7 @@ that is delivered twice never counts a combination twice."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlmodel import Session, col, func, select
 
+from optimizer_app.persistence.db import SQLITE_BULK_CACHE_KIB
 from optimizer_app.persistence.models import OptimizationTask, ResultSummary
 
 TASKS: Table = OptimizationTask.__table__  # type: ignore[attr-defined]
@@ -31,9 +33,29 @@ TASK_COLUMNS = (
 RESULT_COLUMNS = ("id", "task_id", "metrics", "artifacts")
 
 
+# Task ids are deterministic and ordered within a job: a UUID (version 8, RFC 9562's custom
+# layout) whose first 64 bits are a hash of the job id and whose last 64 bits are the variant
+# bits and the combination index. The same job and combination always give the same id, and
+# a job's rows arrive in index order, so the primary-key index grows at one end instead of
+# being rewritten all over on every chunk (a random id made writing 100,000 rows ~1/3 slower).
+_INDEX_BITS = 0x8000_0000_0000_0000  # the RFC variant (binary 10) above a 62-bit index
+
+
+def task_id_prefix(job_id: uuid.UUID) -> str:
+    """The first 16 hex digits of the job's task ids: 60 bits of SHA-1(job id), version 8."""
+    digest = hashlib.sha1(job_id.bytes).hexdigest()
+    return f"{digest[:12]}8{digest[13:16]}"
+
+
+def task_id_hex(prefix: str, index: int) -> str:
+    return "%s%016x" % (prefix, _INDEX_BITS | index)  # noqa: UP031 - the fastest spelling
+
+
 def task_id_for(job_id: uuid.UUID, index: int) -> uuid.UUID:
     """Deterministic task id: the same job and combination always give the same id."""
-    return uuid.uuid5(job_id, str(index))
+    if not 0 <= index < 1 << 62:
+        raise ValueError(f"combination index out of range: {index}")
+    return uuid.UUID(hex=task_id_hex(task_id_prefix(job_id), index))
 
 
 def result_id_for(task_id: uuid.UUID) -> uuid.UUID:
@@ -65,6 +87,9 @@ def _bulk_insert(
             sql = f"INSERT INTO {table} ({names}) VALUES %s ON CONFLICT DO NOTHING"
             execute_values(cursor, sql, rows, page_size=1000)
         else:
+            # A bigger page cache for the connection that writes the rows (microseconds when
+            # already set): the job's index pages stay in memory between chunks.
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
             marks = ", ".join("?" for _ in columns)
             sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
             cursor.executemany(sql, rows)
