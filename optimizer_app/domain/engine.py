@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
@@ -173,13 +174,17 @@ def equity_csv(bars: Bars, result: SingleResult) -> bytes:
     peak = np.maximum.accumulate(equity)
     with np.errstate(invalid="ignore", divide="ignore"):
         drawdown = np.where(peak > 0, 1.0 - equity / peak, 0.0)
-    dates = np.datetime_as_string(bars.dates, unit="D").tolist()
-    lines = ["date,equity,drawdown"]
-    lines.extend(
-        f"{d},{e!r},{dd!r}"
-        for d, e, dd in zip(dates, equity.tolist(), drawdown.tolist(), strict=True)
-    )
-    return ("\n".join(lines) + "\n").encode("ascii")
+    dates = np.datetime_as_string(bars.dates, unit="D").astype("S10").tolist()
+    rows = zip(dates, _float_texts(equity), _float_texts(drawdown), strict=True)
+    return b"date,equity,drawdown\n" + b"".join([b"%s,%s,%s\n" % row for row in rows])
+
+
+def _float_texts(values: np.ndarray) -> list[bytes]:
+    """Each finite float in its shortest round-trip form (orjson's, ~2x faster than repr)."""
+    if not np.isfinite(values).all():
+        raise ValueError("cannot write a non-finite value")
+    array = np.ascontiguousarray(values, dtype=np.float64)
+    return orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",")
 
 
 TRADE_COLUMNS = (

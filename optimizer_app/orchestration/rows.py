@@ -15,7 +15,13 @@ import numpy as np
 from optimizer_app.domain.grid import Grid
 from optimizer_app.domain.jsontext import Columns, encode, json_objects, metric_columns
 from optimizer_app.persistence.models import TaskStatus
-from optimizer_app.persistence.tasks import task_id_hex, task_id_prefix
+from optimizer_app.persistence.tasks import (
+    ROW_COLUMNS,
+    TaskBatch,
+    result_id_for,
+    task_id_hex,
+    task_id_prefix,
+)
 
 __all__ = [
     "Columns", "clean_score", "json_objects", "link_results", "metric_columns", "metric_dicts",
@@ -65,43 +71,40 @@ def task_rows(
     error: str | None,
     started_at: str,
     finished_at: str,
-) -> list[tuple[Any, ...]]:
-    """Task rows for ``indices`` in ``persistence.tasks.TASK_COLUMNS`` order; ``params`` and
-    ``metrics`` are JSON texts. No row links a result summary (see ``link_results``)."""
+) -> TaskBatch:
+    """The task rows of ``indices``; ``params`` and ``metrics`` are JSON texts. No row links
+    a result summary (see ``link_results``)."""
     count = len(indices)
-    error = error[:2000] if error else None
-    return list(
+    rows = list(
         zip(
             task_id_hexes(job_id, indices),
-            repeat(job_id.hex, count),
             indices,
             params,
-            repeat(status.value, count),
             repeat(None, count) if scores is None else scores,
             repeat(None, count) if metrics is None else metrics,
             repeat(None, count),
-            repeat(attempts, count),
-            repeat(error, count),
-            repeat(started_at, count),
-            repeat(finished_at, count),
             strict=True,
         )
     )
+    error = error[:2000] if error else None
+    return TaskBatch((job_id.hex, status.value, attempts, error, started_at, finished_at), rows)
 
 
-RESULT_ID_POSITION = 7
+RESULT_ID_POSITION = ROW_COLUMNS.index("result_summary_id")
+_METRICS_POSITION = ROW_COLUMNS.index("metrics")
 
 
 def link_results(
-    tasks: list[tuple[Any, ...]], artifacts: dict[int, list[dict[str, str]]]
+    batch: TaskBatch, artifacts: dict[int, list[dict[str, str]]]
 ) -> list[tuple[Any, ...]]:
     """Result-summary rows (``RESULT_COLUMNS`` order) of the task rows at ``artifacts``' keys,
-    whose ``result_summary_id`` is set in ``tasks`` in place. A result summary holds the same
+    whose ``result_summary_id`` is set in ``batch`` in place. A result summary holds the same
     metrics as its task row, and the artifact links."""
     results = []
+    tasks = batch.rows
     for k in sorted(artifacts):
         row = tasks[k]
-        result_id = uuid.uuid5(uuid.UUID(hex=row[0]), "result").hex
+        result_id = result_id_for(uuid.UUID(hex=row[0])).hex
         tasks[k] = row[:RESULT_ID_POSITION] + (result_id,) + row[RESULT_ID_POSITION + 1 :]
-        results.append((result_id, row[0], row[6], encode(artifacts[k])))
+        results.append((result_id, row[0], row[_METRICS_POSITION], encode(artifacts[k])))
     return results

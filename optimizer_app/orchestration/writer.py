@@ -38,14 +38,14 @@ from optimizer_app.orchestration.transitions import observe_terminal, transition
 from optimizer_app.persistence import jobs, tasks
 from optimizer_app.persistence.db import get_engine, session_scope
 from optimizer_app.persistence.models import JobStatus, OptimizationJob, TaskStatus, utcnow
-from optimizer_app.persistence.tasks import task_id_for, timestamp_text
+from optimizer_app.persistence.tasks import TaskBatch, task_id_for, timestamp_text
 
 
 @dataclass
 class Prepared:
     board: Board
     indices: np.ndarray
-    task_rows: list[tuple[Any, ...]]
+    task_rows: TaskBatch
     result_rows: list[tuple[Any, ...]]
     finished: int = 0
     failed: int = 0
@@ -90,12 +90,12 @@ def _artifacts_for(
     ]
 
 
-def _best_first(scores: list[float | None], indices: list[int], mode: str) -> list[int]:
+def _best_first(scores: np.ndarray, indices: np.ndarray, mode: str) -> list[int]:
     """Positions of the finite scores, best first (ties: lower index first), as the worker
     ranks them when it picks which rows get artifacts."""
-    finite = [k for k, v in enumerate(scores) if v is not None]
-    sign = -1.0 if mode == "max" else 1.0
-    return sorted(finite, key=lambda k: (sign * scores[k], indices[k]))  # type: ignore[operator]
+    finite = np.flatnonzero(np.isfinite(scores))
+    key = -scores[finite] if mode == "max" else scores[finite]
+    return finite[np.lexsort((indices[finite], key))].tolist()  # type: ignore[no-any-return]
 
 
 def _texts(encoded: list[str], positions: np.ndarray, encode: Callable[[], list[str]]
@@ -124,11 +124,12 @@ def prepare_success(
     chosen = indices[positions]
     chosen_list = chosen.tolist()
     params = param_columns(run.grid, chosen)
-    scores = [clean_score(v) for v in np.asarray(result.scores, dtype=np.float64)[positions].tolist()]
+    raw_scores = np.asarray(result.scores, dtype=np.float64)[positions]
+    scores = [clean_score(v) for v in raw_scores.tolist()]
     board = run.board.copy()
     board.record(scores)
     links: dict[int, list[dict[str, str]]] = {}
-    for k in _best_first(scores, chosen_list, board.mode):
+    for k in _best_first(raw_scores, chosen, board.mode):
         index = chosen_list[k]
         task_id = task_id_for(run.job_id, index)
         entry = Entry(
@@ -245,7 +246,7 @@ def commit_chunk(
             return WriteOutcome(held=False, status=job.status if job else None)
         assert job is not None
         prepared = _dedupe(session, run, prepared, redo)
-        tasks.insert_tasks(session=session, rows=prepared.task_rows)
+        tasks.insert_tasks(session=session, batch=prepared.task_rows)
         tasks.insert_results(session=session, rows=prepared.result_rows)
         job.summary = prepared.board.to_summary()
         job.updated_at = now

@@ -7,8 +7,10 @@ that is delivered twice never counts a combination twice."""
 from __future__ import annotations
 
 import hashlib
+import math
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,16 +23,33 @@ from optimizer_app.persistence.models import OptimizationTask, ResultSummary
 TASKS: Table = OptimizationTask.__table__  # type: ignore[attr-defined]
 RESULTS: Table = ResultSummary.__table__  # type: ignore[attr-defined]
 
-# The bulk write path takes pre-encoded tuples in these column orders: ids as 32-digit hex
-# (what SQLAlchemy stores for a UUID on SQLite, and a form PostgreSQL's uuid type accepts),
-# JSON as text and timestamps as text (see ``timestamp_text``), and hands them to the driver
-# in one call per table: a 100,000-combination job writes 100,000 task rows (and a result
-# summary only for the few tasks that get artifacts).
-TASK_COLUMNS = (
-    "id", "job_id", "index", "params", "status", "score", "metrics", "result_summary_id",
-    "attempts", "error", "started_at", "finished_at",
-)
+# The bulk write path takes pre-encoded values: ids as 32-digit hex (what SQLAlchemy stores
+# for a UUID on SQLite, and a form PostgreSQL's uuid type accepts), JSON as text and
+# timestamps as text (see ``timestamp_text``), and hands them to the driver in one call per
+# table: a 100,000-combination job writes 100,000 task rows (and a result summary only for
+# the few tasks that get artifacts). A chunk's task rows differ only in ``ROW_COLUMNS``; the
+# ``SHARED_COLUMNS`` values are the same for all of them and are bound once (on SQLite they
+# are written into the statement as literals, which halves the driver's per-row binding).
+ROW_COLUMNS = ("id", "index", "params", "score", "metrics", "result_summary_id")
+SHARED_COLUMNS = ("job_id", "status", "attempts", "error", "started_at", "finished_at")
+TASK_COLUMNS = ROW_COLUMNS + SHARED_COLUMNS
 RESULT_COLUMNS = ("id", "task_id", "metrics", "artifacts")
+
+
+@dataclass
+class TaskBatch:
+    """Task rows of one chunk: ``rows`` in ``ROW_COLUMNS`` order, ``shared`` the values of
+    ``SHARED_COLUMNS`` common to all of them."""
+
+    shared: tuple[Any, ...]
+    rows: list[tuple[Any, ...]]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def row_dict(self, k: int) -> dict[str, Any]:
+        """The ``k``-th row with every column, by name."""
+        return dict(zip(TASK_COLUMNS, self.rows[k] + self.shared, strict=True))
 
 
 # Task ids are deterministic and ordered within a job: a UUID (version 8, RFC 9562's custom
@@ -71,35 +90,60 @@ def timestamp_text(value: datetime, *, dialect: str) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def sqlite_literal(value: Any) -> str:
+    """A value as an SQLite literal (NULL, a number, or a quoted string)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("\x00", "").replace("'", "''") + "'"
+    raise TypeError(f"no SQLite literal for {type(value).__name__}")
+
+
 def _bulk_insert(
-    session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    shared: dict[str, Any] | None = None,
 ) -> None:
     """``INSERT ... ON CONFLICT DO NOTHING`` of many rows through the driver, inside the
-    session's transaction (``executemany`` on SQLite, ``execute_values`` on PostgreSQL)."""
+    session's transaction (``executemany`` on SQLite, ``execute_values`` on PostgreSQL);
+    ``shared`` holds columns whose value is the same in every row."""
     if not rows:
         return
-    names = ", ".join(f'"{c}"' for c in columns)
+    shared = shared or {}
+    names = ", ".join(f'"{c}"' for c in (*columns, *shared))
     cursor = session.connection().connection.cursor()
     try:
         if session.get_bind().dialect.name == "postgresql":
             from psycopg2.extras import execute_values
 
             sql = f"INSERT INTO {table} ({names}) VALUES %s ON CONFLICT DO NOTHING"
-            execute_values(cursor, sql, rows, page_size=1000)
+            common = tuple(shared.values())
+            execute_values(cursor, sql, [row + common for row in rows] if common else rows,
+                           page_size=1000)
         else:
             # A bigger page cache for the connection that writes the rows (microseconds when
             # already set): the job's index pages stay in memory between chunks.
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
-            marks = ", ".join("?" for _ in columns)
+            marks = ", ".join(["?"] * len(columns) + [sqlite_literal(v) for v in shared.values()])
             sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
             cursor.executemany(sql, rows)
     finally:
         cursor.close()
 
 
-def insert_tasks(*, session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert task rows (tuples in ``TASK_COLUMNS`` order), skipping any already stored."""
-    _bulk_insert(session, "optimization_tasks", TASK_COLUMNS, rows)
+def insert_tasks(*, session: Session, batch: TaskBatch) -> None:
+    """Insert a chunk's task rows, skipping any already stored."""
+    shared = dict(zip(SHARED_COLUMNS, batch.shared, strict=True))
+    _bulk_insert(session, "optimization_tasks", ROW_COLUMNS, batch.rows, shared=shared)
 
 
 def insert_results(*, session: Session, rows: Sequence[tuple[Any, ...]]) -> None:

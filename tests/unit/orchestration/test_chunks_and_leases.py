@@ -75,21 +75,31 @@ def test_a_holder_is_gone_only_when_provably_dead() -> None:
     assert not holder_is_gone("garbage", me=me)
 
 
-def test_fast_uuid5_matches_the_standard_library() -> None:
-    job = uuid.uuid4()
-    indices = [0, 1, 9, 10, 99_999, 123_456_789]
-    assert task_id_hexes(job, indices) == [task_id_for(job, i).hex for i in indices]
+def test_task_ids_are_deterministic_ordered_uuids() -> None:
+    job, other = uuid.uuid4(), uuid.uuid4()
+    indices = [0, 1, 9, 10, 255, 99_999, 123_456_789, (1 << 62) - 1]
+    ids = [task_id_for(job, i) for i in indices]
+    assert task_id_hexes(job, indices) == [t.hex for t in ids]
+    assert ids == [task_id_for(job, i) for i in indices]  # the same job and index, the same id
+    assert [t.hex for t in ids] == sorted(t.hex for t in ids)  # stored in index order
+    assert all(t.version == 8 and t.variant == uuid.RFC_4122 for t in ids)
+    assert len({*ids, *(task_id_for(other, i) for i in indices)}) == 2 * len(indices)
+    for bad in (-1, 1 << 62):
+        with pytest.raises(ValueError, match="out of range"):
+            task_id_for(job, bad)
 
 
-def test_json_objects_are_the_text_json_would_write() -> None:
+def test_json_objects_are_compact_json_of_each_row() -> None:
     columns = {
         "a": [1, -2, 3], "b": [0.1, 1e-7, 1e16], "c": [None, 2.5, -0.0],
-        "d%": ["x\"y", "z", "é"],
+        "d%": ["x\"y", "z", "é"], "e": [0.1 + 0.2, 1 / 3, 2.0**60],
     }
     rows = [{k: v[i] for k, v in columns.items()} for i in range(3)]
     texts = json_objects(columns, 3)
-    assert texts == [json.dumps(r, separators=(",", ":")) for r in rows]
-    assert [json.loads(t) for t in texts] == rows
+    assert [json.loads(t) for t in texts] == rows  # every float round-trips exactly
+    assert texts[0] == '{"a":1,"b":0.1,"c":null,"d%":"x\\"y","e":0.30000000000000004}'
+    assert all(isinstance(t, str) and " " not in t for t in texts)
+    assert json_objects({"x": [float("nan"), float("inf")]}, 2) == ['{"x":null}', '{"x":null}']
     assert json_objects({}, 2) == ["{}", "{}"]
 
 
@@ -105,7 +115,8 @@ def test_rows_are_json_safe_and_deterministic() -> None:
         scores=[1.5, None], metrics=texts, attempts=1, error=None, started_at="s",
         finished_at="f",
     )
-    first = dict(zip(TASK_COLUMNS, tasks[0], strict=True))
+    first = tasks.row_dict(0)
+    assert set(first) == set(TASK_COLUMNS)
     assert first["id"] == task_id_for(job, 4).hex and first["index"] == 4
     assert first["job_id"] == job.hex and first["score"] == 1.5
     assert first["metrics"] == '{"sharpe":1.5,"trades":3}'
@@ -114,17 +125,17 @@ def test_rows_are_json_safe_and_deterministic() -> None:
     results = [dict(zip(RESULT_COLUMNS, row, strict=True))
                for row in link_results(tasks, {1: [{"name": "x"}]})]
     assert len(results) == 1  # only the task with artifacts has a result summary
-    second = dict(zip(TASK_COLUMNS, tasks[1], strict=True))
+    second = tasks.row_dict(1)
     assert second["result_summary_id"] == result_id_for(task_id_for(job, 5)).hex
     assert results[0]["id"] == second["result_summary_id"] and results[0]["task_id"] == second["id"]
     assert results[0]["metrics"] == '{"sharpe":null,"trades":null}'
     assert results[0]["artifacts"] == '[{"name":"x"}]'
-    assert dict(zip(TASK_COLUMNS, tasks[0], strict=True))["result_summary_id"] is None
+    assert tasks.row_dict(0)["result_summary_id"] is None
     failed = task_rows(
         job_id=job, indices=[6], params=['{"a":3}'], status=TaskStatus.FAILED, scores=None,
         metrics=None, attempts=3, error="boom" * 1000, started_at="s", finished_at="f",
     )
-    row = dict(zip(TASK_COLUMNS, failed[0], strict=True))
+    row = failed.row_dict(0)
     assert row["result_summary_id"] is None and len(row["error"]) == 2000
     assert row["metrics"] is None and row["score"] is None and row["attempts"] == 3
 
