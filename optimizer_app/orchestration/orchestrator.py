@@ -44,6 +44,7 @@ from optimizer_app.persistence.db import WalCheckpointer, session_scope
 from optimizer_app.persistence.models import JobStatus, utcnow
 
 MAX_HELD_JOBS = 16
+PREFETCHED = 2  # results fetched from the workers ahead of the one being written
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Completed:
     future: Future
     result: ChunkResult | None = None
     lost: Exception | None = None  # it finished, but its result died with its worker
+    holds_room: bool = False  # counts against PREFETCHED until written
 
 
 @dataclass
@@ -108,7 +110,10 @@ class Orchestrator:
         self._completed: queue.SimpleQueue[Completed] = queue.SimpleQueue()
         # Results are fetched from the workers as soon as a chunk finishes, by these threads,
         # while the main thread writes the previous ones (a fetch is a network round trip).
+        # At most PREFETCHED results wait in memory; the rest stay on the workers until then.
         self._fetcher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fetch-results")
+        self._fetch_room = threading.Semaphore(PREFETCHED)
+        self._stopping = threading.Event()
         self.log = logger.bind(owner=self.owner)
 
     # -- the loop -------------------------------------------------------------------------------
@@ -146,6 +151,7 @@ class Orchestrator:
                     jobs.release_leases(session=session, owner=self.owner, job_ids=held)
             except Exception:
                 self.log.opt(exception=True).warning("releasing leases failed")
+        self._stopping.set()
         self._fetcher.shutdown(wait=False, cancel_futures=True)
         self.log.bind(jobs=len(held)).info("orchestrator stopped")
 
@@ -333,6 +339,10 @@ class Orchestrator:
     def _fetch(self, future: Future) -> None:  # a fetcher thread
         done = Completed(future)
         if future.status == "finished":
+            while not self._fetch_room.acquire(timeout=0.25):
+                if self._stopping.is_set():
+                    return
+            done.holds_room = True
             try:
                 done.result = future.result(timeout=60)
             except Exception as exc:
@@ -357,6 +367,14 @@ class Orchestrator:
             done = self._next_completed(0.0)
 
     def _handle(self, done: Completed) -> None:
+        try:
+            self._handle_completed(done)
+        finally:
+            done.result = None
+            if done.holds_room:
+                self._fetch_room.release()
+
+    def _handle_completed(self, done: Completed) -> None:
         future = done.future
         flight = self.in_flight.pop(str(future.key), None)
         if flight is None:

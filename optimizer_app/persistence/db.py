@@ -25,7 +25,6 @@ from optimizer_app.core.config import settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_AUTOCHECKPOINT_PAGES = 16_384  # 64 MiB of 4 KiB pages: a backstop, see WalCheckpointer
-SQLITE_BULK_CACHE_KIB = 16_384  # page cache of a connection that writes task rows in bulk
 
 
 def _configure_sqlite(engine: Engine, *, begin: str) -> None:

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import Table
 from sqlmodel import Session, col, func, select
 
-from optimizer_app.persistence.db import SQLITE_BULK_CACHE_KIB
 from optimizer_app.persistence.models import OptimizationTask, ResultSummary
 
 TASKS: Table = OptimizationTask.__table__  # type: ignore[attr-defined]
@@ -130,9 +129,6 @@ def _bulk_insert(
             execute_values(cursor, sql, [row + common for row in rows] if common else rows,
                            page_size=1000)
         else:
-            # A bigger page cache for the connection that writes the rows (microseconds when
-            # already set): the job's index pages stay in memory between chunks.
-            cursor.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
             marks = ", ".join(["?"] * len(columns) + [sqlite_literal(v) for v in shared.values()])
             sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
             cursor.executemany(sql, rows)
