@@ -86,7 +86,7 @@ def task_rows(
             strict=True,
         )
     )
-    error = error[:2000] if error else None
+    error = error.replace("\x00", "")[:2000] if error else None  # PostgreSQL refuses NUL
     return TaskBatch((job_id.hex, status.value, attempts, error, started_at, finished_at), rows)
 
 

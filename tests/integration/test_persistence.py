@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import text
@@ -12,8 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from alembic import command
+from optimizer_app.orchestration.rows import task_rows
 from optimizer_app.persistence.db import build_engine
-from optimizer_app.persistence.models import Dataset, OptimizationJob, OptimizationTask, User
+from optimizer_app.persistence.models import (
+    Dataset,
+    OptimizationJob,
+    OptimizationTask,
+    TaskStatus,
+    User,
+)
+from optimizer_app.persistence.tasks import insert_tasks, task_id_for, timestamp_text
 from tests.conftest import alembic_config, migrate
 
 
@@ -91,6 +99,40 @@ def test_json_round_trip_and_unique_task_index(db_url: str) -> None:
         )
         with pytest.raises(IntegrityError):
             session.commit()
+    engine.dispose()
+
+
+def test_bulk_task_batch_round_trips_hostile_text(db_url: str) -> None:
+    """The bulk path writes a chunk's shared columns once (as literals on SQLite): quotes,
+    SQL and NUL characters in an error message arrive as text, and a batch written twice is
+    stored once."""
+    engine = build_engine(db_url)
+    dialect = engine.dialect.name
+    error = "it's \"bad\"'); DROP TABLE optimization_tasks; -- \x00 100%"
+    with Session(engine) as session:
+        job = _user_job(session)
+        job_id = job.id
+        stamp = timestamp_text(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), dialect=dialect)
+        batch = task_rows(
+            job_id=job_id, indices=[0, 1, 2], params=['{"fast":1}'] * 3,
+            status=TaskStatus.FAILED, scores=None, metrics=None, attempts=3, error=error,
+            started_at=stamp, finished_at=stamp,
+        )
+        insert_tasks(session=session, batch=batch)
+        insert_tasks(session=session, batch=batch)  # idempotent
+        session.commit()
+    with Session(engine) as session:
+        stored = session.exec(
+            select(OptimizationTask).where(OptimizationTask.job_id == job_id)
+        ).all()
+        assert sorted(t.index for t in stored) == [0, 1, 2]
+        assert {t.error for t in stored} == {error.replace("\x00", "")}
+        assert {t.id for t in stored} == {task_id_for(job_id, i) for i in range(3)}
+        assert all(t.attempts == 3 and t.status == "failed" and t.params == {"fast": 1}
+                   for t in stored)
+        assert {t.finished_at.replace(tzinfo=UTC) for t in stored} == {  # type: ignore[union-attr]
+            datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        }
     engine.dispose()
 
 
