@@ -24,7 +24,8 @@ from optimizer_app.domain.engine import (
 from optimizer_app.domain.grid import Grid, build_grid
 from optimizer_app.domain.jsontext import json_objects, metric_columns
 
-__all__ = ["ChunkResult", "ChunkTask", "best_positions", "cached_grid", "run_chunk", "warm_up"]
+__all__ = ["ChunkResult", "ChunkTask", "best_positions", "cached_grid", "run_chunk", "warm_up",
+           "warm_ups"]
 
 WORKER_GRID_CAP = 10_000_000  # jobs are validated against the configured cap when submitted
 
@@ -109,6 +110,14 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
     )
 
 
+_warm_up_seconds: list[float] = []  # how long each warm-up in this process took
+
+
+def warm_ups() -> list[float]:
+    """Seconds each ``warm_up`` in this process took (empty: never warmed up)."""
+    return list(_warm_up_seconds)
+
+
 def warm_up() -> float:
     """Run one small chunk of every strategy (with artifacts), so that a worker process has
     imported everything and compiled — or loaded from numba's cache — every kernel before its
@@ -128,4 +137,6 @@ def warm_up() -> float:
                       top_n=1),
             bars,
         )
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    _warm_up_seconds.append(seconds)
+    return seconds

@@ -24,7 +24,7 @@ from distributed import Client, Future, LocalCluster
 
 from optimizer_app.core.config import settings
 from optimizer_app.core.logging import logger
-from optimizer_app.domain.worker import warm_up
+from optimizer_app.domain.worker import warm_up, warm_ups
 
 ChunkFunction = Callable[..., Any]
 RECONNECT_SECONDS = 2.0
@@ -62,7 +62,11 @@ def load_chunk_function(path: str | None) -> ChunkFunction:
 
 
 def _worker_environment() -> dict[str, Any]:  # runs on a worker
-    return {"pid": os.getpid(), "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_")}
+    return {
+        "pid": os.getpid(),
+        "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+        "warm_ups": warm_ups(),
+    }
 
 
 class Executor:

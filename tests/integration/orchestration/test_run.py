@@ -51,6 +51,18 @@ def test_workers_run_without_malloc_trim_and_with_unbounded_saturation(backend: 
     assert math.isinf(saturation)
 
 
+def test_every_worker_is_warmed_up_when_the_orchestrator_connects(backend: Backend) -> None:
+    """Imports and numba kernels are loaded by a warm-up chunk per worker, not a job's first
+    chunk (it is sent when the executor starts and is not waited for)."""
+    deadline = time.monotonic() + 120
+    while True:
+        envs = backend.executor.worker_environments()
+        if all(env["warm_ups"] for env in envs.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(envs) == 2 and all(env["warm_ups"] for env in envs.values()), envs
+
+
 def test_job_runs_to_succeeded_with_a_correct_summary(backend: Backend) -> None:
     job = submit(backend, MEDIUM_SPACE, {"mode": "max", "metric": "sharpe", "topN": 5})
     assert job.status == "queued"
