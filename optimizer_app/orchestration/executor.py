@@ -93,6 +93,7 @@ class Executor:
         self._interrupted = False
         self._next_attempt = 0.0
         self._warming: set[Future] = set()  # warm-up tasks, held until done
+        self._warmed: set[str] = set()  # worker addresses sent a warm-up
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -116,20 +117,18 @@ class Executor:
         self.generation += 1
         log.info("dask client connected", workers=self.capacity(refresh=True))
         self.check_cluster()
-        self.warm_up()
         return self
 
-    def warm_up(self) -> None:
-        """Have every worker run ``domain.worker.warm_up`` (imports, numba kernels) now, in
-        its task thread, rather than in the first chunk it gets. Not waited for: a chunk sent
-        meanwhile queues behind it on that worker."""
+    def _warm_new(self, workers: Iterable[str]) -> None:
+        """Have each worker not seen before (a new or restarted process) run
+        ``domain.worker.warm_up`` (imports, numba kernels) now, in its task thread, rather
+        than in the first chunk it gets. Not waited for: a chunk sent meanwhile queues behind
+        it on that worker."""
         assert self.client is not None
-        try:
-            workers = list(self.client.scheduler_info(n_workers=-1)["workers"])
-        except Exception:
-            logger.opt(exception=True).debug("listing workers for warm-up failed")
-            return
         for address in workers:
+            if address in self._warmed:
+                continue
+            self._warmed.add(address)
             future = self.client.submit(
                 warm_up, key=f"warm-up-{uuid.uuid4().hex}", workers=[address],
                 allow_other_workers=False, pure=False,
@@ -175,7 +174,6 @@ class Executor:
                 self._interrupted = False
                 self.generation += 1
                 logger.bind(address=self.scheduler_address).warning("dask scheduler reconnected")
-                self.warm_up()  # the workers may be new ones
             return True
         if not self._interrupted:
             self._interrupted = True
@@ -202,7 +200,9 @@ class Executor:
         checked, threads = self._capacity
         if self.client is not None and (refresh or time.monotonic() - checked > 1.0):
             try:
-                threads = sum(self.client.nthreads().values())
+                workers = self.client.nthreads()
+                threads = sum(workers.values())
+                self._warm_new(workers)
             except Exception:
                 logger.opt(exception=True).debug("reading cluster size failed")
             self._capacity = (time.monotonic(), threads)

@@ -53,9 +53,11 @@ def test_workers_run_without_malloc_trim_and_with_unbounded_saturation(backend: 
 
 def test_every_worker_is_warmed_up_when_the_orchestrator_connects(backend: Backend) -> None:
     """Imports and numba kernels are loaded by a warm-up chunk per worker, not a job's first
-    chunk (it is sent when the executor starts and is not waited for)."""
+    chunk: it is sent to each worker the executor sees for the first time (at start, and
+    workers restarted by earlier tests here), and is not waited for."""
     deadline = time.monotonic() + 120
     while True:
+        backend.executor.capacity(refresh=True)  # as each orchestrator tick does
         envs = backend.executor.worker_environments()
         if all(env["warm_ups"] for env in envs.values()) or time.monotonic() > deadline:
             break
