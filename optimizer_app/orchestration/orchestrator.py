@@ -111,7 +111,7 @@ class Orchestrator:
         # Results are fetched from the workers as soon as a chunk finishes, by these threads,
         # while the main thread writes the previous ones (a fetch is a network round trip).
         # At most PREFETCHED results wait in memory; the rest stay on the workers until then.
-        self._fetcher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fetch-results")
+        self._fetcher = ThreadPoolExecutor(PREFETCHED, thread_name_prefix="fetch-results")
         self._fetch_room = threading.Semaphore(PREFETCHED)
         self._stopping = threading.Event()
         self.log = logger.bind(owner=self.owner)
