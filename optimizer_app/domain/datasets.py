@@ -42,6 +42,11 @@ class Bars:
         return int(self.close.shape[0])
 
     @cached_property
+    def date_texts(self) -> list[bytes]:
+        """Each date as ``YYYY-MM-DD`` (made once: every equity curve written needs them)."""
+        return np.datetime_as_string(self.dates, unit="D").astype("S10").tolist()  # type: ignore[no-any-return]
+
+    @cached_property
     def fingerprint(self) -> str:
         """A short content hash used to key indicator caches (not the public checksum)."""
         digest = hashlib.blake2b(digest_size=16)

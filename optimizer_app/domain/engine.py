@@ -174,8 +174,7 @@ def equity_csv(bars: Bars, result: SingleResult) -> bytes:
     peak = np.maximum.accumulate(equity)
     with np.errstate(invalid="ignore", divide="ignore"):
         drawdown = np.where(peak > 0, 1.0 - equity / peak, 0.0)
-    dates = np.datetime_as_string(bars.dates, unit="D").astype("S10").tolist()
-    rows = zip(dates, _float_texts(equity), _float_texts(drawdown), strict=True)
+    rows = zip(bars.date_texts, _float_texts(equity), _float_texts(drawdown), strict=True)
     return b"date,equity,drawdown\n" + b"".join([b"%s,%s,%s\n" % row for row in rows])
 
 

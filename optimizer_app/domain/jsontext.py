@@ -1,10 +1,10 @@
 """JSON texts of many rows at once, for the bulk result write path: a 100,000-combination
 job stores 100,000 metrics objects, so the per-row work matters.
 
-Each row is encoded by orjson (3-4x faster here than the standard library, which spent as
-long on the texts as the engine on the backtests). The text is compact JSON that parses to
-the same values as ``json.dumps(row)`` (floats in their shortest round-trip form; missing
-or non-finite values are ``null``)."""
+Each column is encoded by orjson in one call and the rows are filled into one template (the
+standard library, a text per row, spent as long on the texts as the engine on the backtests).
+The text is compact JSON that parses to the same values as ``json.dumps(row)`` (floats in
+their shortest round-trip form; missing or non-finite values are ``null``)."""
 
 from __future__ import annotations
 
@@ -27,11 +27,14 @@ def encode(value: Any) -> str:
 
 def clean_column(key: str, values: np.ndarray) -> list[Any]:
     """JSON-safe values: NaN and ±inf become None (null); integer metrics become ints."""
+    return _clean(values, as_int=key in INTEGER_METRICS)
+
+
+def _clean(values: np.ndarray, *, as_int: bool) -> list[Any]:
     array = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(array)
     if finite.all():
-        return array.astype(np.int64).tolist() if key in INTEGER_METRICS else array.tolist()
-    as_int = key in INTEGER_METRICS
+        return array.astype(np.int64).tolist() if as_int else array.tolist()
     return [
         (int(v) if as_int else v) if ok else None
         for v, ok in zip(array.tolist(), finite.tolist(), strict=True)
@@ -46,13 +49,34 @@ def metric_columns(metrics: dict[str, np.ndarray], positions: np.ndarray | None 
     }
 
 
-def json_objects(columns: Columns, count: int) -> list[str]:
-    """``count`` JSON objects, the ``k``-th holding each column's ``k``-th value."""
+def value_texts(values: np.ndarray, *, integer: bool = False) -> list[str]:
+    """Each number of a column as JSON text, encoded in one call: floats in their shortest
+    round-trip form, non-finite values as ``null``, and ``integer`` columns as ints."""
+    array = np.asarray(values)
+    if array.size == 0:
+        return []
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"not a numeric column: {array.dtype}")
+    if integer and array.dtype.kind == "f":
+        if not np.isfinite(array).all():  # rare: encode one value at a time
+            return [orjson.dumps(v).decode() for v in _clean(array, as_int=True)]
+        array = array.astype(np.int64)
+    text = orjson.dumps(np.ascontiguousarray(array), option=orjson.OPT_SERIALIZE_NUMPY)
+    return text[1:-1].decode().split(",")
+
+
+def json_rows(
+    columns: dict[str, np.ndarray], count: int, *, integers: frozenset[str] = frozenset()
+) -> list[str]:
+    """``count`` JSON objects, the ``k``-th holding each numeric column's ``k``-th value (the
+    columns in ``integers`` as ints). Parses to the same values as ``json.dumps`` of the row
+    with non-finite values as None; each column is encoded in one call and the rows are
+    filled into one template, ~3x faster than encoding a dict per row."""
     if not columns:
         return ["{}"] * count
-    keys = list(columns)
-    dumps = orjson.dumps
-    return [
-        dumps(dict(zip(keys, row, strict=True))).decode()
-        for row in zip(*columns.values(), strict=True)
-    ]
+    fields = ",".join(orjson.dumps(key).decode().replace("%", "%%") + ":%s" for key in columns)
+    template = "{" + fields + "}"
+    texts = [value_texts(v, integer=key in integers) for key, v in columns.items()]
+    if any(len(t) != count for t in texts):
+        raise ValueError(f"every column must hold {count} values")
+    return [template % row for row in zip(*texts, strict=True)]

@@ -22,7 +22,8 @@ from optimizer_app.domain.engine import (
     trades_csv,
 )
 from optimizer_app.domain.grid import Grid, build_grid
-from optimizer_app.domain.jsontext import json_objects, metric_columns
+from optimizer_app.domain.jsontext import json_rows
+from optimizer_app.domain.stats import INTEGER_METRICS
 
 __all__ = ["ChunkResult", "ChunkTask", "best_positions", "cached_grid", "run_chunk", "warm_up",
            "warm_ups"]
@@ -51,10 +52,19 @@ class ChunkResult:
     scores: np.ndarray
     artifacts: dict[int, dict[str, bytes]] = field(default_factory=dict)
     elapsed: float = 0.0
+    artifact_seconds: float = 0.0  # of ``elapsed``, making the artifacts
     # The rows' JSON texts (in ``indices`` order), encoded here so that the one process that
-    # writes every result does not have to; empty when a chunk function does not provide them.
-    metrics_json: list[str] = field(default_factory=list)
-    params_json: list[str] = field(default_factory=list)
+    # writes every result does not have to, joined by newlines (which JSON text never holds
+    # unescaped): one string is sent as one frame, a list of them object by object. Empty
+    # when a chunk function does not provide them.
+    metrics_lines: str = ""
+    params_lines: str = ""
+
+    def metrics_json(self) -> list[str]:
+        return self.metrics_lines.split("\n") if self.metrics_lines else []
+
+    def params_json(self) -> list[str]:
+        return self.params_lines.split("\n") if self.params_lines else []
 
 
 @lru_cache(maxsize=16)
@@ -91,6 +101,7 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
     metrics = evaluate_grid(bars, grid.strategy, params, options)
     scores = np.asarray(metrics[task.metric], dtype=np.float64)
     artifacts: dict[int, dict[str, bytes]] = {}
+    artifacts_started = time.perf_counter()
     for pos in best_positions(scores, task.mode, task.top_n, task.threshold).tolist():
         index = int(indices[pos])
         result = run_single(bars, grid.strategy, grid.params_at(index), options)
@@ -98,6 +109,7 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
             "equity.csv": equity_csv(bars, result),
             "trades.csv": trades_csv(result),
         }
+    artifact_seconds = time.perf_counter() - artifacts_started
     return ChunkResult(
         job_id=task.job_id,
         indices=indices,
@@ -105,8 +117,9 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
         scores=scores,
         artifacts=artifacts,
         elapsed=time.perf_counter() - started,
-        metrics_json=json_objects(metric_columns(metrics), len(indices)),
-        params_json=json_objects({k: v.tolist() for k, v in params.items()}, len(indices)),
+        artifact_seconds=artifact_seconds,
+        metrics_lines="\n".join(json_rows(metrics, len(indices), integers=INTEGER_METRICS)),
+        params_lines="\n".join(json_rows(params, len(indices))),
     )
 
 

@@ -9,9 +9,11 @@ left it."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import numpy as np
 
 Mode = Literal["max", "min"]
 
@@ -93,19 +95,27 @@ class Board:
 
     # -- updating -------------------------------------------------------------------------
 
-    def record(self, scores: Iterable[float | None]) -> None:
+    def record(self, scores: Sequence[float | None] | np.ndarray) -> None:
         """Count finished tasks, in the order they count as finished (index order within a
         chunk), and track how many finished since the best score last improved. A task
-        without a finite score finishes but never improves the best."""
+        without a finite score (None, NaN, ±inf) finishes but never improves the best."""
+        values = np.asarray(scores, dtype=np.float64)
+        if not values.size:
+            return
+        # Work on "higher is better" keys; a non-finite score can never be a new best.
+        keys = values if self.mode == "max" else -values
+        keys = np.where(np.isfinite(keys), keys, -np.inf)
         best = self.best
-        for score in scores:
-            self.finished += 1
-            if is_score(score) and (best is None or better(float(score), best, self.mode)):  # type: ignore[arg-type]
-                best = float(score)  # type: ignore[arg-type]
-                self.since_best = 0
-                self._note_best(best)
-            else:
-                self.since_best += 1
+        start = -np.inf if best is None else (best if self.mode == "max" else -best)
+        before = np.maximum.accumulate(np.concatenate(([start], keys[:-1])))
+        improved = np.flatnonzero(keys > before)
+        for position in improved.tolist():
+            self._note_best(self.finished + position + 1, float(values[position]))
+        if improved.size:
+            self.since_best = int(values.size - 1 - improved[-1])
+        else:
+            self.since_best += int(values.size)
+        self.finished += int(values.size)
 
     def offer(self, entry: Entry) -> bool:
         """Put ``entry`` (an already recorded result) on the board if its score earns a
@@ -116,8 +126,8 @@ class Board:
         self._insert(entry)
         return True
 
-    def _note_best(self, best: float) -> None:
-        self.best_history.append((self.finished, best))
+    def _note_best(self, finished: int, best: float) -> None:
+        self.best_history.append((finished, best))
         if len(self.best_history) > BEST_HISTORY_LIMIT:
             # Keep the first and last improvement and every other one between: the curve's
             # shape stays, the summary stays small.

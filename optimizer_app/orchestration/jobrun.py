@@ -21,14 +21,17 @@ from optimizer_app.orchestration.board import Board
 FIRST_CHUNK = 64
 MIN_CHUNK = 8
 MAX_CHUNK = 16384  # ~0.3 s of writing: the longest a chunk holds SQLite's write lock
-MAX_GROWTH = 4.0
+MAX_GROWTH = 16.0
+MAX_SHRINK = 4.0
 
 
 @dataclass
 class ChunkSizer:
     """Chunk size steered towards ``target`` seconds of work per chunk: each finished chunk
-    proposes ``its size × target / its elapsed`` (a first chunk's elapsed includes one-off
-    costs, so this errs small), and the size moves there by at most ×4 (or ÷4) a step."""
+    proposes ``its size × target / its elapsed`` (elapsed without the chunk's artifacts, a
+    cost that falls as the Top-N fills; a cold worker's elapsed includes one-off costs, so
+    this errs small), and the size moves there by at most ×16 or ÷4 a step: a job reaches
+    full-size chunks after its first results, and one slow chunk does not collapse it."""
 
     target: float
     size: int = FIRST_CHUNK
@@ -37,7 +40,7 @@ class ChunkSizer:
         if combinations <= 0:
             return
         wanted = combinations * self.target / max(elapsed, 1e-6)
-        bounded = min(max(wanted, self.size / MAX_GROWTH), self.size * MAX_GROWTH)
+        bounded = min(max(wanted, self.size / MAX_SHRINK), self.size * MAX_GROWTH)
         self.size = int(max(MIN_CHUNK, min(MAX_CHUNK, bounded)))
 
 
@@ -74,13 +77,17 @@ class JobRun:
     def is_complete(self) -> bool:
         return not self.has_unsent() and not self.in_flight
 
-    def next_indices(self) -> np.ndarray | None:
-        """The next chunk of combinations to send (retries first), or None."""
+    def next_indices(self, *, workers: int = 1) -> np.ndarray | None:
+        """The next chunk of combinations to send (retries first), or None. Near the end
+        the rest is split evenly over the ``workers`` so that they finish together."""
         if self.retry:
             return self.retry.popleft()
-        if self.cursor >= len(self.todo):
+        remaining = len(self.todo) - self.cursor
+        if remaining <= 0:
             return None
-        stop = min(len(self.todo), self.cursor + self.sizer.size)
+        even = -(-remaining // max(1, workers))
+        size = min(self.sizer.size, max(even, MIN_CHUNK * 8))
+        stop = min(len(self.todo), self.cursor + size)
         chunk = self.todo[self.cursor : stop]
         self.cursor = stop
         return chunk

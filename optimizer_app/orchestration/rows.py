@@ -13,29 +13,46 @@ from typing import Any
 import numpy as np
 
 from optimizer_app.domain.grid import Grid
-from optimizer_app.domain.jsontext import Columns, encode, json_objects, metric_columns
+from optimizer_app.domain.jsontext import Columns, encode, json_rows, metric_columns
+from optimizer_app.domain.stats import INTEGER_METRICS
 from optimizer_app.persistence.models import TaskStatus
 from optimizer_app.persistence.tasks import (
+    INDEX_BITS,
     ROW_COLUMNS,
     TaskBatch,
     result_id_for,
-    task_id_hex,
     task_id_prefix,
 )
 
 __all__ = [
-    "Columns", "clean_score", "json_objects", "link_results", "metric_columns", "metric_dicts",
-    "metric_row", "param_columns", "row_dict", "task_id_hexes", "task_rows",
+    "Columns", "clean_score", "clean_scores", "link_results", "metric_columns", "metric_dicts", "metric_row",
+    "metrics_json", "param_columns", "params_json", "row_dict", "task_id_hexes", "task_rows",
 ]
 
 def task_id_hexes(job_id: uuid.UUID, indices: Sequence[int]) -> list[str]:
-    """``task_id_for(job_id, index).hex`` for each index, without building UUID objects."""
+    """``task_id_for(job_id, index).hex`` for each index, without building UUID objects: the
+    index parts as one hex text (numpy), cut into rows."""
     prefix = task_id_prefix(job_id)
-    return [task_id_hex(prefix, index) for index in indices]
+    if not len(indices):
+        return []
+    low = np.asarray(indices, dtype=np.uint64) | np.uint64(INDEX_BITS)
+    digits = low.astype(">u8").tobytes().hex()
+    return [prefix + digits[k : k + 16] for k in range(0, len(digits), 16)]
 
 
 def param_columns(grid: Grid, indices: np.ndarray) -> Columns:
     return {name: values.tolist() for name, values in grid.params_for(indices).items()}
+
+
+def params_json(grid: Grid, indices: np.ndarray) -> list[str]:
+    """The JSON texts of the combinations' parameters."""
+    return json_rows(grid.params_for(indices), len(indices))
+
+
+def metrics_json(metrics: dict[str, np.ndarray], positions: np.ndarray) -> list[str]:
+    """The JSON texts of the metrics at ``positions``."""
+    return json_rows({k: np.asarray(v)[positions] for k, v in metrics.items()}, len(positions),
+                     integers=INTEGER_METRICS)
 
 
 def row_dict(columns: Columns, k: int) -> dict[str, Any]:
@@ -57,6 +74,14 @@ def metric_dicts(metrics: dict[str, np.ndarray], positions: np.ndarray) -> list[
 def clean_score(value: float) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def clean_scores(values: np.ndarray) -> list[float | None]:
+    """Scores as stored: floats, None where not finite."""
+    scores: list[float | None] = values.tolist()
+    for k in np.flatnonzero(~np.isfinite(values)).tolist():
+        scores[k] = None
+    return scores
 
 
 def task_rows(

@@ -25,13 +25,11 @@ from optimizer_app.orchestration.artifacts import ArtifactStore, artifact_kind
 from optimizer_app.orchestration.board import Board, Entry
 from optimizer_app.orchestration.jobrun import JobRun
 from optimizer_app.orchestration.rows import (
-    clean_score,
-    json_objects,
+    clean_scores,
     link_results,
-    metric_columns,
     metric_row,
-    param_columns,
-    row_dict,
+    metrics_json,
+    params_json,
     task_rows,
 )
 from optimizer_app.orchestration.transitions import observe_terminal, transition
@@ -103,7 +101,13 @@ def _texts(encoded: list[str], positions: np.ndarray, encode: Callable[[], list[
     """The JSON texts of the rows at ``positions``: the worker's, or encoded here."""
     if not encoded:
         return encode()
+    if len(positions) == len(encoded) and _in_order(positions):
+        return encoded
     return [encoded[p] for p in positions.tolist()]
+
+
+def _in_order(positions: np.ndarray) -> bool:
+    return bool(positions[0] == 0 and (np.diff(positions) == 1).all()) if len(positions) else True
 
 
 def _dialect() -> str:
@@ -123,34 +127,32 @@ def prepare_success(
     positions = order[keep]
     chosen = indices[positions]
     chosen_list = chosen.tolist()
-    params = param_columns(run.grid, chosen)
     raw_scores = np.asarray(result.scores, dtype=np.float64)[positions]
-    scores = [clean_score(v) for v in raw_scores.tolist()]
+    scores = clean_scores(raw_scores)
     board = run.board.copy()
-    board.record(scores)
+    board.record(raw_scores)
     links: dict[int, list[dict[str, str]]] = {}
     for k in _best_first(raw_scores, chosen, board.mode):
         index = chosen_list[k]
         task_id = task_id_for(run.job_id, index)
         entry = Entry(
-            str(task_id), index, scores[k], row_dict(params, k),  # type: ignore[arg-type]
+            str(task_id), index, scores[k], run.grid.params_at(index),  # type: ignore[arg-type]
             metric_row(result.metrics, int(positions[k])),
         )
         if not board.offer(entry):
             break  # the rest of the chunk scores no better
         links[k] = _artifacts_for(run, store, task_id, index, result.artifacts.get(index))
     dialect = _dialect()
-    count = len(chosen_list)
     rows = task_rows(
         job_id=run.job_id,
         indices=chosen_list,
-        params=_texts(result.params_json, positions, lambda: json_objects(params, count)),
+        params=_texts(result.params_json(), positions, lambda: params_json(run.grid, chosen)),
         status=TaskStatus.SUCCEEDED,
         scores=scores,
         metrics=_texts(
-            result.metrics_json,
+            result.metrics_json(),
             positions,
-            lambda: json_objects(metric_columns(result.metrics, positions), count),
+            lambda: metrics_json(result.metrics, positions),
         ),
         attempts=1,
         error=None,
@@ -182,7 +184,7 @@ def prepare_failure(
     rows = task_rows(
         job_id=run.job_id,
         indices=chosen.tolist(),
-        params=json_objects(param_columns(run.grid, chosen), len(chosen)),
+        params=params_json(run.grid, chosen),
         status=TaskStatus.FAILED,
         scores=None,
         metrics=None,

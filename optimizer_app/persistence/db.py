@@ -128,3 +128,34 @@ class WalCheckpointer:
                     logger.bind(error=str(exc)).warning("WAL checkpoint failed")
         finally:
             connection.close()
+
+
+class CommitWatch:
+    """Tells, for a few microseconds, whether another connection committed to the database
+    since the last call (SQLite's ``PRAGMA data_version`` on a connection of its own), so an
+    idle loop can react to a new row at once instead of on its next poll. ``changed()`` is
+    None where the database cannot tell (PostgreSQL): the caller keeps to its poll interval.
+    One thread only."""
+
+    def __init__(self) -> None:
+        self._connection: sqlite3.Connection | None = None
+        self._version: int | None = None
+        if settings.is_sqlite:
+            path = make_url(settings.resolved_database_url).database
+            if path and path != ":memory:":
+                self._connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+
+    def changed(self) -> bool | None:
+        if self._connection is None:
+            return None
+        try:
+            version = int(self._connection.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return True  # cannot tell: let the caller look
+        changed, self._version = version != self._version, version
+        return changed
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

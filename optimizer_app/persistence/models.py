@@ -122,10 +122,9 @@ class OptimizationJob(SQLModel, table=True):
 class OptimizationTask(SQLModel, table=True):
     __tablename__ = "optimization_tasks"
     __table_args__ = (
+        # Also the key every per-job read goes through (a job's rows lie together in it).
+        # No score index: leaderboard pages sort a job's rows (see migration 0004).
         UniqueConstraint("job_id", "index", name="uq_tasks_job_index"),
-        # Leaderboard queries sort one job's tasks by score; a table-wide score index would
-        # slow every insert as the table grows.
-        Index("ix_tasks_job_score", "job_id", "score"),
     )
 
     id: uuid.UUID = Field(primary_key=True)

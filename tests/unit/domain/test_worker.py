@@ -81,12 +81,12 @@ def test_chunk_rows_come_with_their_json_texts(goog: Bars) -> None:
     grid = build_grid("sma_cross", SPACE, cap=10_000)
     indices = np.array([7, 3, 120, 41], dtype=np.int64)
     result = run_chunk(task(indices), goog)
-    assert len(result.metrics_json) == len(result.params_json) == len(indices)
+    assert len(result.metrics_json()) == len(result.params_json()) == len(indices)
     for k, index in enumerate(indices.tolist()):
-        metrics = json.loads(result.metrics_json[k])
+        metrics = json.loads(result.metrics_json()[k])
         assert list(metrics) == list(result.metrics)
         for key, value in metrics.items():
             raw = float(result.metrics[key][k])
             assert value == raw if np.isfinite(raw) else value is None
-        assert json.loads(result.params_json[k]) == grid.params_at(index)
-    assert pickle.loads(pickle.dumps(result)).metrics_json == result.metrics_json
+        assert json.loads(result.params_json()[k]) == grid.params_at(index)
+    assert pickle.loads(pickle.dumps(result)).metrics_json() == result.metrics_json()

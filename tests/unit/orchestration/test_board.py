@@ -183,9 +183,34 @@ def test_best_history_stays_bounded_and_keeps_the_last_best() -> None:
     from optimizer_app.orchestration.board import BEST_HISTORY_LIMIT
 
     board = Board(mode="max", top_n=1, total=10_000)
-    board.record(float(i) for i in range(10_000))  # every task is a new best
+    board.record([float(i) for i in range(10_000)])  # every task is a new best
     assert len(board.best_history) <= BEST_HISTORY_LIMIT
     assert board.best_history[0] == (1, 0.0)
     assert board.best_history[-1] == (10_000, 9_999.0)
     finished = [f for f, _ in board.best_history]
     assert finished == sorted(finished)
+
+
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_recording_a_chunk_at_once_counts_as_one_by_one(mode: str) -> None:
+    """The chunk-at-a-time count (vectorized) against the rule written out per task."""
+    rng = random.Random(11)
+    specials = [None, math.nan, math.inf, -math.inf]
+    scores = [rng.choice(specials) if rng.random() < 0.1 else round(rng.gauss(0, 1), 1)
+              for _ in range(3_000)]
+    board = Board(mode=mode, top_n=5, total=3_000)  # type: ignore[arg-type]
+    best: float | None = None
+    since, history = 0, []
+    for k, score in enumerate(scores):
+        if score is not None and math.isfinite(score) and (best is None
+                                                           or better(score, best, mode)):  # type: ignore[arg-type]
+            best, since = score, 0
+            history.append((k + 1, score))
+        else:
+            since += 1
+    for start in range(0, 3_000, 97):
+        feed(board, scores[start : start + 97], start)
+    assert board.finished == 3_000 and board.since_best == since
+    assert board.best == best
+    assert board.best_history[-1] == history[-1] and board.best_history[0] == history[0]
+    assert set(board.best_history) <= set(history)

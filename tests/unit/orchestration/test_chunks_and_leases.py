@@ -10,14 +10,14 @@ import numpy as np
 import psutil
 import pytest
 
+from optimizer_app.domain.jsontext import json_rows
 from optimizer_app.orchestration.failures import describe_failure
 from optimizer_app.orchestration.jobrun import FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, ChunkSizer
 from optimizer_app.orchestration.leases import holder_is_gone, new_owner_id
 from optimizer_app.orchestration.rows import (
-    json_objects,
     link_results,
-    metric_columns,
     metric_dicts,
+    metrics_json,
     task_id_hexes,
     task_rows,
 )
@@ -34,9 +34,12 @@ def test_chunk_size_starts_small_and_grows_towards_the_target() -> None:
     sizer = ChunkSizer(target=0.5)
     assert sizer.size == FIRST_CHUNK
     sizer.observe(64, 0.064)  # 1 ms per combination → 500 wanted
-    assert sizer.size == FIRST_CHUNK * 4  # growth is bounded per step
-    sizer.observe(256, 0.256)
     assert sizer.size == 500
+    sizer.observe(500, 0.05)  # 0.1 ms per combination → 5,000 wanted
+    assert sizer.size == 5000
+    sizer = ChunkSizer(target=0.5)
+    sizer.observe(64, 0.0064)  # 0.1 ms → 5,000 wanted, but growth is bounded per step
+    assert sizer.size == FIRST_CHUNK * 16
     for _ in range(6):
         sizer.observe(sizer.size, sizer.size * 1e-5)  # a fast engine: 50,000 wanted
     assert sizer.size == MAX_CHUNK
@@ -51,6 +54,24 @@ def test_chunk_size_shrinks_when_work_gets_slower() -> None:
     for _ in range(3):
         sizer.observe(sizer.size, sizer.size * 1.0)
     assert sizer.size == MIN_CHUNK
+
+
+def test_the_last_combinations_are_split_evenly_over_the_workers() -> None:
+    from optimizer_app.orchestration.jobrun import JobRun
+
+    todo = np.arange(10_000)
+    run = JobRun(
+        job_id=uuid.uuid4(), strategy="s", raw_space={}, options={}, policy=None,  # type: ignore[arg-type]
+        grid=None, bars=None, board=None, created_at=None, started=True,  # type: ignore[arg-type]
+        sizer=ChunkSizer(target=0.5, size=4_000), done=np.zeros(10_000, dtype=bool), todo=todo,
+    )
+    sizes = []
+    while (chunk := run.next_indices(workers=2)) is not None:
+        sizes.append(len(chunk))
+    assert sizes == [4_000, 3_000, 1_500, 750, 375, 188, 94, 64, 29]
+    assert sum(sizes) == 10_000
+    run.give_back(np.array([5, 6]))
+    assert run.next_indices(workers=2).tolist() == [5, 6]  # type: ignore[union-attr]
 
 
 def test_owner_ids_are_unique_and_name_this_process() -> None:
@@ -89,18 +110,37 @@ def test_task_ids_are_deterministic_ordered_uuids() -> None:
             task_id_for(job, bad)
 
 
-def test_json_objects_are_compact_json_of_each_row() -> None:
+def test_json_rows_are_compact_json_of_each_row() -> None:
     columns = {
-        "a": [1, -2, 3], "b": [0.1, 1e-7, 1e16], "c": [None, 2.5, -0.0],
-        "d%": ["x\"y", "z", "é"], "e": [0.1 + 0.2, 1 / 3, 2.0**60],
+        "a": np.array([1, -2, 3]), "b": np.array([0.1, 1e-7, 1e16]),
+        "c": np.array([np.nan, 2.5, -0.0]), 'd%"': np.array([5e-324, -np.inf, 2.0**60]),
+        "e": np.array([0.1 + 0.2, 1 / 3, 9.0]), "n": np.array([3.0, 4.0, np.nan]),
     }
-    rows = [{k: v[i] for k, v in columns.items()} for i in range(3)]
-    texts = json_objects(columns, 3)
-    assert [json.loads(t) for t in texts] == rows  # every float round-trips exactly
-    assert texts[0] == '{"a":1,"b":0.1,"c":null,"d%":"x\\"y","e":0.30000000000000004}'
+    texts = json_rows(columns, 3, integers=frozenset({"n"}))
+    assert texts[0] == (
+        '{"a":1,"b":0.1,"c":null,"d%\\"":5e-324,"e":0.30000000000000004,"n":3}'
+    )
+    assert json.loads(texts[1]) == {"a": -2, "b": 1e-7, "c": 2.5, 'd%"': None, "e": 1 / 3,
+                                    "n": 4}
+    assert json.loads(texts[2])["n"] is None and json.loads(texts[2])["d%\""] == 2.0**60
     assert all(isinstance(t, str) and " " not in t for t in texts)
-    assert json_objects({"x": [float("nan"), float("inf")]}, 2) == ['{"x":null}', '{"x":null}']
-    assert json_objects({}, 2) == ["{}", "{}"]
+    assert json_rows({}, 2) == ["{}", "{}"]
+    assert json_rows({"x": np.array([])}, 0) == []
+    with pytest.raises(ValueError, match="3 values"):
+        json_rows({"x": np.array([1.0, 2.0])}, 3)
+    with pytest.raises(TypeError, match="numeric"):
+        json_rows({"x": np.array(["a"])}, 1)
+
+
+def test_json_rows_parse_to_exactly_the_values() -> None:
+    rng = np.random.default_rng(7)
+    values = rng.standard_normal(2_000) * 10.0 ** rng.integers(-12, 12, 2_000)
+    values[::97] = np.nan
+    ints = rng.integers(-(10**12), 10**12, 2_000)
+    texts = json_rows({"v": values, "i": ints}, 2_000)
+    for text, v, i in zip(texts, values.tolist(), ints.tolist(), strict=True):
+        assert json.loads(text) == {"v": None if v != v else v, "i": i}  # floats exact
+        assert text.startswith('{"v":') and " " not in text
 
 
 def test_rows_are_json_safe_and_deterministic() -> None:
@@ -108,7 +148,7 @@ def test_rows_are_json_safe_and_deterministic() -> None:
     raw = {"sharpe": np.array([1.5, np.nan]), "trades": np.array([3.0, np.inf])}
     metrics = metric_dicts(raw, np.array([0, 1]))
     assert metrics == [{"sharpe": 1.5, "trades": 3}, {"sharpe": None, "trades": None}]
-    texts = json_objects(metric_columns(raw, np.array([0, 1])), 2)
+    texts = metrics_json(raw, np.array([0, 1]))
     assert texts == ['{"sharpe":1.5,"trades":3}', '{"sharpe":null,"trades":null}']
     tasks = task_rows(
         job_id=job, indices=[4, 5], params=['{"a":1}', '{"a":2}'], status=TaskStatus.SUCCEEDED,
