@@ -181,3 +181,31 @@ def test_sqlite_concurrent_read_then_write_loses_nothing(tmp_path) -> None:
         raw = conn.execute(text("SELECT summary FROM optimization_jobs")).scalar()
     assert '"finished": 100' in raw
     engine.dispose()
+
+
+def test_commit_watch_sees_what_other_connections_commit(db_url: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from optimizer_app.core.config import settings
+    from optimizer_app.persistence.db import CommitWatch
+
+    monkeypatch.setitem(settings.__dict__, "resolved_database_url", db_url)
+    watch = CommitWatch()
+    try:
+        if db_url.startswith("postgresql"):
+            assert watch.changed() is None  # cannot tell: the orchestrator keeps to its poll
+            return
+        assert watch.changed() is True  # the first look always looks
+        assert watch.changed() is False
+        engine = build_engine(db_url)
+        with Session(engine) as session:
+            _user_job(session)
+            assert watch.changed() is False  # not committed yet
+            session.commit()
+        assert watch.changed() is True
+        assert watch.changed() is False
+        with Session(engine) as session:  # a read-only transaction is no change
+            session.exec(select(OptimizationJob)).all()
+        assert watch.changed() is False
+        engine.dispose()
+    finally:
+        watch.close()
