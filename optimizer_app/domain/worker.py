@@ -5,7 +5,9 @@ Imports the domain only, so a remote worker needs neither the database nor the w
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,8 +24,7 @@ from optimizer_app.domain.engine import (
     trades_csv,
 )
 from optimizer_app.domain.grid import Grid, build_grid
-from optimizer_app.domain.jsontext import json_rows
-from optimizer_app.domain.stats import INTEGER_METRICS
+from optimizer_app.domain.jsontext import json_rows, metric_lines
 
 __all__ = ["ChunkResult", "ChunkTask", "best_positions", "cached_grid", "run_chunk", "warm_up",
            "warm_ups"]
@@ -48,15 +49,15 @@ class ChunkTask:
 class ChunkResult:
     job_id: str
     indices: np.ndarray
-    metrics: dict[str, np.ndarray]
     scores: np.ndarray
     artifacts: dict[int, dict[str, bytes]] = field(default_factory=dict)
     elapsed: float = 0.0
     artifact_seconds: float = 0.0  # of ``elapsed``, making the artifacts
-    # The rows' JSON texts (in ``indices`` order), encoded here so that the one process that
-    # writes every result does not have to, joined by newlines (which JSON text never holds
-    # unescaped): one string is sent as one frame, a list of them object by object. Empty
-    # when a chunk function does not provide them.
+    # The rows' JSON texts (in ``indices`` order) as they are stored — metrics as compact
+    # arrays (``jsontext.metric_lines``), parameters as objects — encoded here so that the
+    # one process that writes every result does not have to, and joined by newlines (which
+    # JSON text never holds unescaped): one string is sent as one frame, a list of them
+    # object by object.
     metrics_lines: str = ""
     params_lines: str = ""
 
@@ -113,12 +114,11 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
     return ChunkResult(
         job_id=task.job_id,
         indices=indices,
-        metrics=metrics,
         scores=scores,
         artifacts=artifacts,
         elapsed=time.perf_counter() - started,
         artifact_seconds=artifact_seconds,
-        metrics_lines="\n".join(json_rows(metrics, len(indices), integers=INTEGER_METRICS)),
+        metrics_lines=metric_lines(metrics, len(indices)),
         params_lines="\n".join(json_rows(params, len(indices))),
     )
 
@@ -129,6 +129,21 @@ _warm_up_seconds: list[float] = []  # how long each warm-up in this process took
 def warm_ups() -> list[float]:
     """Seconds each ``warm_up`` in this process took (empty: never warmed up)."""
     return list(_warm_up_seconds)
+
+
+def yield_cpu(niceness: int) -> int:
+    """Lower this process's CPU priority to ``niceness`` (never raise it back): every thread
+    of it, since on Linux a priority belongs to a thread (threads started later inherit it
+    from the thread that starts them). Returns the calling thread's niceness now."""
+    try:
+        threads = [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:  # not Linux: the process
+        threads = [0]
+    for tid in threads:
+        with contextlib.suppress(OSError):  # a thread that just ended
+            if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
+                os.setpriority(os.PRIO_PROCESS, tid, niceness)
+    return os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def warm_up() -> float:

@@ -29,14 +29,19 @@ def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
     configure_logging()
     stop = threading.Event()
+    received: list[int] = []
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:
-        logger.bind(signal=signal.Signals(signum).name).info("orchestrator stopping")
+        # Only this here: a handler runs between any two steps of the main thread, which
+        # may be inside the logger (whose lock it would then wait for) or a blocking call.
+        received.append(signum)
         stop.set()
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     run_orchestrator(stop, chunk_function=args.chunk_function)
+    if received:
+        logger.bind(signal=signal.Signals(received[0]).name).info("orchestrator stopped by signal")
 
 
 if __name__ == "__main__":

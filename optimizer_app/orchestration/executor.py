@@ -24,10 +24,15 @@ from distributed import Client, Future, LocalCluster
 
 from optimizer_app.core.config import settings
 from optimizer_app.core.logging import logger
-from optimizer_app.domain.worker import warm_up, warm_ups
+from optimizer_app.domain.worker import warm_up, warm_ups, yield_cpu
 
 ChunkFunction = Callable[..., Any]
 RECONNECT_SECONDS = 2.0
+# Local worker processes run at this niceness: the backtests use every core, and the one
+# process that writes their results (and the web app serving pages) must not wait for one.
+# Measured: writing a 16,384-combination chunk took 73-158 ms with equal priorities, 70-90 ms
+# with this; a 100,401-combination job 0.78 s → 0.73 s.
+LOCAL_WORKER_NICENESS = 10
 
 
 def dask_settings(*, max_attempts: int | None = None) -> dict[str, Any]:
@@ -66,6 +71,7 @@ def _worker_environment() -> dict[str, Any]:  # runs on a worker
         "pid": os.getpid(),
         "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
         "warm_ups": warm_ups(),
+        "niceness": os.nice(0),
     }
 
 
@@ -123,12 +129,18 @@ class Executor:
         """Have each worker not seen before (a new or restarted process) run
         ``domain.worker.warm_up`` (imports, numba kernels) now, in its task thread, rather
         than in the first chunk it gets. Not waited for: a chunk sent meanwhile queues behind
-        it on that worker."""
+        it on that worker. Local workers first lower their CPU priority (see
+        ``LOCAL_WORKER_NICENESS``); a cluster's workers are left as their owner started them."""
         assert self.client is not None
         for address in workers:
             if address in self._warmed:
                 continue
             self._warmed.add(address)
+            if self.cluster is not None:  # our own processes on this machine
+                self.client.submit(
+                    yield_cpu, LOCAL_WORKER_NICENESS, key=f"yield-cpu-{uuid.uuid4().hex}",
+                    workers=[address], allow_other_workers=False, pure=False,
+                )
             future = self.client.submit(
                 warm_up, key=f"warm-up-{uuid.uuid4().hex}", workers=[address],
                 allow_other_workers=False, pure=False,

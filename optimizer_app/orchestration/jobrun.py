@@ -18,10 +18,11 @@ from optimizer_app.domain.grid import Grid
 from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.orchestration.board import Board
 
-FIRST_CHUNK = 64
+FIRST_CHUNK = 1024
+PROBES_PER_WORKER = 4  # a small job's first chunks still spread over every worker
 MIN_CHUNK = 8
 MAX_CHUNK = 16384  # ~0.3 s of writing: the longest a chunk holds SQLite's write lock
-MAX_GROWTH = 16.0
+MAX_GROWTH = 4.0
 MAX_SHRINK = 4.0
 
 
@@ -30,15 +31,18 @@ class ChunkSizer:
     """Chunk size steered towards ``target`` seconds of work per chunk: each finished chunk
     proposes ``its size × target / its elapsed`` (elapsed without the chunk's artifacts, a
     cost that falls as the Top-N fills; a cold worker's elapsed includes one-off costs, so
-    this errs small), and the size moves there by at most ×16 or ÷4 a step: a job reaches
-    full-size chunks after its first results, and one slow chunk does not collapse it."""
+    this errs small), and the size moves there by at most ×4 or ÷4 a step. The first chunks
+    are probes (see ``JobRun.next_indices``): one per worker, then ×4 and ×4 again reach the
+    largest chunks while the first results are already being written."""
 
     target: float
     size: int = FIRST_CHUNK
+    observed: bool = False  # until a chunk finished, a job keeps one chunk per worker in flight
 
     def observe(self, combinations: int, elapsed: float) -> None:
         if combinations <= 0:
             return
+        self.observed = True
         wanted = combinations * self.target / max(elapsed, 1e-6)
         bounded = min(max(wanted, self.size / MAX_SHRINK), self.size * MAX_GROWTH)
         self.size = int(max(MIN_CHUNK, min(MAX_CHUNK, bounded)))
@@ -78,18 +82,25 @@ class JobRun:
         return not self.has_unsent() and not self.in_flight
 
     def next_indices(self, *, workers: int = 1) -> np.ndarray | None:
-        """The next chunk of combinations to send (retries first), or None. Near the end
-        the rest is split evenly over the ``workers`` so that they finish together."""
+        """The next chunk of combinations to send (retries first), or None. Until a chunk
+        came back, chunks are probes no larger than a ``PROBES_PER_WORKER``-th share of the
+        job per worker; near the end the rest is split evenly over the ``workers`` (down to
+        an eighth of a chunk) so that they finish together."""
         if self.retry:
             return self.retry.popleft()
         remaining = len(self.todo) - self.cursor
         if remaining <= 0:
             return None
-        even = -(-remaining // max(1, workers))
-        size = min(self.sizer.size, max(even, MIN_CHUNK * 8))
-        stop = min(len(self.todo), self.cursor + size)
-        chunk = self.todo[self.cursor : stop]
-        self.cursor = stop
+        workers = max(1, workers)
+        size = self.sizer.size
+        if not self.sizer.observed:
+            size = min(size, max(MIN_CHUNK, -(-len(self.todo) // (PROBES_PER_WORKER * workers))))
+        floor = max(size // 8, MIN_CHUNK)
+        size = min(size, max(-(-remaining // workers), floor))
+        if remaining - size < floor:
+            size = remaining  # no scrap of a chunk left over
+        chunk = self.todo[self.cursor : self.cursor + size]
+        self.cursor += size
         return chunk
 
     def give_back(self, indices: np.ndarray) -> None:

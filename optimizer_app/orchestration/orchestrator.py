@@ -119,7 +119,9 @@ class Orchestrator:
         self._next_renew = 0.0
         self._next_claim = 0.0
         self._generation = executor.generation
-        self._completed: queue.SimpleQueue[Completed] = queue.SimpleQueue()
+        # Not a SimpleQueue: on Python 3.11 its get(timeout=...) can block forever when a
+        # signal handler runs during the wait (e.g. SIGTERM asking this process to stop).
+        self._completed: queue.Queue[Completed] = queue.Queue()
         # Results are fetched from the workers as soon as a chunk finishes, by these threads,
         # while the main thread writes the previous ones (a fetch is a network round trip).
         # At most PREFETCHED results wait in memory; the rest stay on the workers until then.
@@ -260,13 +262,19 @@ class Orchestrator:
 
     # -- sending chunks -------------------------------------------------------------------------
 
-    def _next_run(self) -> JobRun | None:
+    def _next_run(self, workers: int) -> JobRun | None:
+        """The next job (round-robin) with combinations to send. A job whose first chunks
+        have not come back yet has at most one chunk per worker in flight: its chunk size
+        is still a guess, and the next ones are sized from what the first took."""
         for _ in range(len(self._rotation)):
             job_id = self._rotation[0]
             self._rotation.rotate(-1)
             run = self.runs.get(job_id)
-            if run is not None and run.has_unsent():
-                return run
+            if run is None or not run.has_unsent():
+                continue
+            if not run.sizer.observed and len(run.in_flight) >= workers:
+                continue
+            return run
         return None
 
     def _dispatch(self) -> None:
@@ -282,7 +290,7 @@ class Orchestrator:
             return  # let the rest drain first
         slots = workers * self.chunks_per_worker
         while len(self.in_flight) < slots:
-            run = self._next_run()
+            run = self._next_run(workers)
             if run is None:
                 return
             if not self._ensure_data(run):

@@ -11,10 +11,10 @@ from itertools import repeat
 from typing import Any
 
 import numpy as np
+import orjson
 
 from optimizer_app.domain.grid import Grid
-from optimizer_app.domain.jsontext import Columns, encode, json_rows, metric_columns
-from optimizer_app.domain.stats import INTEGER_METRICS
+from optimizer_app.domain.jsontext import encode, json_rows, stored_metrics
 from optimizer_app.persistence.models import TaskStatus
 from optimizer_app.persistence.tasks import (
     INDEX_BITS,
@@ -25,9 +25,10 @@ from optimizer_app.persistence.tasks import (
 )
 
 __all__ = [
-    "Columns", "clean_score", "clean_scores", "link_results", "metric_columns", "metric_dicts", "metric_row",
-    "metrics_json", "param_columns", "params_json", "row_dict", "task_id_hexes", "task_rows",
+    "clean_score", "clean_scores", "link_results", "metrics_of", "params_json", "task_id_hexes",
+    "task_rows",
 ]
+
 
 def task_id_hexes(job_id: uuid.UUID, indices: Sequence[int]) -> list[str]:
     """``task_id_for(job_id, index).hex`` for each index, without building UUID objects: the
@@ -40,35 +41,14 @@ def task_id_hexes(job_id: uuid.UUID, indices: Sequence[int]) -> list[str]:
     return [prefix + digits[k : k + 16] for k in range(0, len(digits), 16)]
 
 
-def param_columns(grid: Grid, indices: np.ndarray) -> Columns:
-    return {name: values.tolist() for name, values in grid.params_for(indices).items()}
-
-
 def params_json(grid: Grid, indices: np.ndarray) -> list[str]:
     """The JSON texts of the combinations' parameters."""
     return json_rows(grid.params_for(indices), len(indices))
 
 
-def metrics_json(metrics: dict[str, np.ndarray], positions: np.ndarray) -> list[str]:
-    """The JSON texts of the metrics at ``positions``."""
-    return json_rows({k: np.asarray(v)[positions] for k, v in metrics.items()}, len(positions),
-                     integers=INTEGER_METRICS)
-
-
-def row_dict(columns: Columns, k: int) -> dict[str, Any]:
-    """The ``k``-th row of ``columns`` as a dict."""
-    return {key: values[k] for key, values in columns.items()}
-
-
-def metric_row(metrics: dict[str, np.ndarray], position: int) -> dict[str, Any]:
-    """The JSON-safe metrics of one row."""
-    return row_dict(metric_columns(metrics, np.array([position])), 0)
-
-
-def metric_dicts(metrics: dict[str, np.ndarray], positions: np.ndarray) -> list[dict[str, Any]]:
-    """One ``{metric: value}`` dict per position."""
-    columns = metric_columns(metrics, positions)
-    return [row_dict(columns, k) for k in range(len(positions))]
+def metrics_of(line: str) -> dict[str, Any]:
+    """A stored metrics text (see ``jsontext.metric_lines``) as ``{metric: value}``."""
+    return stored_metrics(orjson.loads(line)) or {}
 
 
 def clean_score(value: float) -> float | None:
@@ -131,5 +111,6 @@ def link_results(
         row = tasks[k]
         result_id = result_id_for(uuid.UUID(hex=row[0])).hex
         tasks[k] = row[:RESULT_ID_POSITION] + (result_id,) + row[RESULT_ID_POSITION + 1 :]
-        results.append((result_id, row[0], row[_METRICS_POSITION], encode(artifacts[k])))
+        metrics = encode(metrics_of(row[_METRICS_POSITION]))  # by name, as the schema says
+        results.append((result_id, row[0], metrics, encode(artifacts[k])))
     return results

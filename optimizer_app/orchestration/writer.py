@@ -9,7 +9,6 @@ together, and nothing is written after."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,8 +26,7 @@ from optimizer_app.orchestration.jobrun import JobRun
 from optimizer_app.orchestration.rows import (
     clean_scores,
     link_results,
-    metric_row,
-    metrics_json,
+    metrics_of,
     params_json,
     task_rows,
 )
@@ -96,11 +94,10 @@ def _best_first(scores: np.ndarray, indices: np.ndarray, mode: str) -> list[int]
     return finite[np.lexsort((indices[finite], key))].tolist()  # type: ignore[no-any-return]
 
 
-def _texts(encoded: list[str], positions: np.ndarray, encode: Callable[[], list[str]]
-           ) -> list[str]:
-    """The JSON texts of the rows at ``positions``: the worker's, or encoded here."""
-    if not encoded:
-        return encode()
+def _texts(encoded: list[str], positions: np.ndarray, rows: int, what: str) -> list[str]:
+    """The worker's JSON texts (one per row of the chunk) of the rows at ``positions``."""
+    if len(encoded) != rows:
+        raise ValueError(f"the chunk result holds {len(encoded)} {what} texts for {rows} rows")
     if len(positions) == len(encoded) and _in_order(positions):
         return encoded
     return [encoded[p] for p in positions.tolist()]
@@ -129,6 +126,7 @@ def prepare_success(
     chosen_list = chosen.tolist()
     raw_scores = np.asarray(result.scores, dtype=np.float64)[positions]
     scores = clean_scores(raw_scores)
+    metrics = _texts(result.metrics_json(), positions, len(indices), "metrics")
     board = run.board.copy()
     board.record(raw_scores)
     links: dict[int, list[dict[str, str]]] = {}
@@ -137,7 +135,7 @@ def prepare_success(
         task_id = task_id_for(run.job_id, index)
         entry = Entry(
             str(task_id), index, scores[k], run.grid.params_at(index),  # type: ignore[arg-type]
-            metric_row(result.metrics, int(positions[k])),
+            metrics_of(metrics[k]),
         )
         if not board.offer(entry):
             break  # the rest of the chunk scores no better
@@ -146,14 +144,10 @@ def prepare_success(
     rows = task_rows(
         job_id=run.job_id,
         indices=chosen_list,
-        params=_texts(result.params_json(), positions, lambda: params_json(run.grid, chosen)),
+        params=_texts(result.params_json(), positions, len(indices), "parameter"),
         status=TaskStatus.SUCCEEDED,
         scores=scores,
-        metrics=_texts(
-            result.metrics_json(),
-            positions,
-            lambda: metrics_json(result.metrics, positions),
-        ),
+        metrics=metrics,
         attempts=1,
         error=None,
         started_at=timestamp_text(now - timedelta(seconds=max(0.0, float(result.elapsed))),

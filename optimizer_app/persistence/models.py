@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from optimizer_app.domain.jsontext import stored_metrics
 
 
 def utcnow() -> datetime:
@@ -39,6 +41,18 @@ TERMINAL_STATUSES = frozenset(
     {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.EARLY_STOPPED, JobStatus.CANCELED}
 )
 LIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+
+
+class StoredMetrics(TypeDecorator[Any]):
+    """JSON holding a task's metrics: written in bulk as an array in ``METRIC_KEYS`` order
+    (``domain.jsontext.metric_lines``), read back as ``{metric: value}`` (rows written as an
+    object read as they are)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return stored_metrics(value)
 
 
 class TaskStatus(StrEnum):
@@ -133,10 +147,11 @@ class OptimizationTask(SQLModel, table=True):
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(max_length=20)
     score: float | None = None
-    # Every succeeded task's metrics live on its own row (one row written per combination);
-    # a ResultSummary exists only for tasks that got artifacts (they entered the Top-N).
+    # Every succeeded task's metrics live on its own row (one row written per combination),
+    # stored compactly (see ``StoredMetrics``); a ResultSummary exists only for tasks that got
+    # artifacts (they entered the Top-N).
     metrics: dict[str, Any] | None = Field(
-        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+        default=None, sa_column=Column(StoredMetrics(none_as_null=True), nullable=True)
     )
     result_summary_id: uuid.UUID | None = None
     attempts: int = 1

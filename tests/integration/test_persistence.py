@@ -136,6 +136,40 @@ def test_bulk_task_batch_round_trips_hostile_text(db_url: str) -> None:
     engine.dispose()
 
 
+def test_compact_metrics_read_back_by_name_old_object_rows_as_they_are(db_url: str) -> None:
+    import numpy as np
+
+    from optimizer_app.domain.jsontext import metric_lines
+    from optimizer_app.domain.stats import METRIC_KEYS
+
+    engine = build_engine(db_url)
+    raw = {key: np.array([0.25, np.nan]) for key in METRIC_KEYS}
+    raw["trades"] = np.array([7.0, 0.0])
+    with Session(engine) as session:
+        job = _user_job(session)
+        job_id = job.id
+        batch = task_rows(
+            job_id=job_id, indices=[0, 1], params=['{"fast":1}'] * 2,
+            status=TaskStatus.SUCCEEDED, scores=[0.25, None],
+            metrics=metric_lines(raw, 2).split("\n"), attempts=1, error=None,
+            started_at=None, finished_at=None,  # type: ignore[arg-type]
+        )
+        insert_tasks(session=session, batch=batch)
+        session.add(OptimizationTask(id=task_id_for(job_id, 2), job_id=job_id, index=2,
+                                     params={"fast": 2}, status="succeeded",
+                                     metrics={"sharpe": 1.0, "trades": 3}))  # an older row
+        session.commit()
+    with Session(engine) as session:
+        stored = {t.index: t.metrics for t in session.exec(
+            select(OptimizationTask).where(OptimizationTask.job_id == job_id))}
+    assert list(stored[0]) == list(METRIC_KEYS)  # type: ignore[arg-type]
+    assert stored[0]["sharpe"] == 0.25 and stored[0]["trades"] == 7  # type: ignore[index]
+    assert isinstance(stored[0]["trades"], int)  # type: ignore[index]
+    assert stored[1]["sharpe"] is None and stored[1]["trades"] == 0  # type: ignore[index]
+    assert stored[2] == {"sharpe": 1.0, "trades": 3}
+    engine.dispose()
+
+
 def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'w.db'}"
     migrate(url)

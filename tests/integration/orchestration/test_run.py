@@ -12,6 +12,7 @@ from optimizer_app.core.metrics import REGISTRY
 from optimizer_app.domain.datasets import load_bundled_bars
 from optimizer_app.domain.engine import BacktestOptions, evaluate_grid
 from optimizer_app.domain.grid import build_grid
+from optimizer_app.orchestration.executor import LOCAL_WORKER_NICENESS
 from tests.integration.orchestration.conftest import Backend
 from tests.integration.orchestration.helpers import (
     LARGE_SPACE,
@@ -63,6 +64,13 @@ def test_every_worker_is_warmed_up_when_the_orchestrator_connects(backend: Backe
             break
         time.sleep(0.2)
     assert len(envs) == 2 and all(env["warm_ups"] for env in envs.values()), envs
+    # local workers yield the CPU to the orchestrator and the web app; a cluster's are untouched
+    expected = LOCAL_WORKER_NICENESS if backend.name == "embedded" else 0
+    deadline = time.monotonic() + 30
+    while {env["niceness"] for env in envs.values()} != {expected} and time.monotonic() < deadline:
+        time.sleep(0.2)
+        envs = backend.executor.worker_environments()
+    assert {env["niceness"] for env in envs.values()} == {expected}, envs
 
 
 def test_job_runs_to_succeeded_with_a_correct_summary(backend: Backend) -> None:

@@ -8,6 +8,8 @@ import numpy as np
 from optimizer_app.domain.datasets import Bars
 from optimizer_app.domain.engine import BacktestOptions, equity_csv, run_single, trades_csv
 from optimizer_app.domain.grid import build_grid
+from optimizer_app.domain.jsontext import stored_metrics
+from optimizer_app.domain.stats import METRIC_KEYS
 from optimizer_app.domain.worker import ChunkTask, best_positions, cached_grid, run_chunk
 
 SPACE = {
@@ -38,7 +40,8 @@ def test_chunk_metrics_scores_and_artifacts_for_the_best(goog: Bars) -> None:
     indices = np.arange(40, 140, dtype=np.int64)
     result = run_chunk(task(indices), goog)
     assert result.job_id == "job-1" and np.array_equal(result.indices, indices)
-    assert np.array_equal(result.scores, result.metrics["sharpe"], equal_nan=True)
+    sharpe = [json.loads(line)[METRIC_KEYS.index("sharpe")] for line in result.metrics_json()]
+    assert np.array_equal(result.scores, np.array(sharpe, dtype=float), equal_nan=True)
     finite = ~np.isnan(result.scores)
     best = indices[finite][np.argsort(-result.scores[finite], kind="stable")[:5]]
     assert sorted(result.artifacts) == sorted(best.tolist())
@@ -82,11 +85,13 @@ def test_chunk_rows_come_with_their_json_texts(goog: Bars) -> None:
     indices = np.array([7, 3, 120, 41], dtype=np.int64)
     result = run_chunk(task(indices), goog)
     assert len(result.metrics_json()) == len(result.params_json()) == len(indices)
+    options = BacktestOptions.model_validate(OPTIONS)
     for k, index in enumerate(indices.tolist()):
-        metrics = json.loads(result.metrics_json()[k])
-        assert list(metrics) == list(result.metrics)
+        metrics = stored_metrics(json.loads(result.metrics_json()[k]))
+        single = run_single(goog, "sma_cross", grid.params_at(index), options)
+        assert metrics is not None and list(metrics) == list(METRIC_KEYS)
         for key, value in metrics.items():
-            raw = float(result.metrics[key][k])
+            raw = float(single.metrics[key])
             assert value == raw if np.isfinite(raw) else value is None
         assert json.loads(result.params_json()[k]) == grid.params_at(index)
     assert pickle.loads(pickle.dumps(result)).metrics_json() == result.metrics_json()

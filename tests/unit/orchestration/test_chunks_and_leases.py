@@ -10,14 +10,14 @@ import numpy as np
 import psutil
 import pytest
 
-from optimizer_app.domain.jsontext import json_rows
+from optimizer_app.domain.jsontext import json_rows, metric_lines, stored_metrics
+from optimizer_app.domain.stats import METRIC_KEYS
 from optimizer_app.orchestration.failures import describe_failure
 from optimizer_app.orchestration.jobrun import FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, ChunkSizer
 from optimizer_app.orchestration.leases import holder_is_gone, new_owner_id
 from optimizer_app.orchestration.rows import (
     link_results,
-    metric_dicts,
-    metrics_json,
+    metrics_of,
     task_id_hexes,
     task_rows,
 )
@@ -32,14 +32,13 @@ from optimizer_app.persistence.tasks import (
 
 def test_chunk_size_starts_small_and_grows_towards_the_target() -> None:
     sizer = ChunkSizer(target=0.5)
-    assert sizer.size == FIRST_CHUNK
-    sizer.observe(64, 0.064)  # 1 ms per combination → 500 wanted
-    assert sizer.size == 500
-    sizer.observe(500, 0.05)  # 0.1 ms per combination → 5,000 wanted
-    assert sizer.size == 5000
-    sizer = ChunkSizer(target=0.5)
-    sizer.observe(64, 0.0064)  # 0.1 ms → 5,000 wanted, but growth is bounded per step
-    assert sizer.size == FIRST_CHUNK * 16
+    assert sizer.size == FIRST_CHUNK and not sizer.observed
+    sizer.observe(1024, 1.024)  # 1 ms per combination → 500 wanted
+    assert sizer.size == 500 and sizer.observed
+    sizer.observe(500, 0.1)  # 0.2 ms per combination → 2,500 wanted, at most ×4 a step
+    assert sizer.size == 2000
+    sizer.observe(2000, 0.4)
+    assert sizer.size == 2500
     for _ in range(6):
         sizer.observe(sizer.size, sizer.size * 1e-5)  # a fast engine: 50,000 wanted
     assert sizer.size == MAX_CHUNK
@@ -56,22 +55,38 @@ def test_chunk_size_shrinks_when_work_gets_slower() -> None:
     assert sizer.size == MIN_CHUNK
 
 
-def test_the_last_combinations_are_split_evenly_over_the_workers() -> None:
+def _run(todo: int, sizer: ChunkSizer) -> object:
     from optimizer_app.orchestration.jobrun import JobRun
 
-    todo = np.arange(10_000)
-    run = JobRun(
+    return JobRun(
         job_id=uuid.uuid4(), strategy="s", raw_space={}, options={}, policy=None,  # type: ignore[arg-type]
         grid=None, bars=None, board=None, created_at=None, started=True,  # type: ignore[arg-type]
-        sizer=ChunkSizer(target=0.5, size=4_000), done=np.zeros(10_000, dtype=bool), todo=todo,
+        sizer=sizer, done=np.zeros(todo, dtype=bool), todo=np.arange(todo),
     )
+
+
+def _sizes(run: object, workers: int) -> list[int]:
     sizes = []
-    while (chunk := run.next_indices(workers=2)) is not None:
+    while (chunk := run.next_indices(workers=workers)) is not None:  # type: ignore[attr-defined]
         sizes.append(len(chunk))
-    assert sizes == [4_000, 3_000, 1_500, 750, 375, 188, 94, 64, 29]
+    return sizes
+
+
+def test_the_last_combinations_are_split_evenly_over_the_workers() -> None:
+    run = _run(10_000, ChunkSizer(target=0.5, size=4_000, observed=True))
+    sizes = _sizes(run, workers=2)
+    assert sizes == [4_000, 3_000, 1_500, 750, 750]  # halving, down to an eighth of a chunk
     assert sum(sizes) == 10_000
-    run.give_back(np.array([5, 6]))
-    assert run.next_indices(workers=2).tolist() == [5, 6]  # type: ignore[union-attr]
+    assert _sizes(_run(4_100, ChunkSizer(target=0.5, size=4_000, observed=True)), 1) == [4_100]
+    run.give_back(np.array([5, 6]))  # type: ignore[attr-defined]
+    assert run.next_indices(workers=2).tolist() == [5, 6]  # type: ignore[attr-defined]
+
+
+def test_first_chunks_are_probes_spread_over_the_workers() -> None:
+    small = _sizes(_run(175, ChunkSizer(target=0.5)), workers=2)
+    assert small[0] == 22 and sum(small) == 175  # 175 / (4 per worker × 2 workers)
+    large = _run(100_000, ChunkSizer(target=0.5))
+    assert large.next_indices(workers=2).size == FIRST_CHUNK  # type: ignore[attr-defined]
 
 
 def test_owner_ids_are_unique_and_name_this_process() -> None:
@@ -143,13 +158,31 @@ def test_json_rows_parse_to_exactly_the_values() -> None:
         assert text.startswith('{"v":') and " " not in text
 
 
+def _metrics(**values: float) -> dict[str, np.ndarray]:
+    return {key: np.array(values.get(key, [0.5, 0.5])) for key in METRIC_KEYS}
+
+
+def test_metrics_are_stored_as_compact_arrays_and_read_by_name() -> None:
+    raw = _metrics(sharpe=[1.5, np.nan], trades=[3.0, 0.0], cagr=[np.inf, -0.0],
+                   finalEquity=[0.1 + 0.2, 1e300])
+    texts = metric_lines(raw, 2).split("\n")
+    assert len(texts) == 2 and all(t.startswith("[") and t.endswith("]") for t in texts)
+    first, second = (metrics_of(t) for t in texts)
+    assert list(first) == list(METRIC_KEYS)
+    assert first["sharpe"] == 1.5 and first["trades"] == 3 and isinstance(first["trades"], int)
+    assert first["cagr"] is None and first["finalEquity"] == 0.1 + 0.2  # exact round trip
+    assert second["sharpe"] is None and second["finalEquity"] == 1e300
+    assert stored_metrics({"sharpe": 1.0}) == {"sharpe": 1.0}  # rows written as objects
+    assert stored_metrics(None) is None and metric_lines(raw, 0) == ""
+    with pytest.raises(ValueError, match="metric values"):
+        stored_metrics([1.0, 2.0])
+    with pytest.raises(ValueError, match="3 values"):
+        metric_lines(raw, 3)
+
+
 def test_rows_are_json_safe_and_deterministic() -> None:
     job = uuid.uuid4()
-    raw = {"sharpe": np.array([1.5, np.nan]), "trades": np.array([3.0, np.inf])}
-    metrics = metric_dicts(raw, np.array([0, 1]))
-    assert metrics == [{"sharpe": 1.5, "trades": 3}, {"sharpe": None, "trades": None}]
-    texts = metrics_json(raw, np.array([0, 1]))
-    assert texts == ['{"sharpe":1.5,"trades":3}', '{"sharpe":null,"trades":null}']
+    texts = metric_lines(_metrics(sharpe=[1.5, np.nan], trades=[3.0, 0.0]), 2).split("\n")
     tasks = task_rows(
         job_id=job, indices=[4, 5], params=['{"a":1}', '{"a":2}'], status=TaskStatus.SUCCEEDED,
         scores=[1.5, None], metrics=texts, attempts=1, error=None, started_at="s",
@@ -159,7 +192,7 @@ def test_rows_are_json_safe_and_deterministic() -> None:
     assert set(first) == set(TASK_COLUMNS)
     assert first["id"] == task_id_for(job, 4).hex and first["index"] == 4
     assert first["job_id"] == job.hex and first["score"] == 1.5
-    assert first["metrics"] == '{"sharpe":1.5,"trades":3}'
+    assert first["metrics"] == texts[0]
     assert first["params"] == '{"a":1}' and first["status"] == "succeeded"
     assert first["result_summary_id"] is None  # until it gets artifacts
     results = [dict(zip(RESULT_COLUMNS, row, strict=True))
@@ -168,7 +201,8 @@ def test_rows_are_json_safe_and_deterministic() -> None:
     second = tasks.row_dict(1)
     assert second["result_summary_id"] == result_id_for(task_id_for(job, 5)).hex
     assert results[0]["id"] == second["result_summary_id"] and results[0]["task_id"] == second["id"]
-    assert results[0]["metrics"] == '{"sharpe":null,"trades":null}'
+    assert json.loads(results[0]["metrics"]) == metrics_of(texts[1])  # by name
+    assert json.loads(results[0]["metrics"])["sharpe"] is None
     assert results[0]["artifacts"] == '[{"name":"x"}]'
     assert tasks.row_dict(0)["result_summary_id"] is None
     failed = task_rows(
@@ -209,3 +243,41 @@ def test_a_chunk_around_dying_workers_is_suspect_until_it_kills_them_alone() -> 
     assert decide_cancelled(alone=False, connected=True).verdict is Verdict.SUSPECT
     assert decide_cancelled(alone=True, connected=True).verdict is Verdict.FAIL
     assert decide_cancelled(alone=True, connected=False).verdict is Verdict.RESEND
+
+
+WAIT_UNDER_SIGNALS = """
+import os, signal, threading, time
+from optimizer_app.orchestration.orchestrator import Orchestrator
+
+class Stub:  # the executor's attributes the constructor reads
+    chunk_function = None
+    generation = 0
+
+orchestrator = Orchestrator(executor=Stub(), chunk_function=lambda *a: None)
+hits = []
+
+def handler(signum, frame):
+    hits.append(signum)
+    time.sleep(0.02)  # longer than the wait it interrupts
+
+signal.signal(signal.SIGUSR1, handler)
+
+def send():
+    for _ in range(100):
+        time.sleep(0.003)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+threading.Thread(target=send, daemon=True).start()
+while len(hits) < 100:
+    assert orchestrator._next_completed(0.01) is None
+print("waited through", len(hits), "signals")
+"""
+
+
+def test_waiting_for_results_never_hangs_when_a_signal_arrives() -> None:
+    """A stop signal arrives while the orchestrator waits for finished chunks: the wait still
+    ends (a SimpleQueue's timed get blocked forever here, and SIGTERM never stopped it)."""
+    done = subprocess.run([sys.executable, "-c", WAIT_UNDER_SIGNALS], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "waited through 100 signals" in done.stdout
