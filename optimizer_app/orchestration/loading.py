@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +32,21 @@ def load_bars(dataset: Dataset | None) -> Bars:
     if not path.is_absolute():
         path = settings.data_dir / path
     try:
-        data = path.read_bytes()
+        stat = path.stat()
+        return _parsed(str(path), stat.st_size, stat.st_mtime_ns, dataset.name)
     except OSError as exc:
         raise JobCannotRun(f"the dataset file of {dataset.name!r} is missing or unreadable") from exc
+
+
+@lru_cache(maxsize=8)
+def _parsed(path: str, size: int, mtime_ns: int, name: str) -> Bars:
+    """A dataset file parsed once per version (size and modification time) for every job
+    that uses it (~10 ms each time otherwise)."""
+    data = Path(path).read_bytes()
     try:
         return parse_csv(data, max_bytes=max(len(data), 1))
     except DatasetError as exc:
-        raise JobCannotRun(f"the dataset file of {dataset.name!r} is invalid: {exc.message}") from exc
+        raise JobCannotRun(f"the dataset file of {name!r} is invalid: {exc.message}") from exc
 
 
 def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:

@@ -86,7 +86,7 @@ class Orchestrator:
         owner: str | None = None,
         lease_seconds: float | None = None,
         chunk_target_seconds: float | None = None,
-        chunks_per_worker: int = 3,
+        chunks_per_worker: int = 2,
         max_jobs: int = MAX_HELD_JOBS,
         tick_seconds: float = 0.1,
         poll_seconds: float = 0.25,

@@ -136,6 +136,38 @@ def test_bulk_task_batch_round_trips_hostile_text(db_url: str) -> None:
     engine.dispose()
 
 
+def test_bulk_insert_in_blocks_stores_every_row_once(db_url: str) -> None:
+    """Rows go in statements of many rows (whole blocks and a rest); rows already stored
+    (here every third one, written first) are skipped, the others all arrive intact."""
+    from optimizer_app.persistence.tasks import SQLITE_ROWS_PER_STATEMENT
+
+    engine = build_engine(db_url)
+    count = 2 * SQLITE_ROWS_PER_STATEMENT + 37
+    indices = list(range(count))
+
+    def batch(chosen: list[int]):  # type: ignore[no-untyped-def]
+        return task_rows(
+            job_id=job_id, indices=chosen, params=[f'{{"fast":{i}}}' for i in chosen],
+            status=TaskStatus.SUCCEEDED, scores=[i / 7 for i in chosen],
+            metrics=None, attempts=1, error=None, started_at=None,  # type: ignore[arg-type]
+            finished_at=None,  # type: ignore[arg-type]
+        )
+
+    with Session(engine) as session:
+        job_id = _user_job(session).id
+        insert_tasks(session=session, batch=batch(indices[::3]))
+        insert_tasks(session=session, batch=batch(indices))
+        session.commit()
+    with Session(engine) as session:
+        stored = session.exec(
+            select(OptimizationTask).where(OptimizationTask.job_id == job_id)
+        ).all()
+    assert sorted(t.index for t in stored) == indices
+    assert all(t.params == {"fast": t.index} and t.score == t.index / 7
+               and t.id == task_id_for(job_id, t.index) for t in stored)
+    engine.dispose()
+
+
 def test_compact_metrics_read_back_by_name_old_object_rows_as_they_are(db_url: str) -> None:
     import numpy as np
 
