@@ -136,17 +136,16 @@ class Executor:
             if address in self._warmed:
                 continue
             self._warmed.add(address)
+            calls: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [(warm_up, ())]
             if self.cluster is not None:  # our own processes on this machine
-                self.client.submit(
-                    yield_cpu, LOCAL_WORKER_NICENESS, key=f"yield-cpu-{uuid.uuid4().hex}",
+                calls.insert(0, (yield_cpu, (LOCAL_WORKER_NICENESS,)))
+            for function, args in calls:
+                future = self.client.submit(
+                    function, *args, key=f"{function.__name__}-{uuid.uuid4().hex}",
                     workers=[address], allow_other_workers=False, pure=False,
                 )
-            future = self.client.submit(
-                warm_up, key=f"warm-up-{uuid.uuid4().hex}", workers=[address],
-                allow_other_workers=False, pure=False,
-            )
-            self._warming.add(future)
-            future.add_done_callback(self._warming.discard)
+                self._warming.add(future)  # held until done: a released future may never run
+                future.add_done_callback(self._warming.discard)
 
     def close(self) -> None:
         client, cluster = self.client, self.cluster

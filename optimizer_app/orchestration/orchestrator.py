@@ -52,6 +52,9 @@ WATCH_SECONDS = 0.01  # while idle, how often to look whether a job may have bee
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
+    """No garbage collection while a chunk is written: its ~16,000 rows are new objects at
+    once, which set off collections of the whole process (~0.08 s per 100,000 combinations);
+    nothing cyclic is left behind, and collection resumes right after."""
     gc.disable()
     try:
         yield
