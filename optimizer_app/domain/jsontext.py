@@ -23,12 +23,8 @@ def encode(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
-def clean_column(key: str, values: np.ndarray) -> list[Any]:
-    """JSON-safe values: NaN and ±inf become None (null); integer metrics become ints."""
-    return _clean(values, as_int=key in INTEGER_METRICS)
-
-
 def _clean(values: np.ndarray, *, as_int: bool) -> list[Any]:
+    """JSON-safe values: NaN and ±inf become None (null); ``as_int`` values become ints."""
     array = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(array)
     if finite.all():
