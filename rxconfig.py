@@ -4,6 +4,8 @@ from reflex.plugins.sitemap import SitemapPlugin
 from optimizer_app.core.config import settings
 from optimizer_app.ui.theme import THEME
 
+DEV_FRONTEND_ORIGINS = ["http://localhost:3000", "http://127.0.0.1:3000"]
+
 config = rx.Config(
     app_name="optimizer_app",
     backend_host=settings.host,
@@ -16,4 +18,9 @@ config = rx.Config(
     default_color_mode="light",
     plugins=[rx.plugins.RadixThemesPlugin(theme=THEME)],
     disable_plugins=[SitemapPlugin],
+    # No cross-origin browser access unless OPTIMIZER_CORS_ORIGINS lists origins (Reflex's own
+    # default, "*", would let any site call the backend). The app's pages are same-origin in
+    # prod; the development server's frontend (port 3000) is allowed in development.
+    cors_allowed_origins=settings.cors_origin_list
+    or (DEV_FRONTEND_ORIGINS if settings.env == "development" else []),
 )

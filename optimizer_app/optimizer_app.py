@@ -11,7 +11,11 @@ import reflex as rx
 from optimizer_app.api.main import create_api
 from optimizer_app.ui import pages  # noqa: F401  (registers every page)
 from optimizer_app.ui.layout import register_pages
+from optimizer_app.ui.states.auth import upload_allowed
 from optimizer_app.ui.theme import GLOBAL_STYLE
 
-app = rx.App(api_transformer=create_api(), style=GLOBAL_STYLE)
+# Reflex mounts its own backend (event websocket, /_upload, and in prod the pages) inside this
+# FastAPI app, so the API's middleware (body limits, security headers, request ids) wraps every
+# HTTP request of the backend; /_upload is accepted only from a signed-in browser tab.
+app = rx.App(api_transformer=create_api(upload_guard=upload_allowed), style=GLOBAL_STYLE)
 register_pages(app)

@@ -17,6 +17,8 @@ os.environ.setdefault("OPTIMIZER_ARGON2_MEMORY_KIB", "1024")
 os.environ.setdefault("OPTIMIZER_ARGON2_TIME_COST", "1")
 os.environ.setdefault("OPTIMIZER_RUN_ORCHESTRATOR", "false")
 os.environ.setdefault("OPTIMIZER_LOG_LEVEL", "WARNING")
+# Tests sign in from one address many times; per-account throttling stays at its default.
+os.environ.setdefault("OPTIMIZER_LOGIN_MAX_FAILURES_PER_ADDRESS", "1000")
 
 import pytest  # noqa: E402
 from alembic.config import Config  # noqa: E402

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from optimizer_app.core.errors import AppError
 from optimizer_app.core.logging import logger, request_id_var
 
+FASTAPI_BODY_ERROR = "There was an error parsing the body"
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -26,6 +27,14 @@ _HTTP_CODES = {
     422: "validation_error",
     429: "too_many_requests",
 }
+
+
+class ErrorJSONResponse(JSONResponse):
+    """ASCII-escaped JSON: an error that quotes a client's input (e.g. a lone surrogate that is
+    not valid Unicode) always renders."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def error_response(
@@ -43,7 +52,7 @@ def error_response(
             "requestId": request_id_var.get(),
         }
     }
-    return JSONResponse(body, status_code=status, headers=headers)
+    return ErrorJSONResponse(body, status_code=status, headers=headers)
 
 
 def _jsonable(value: Any) -> Any:
@@ -76,8 +85,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
         if exc.status >= 500:
             logger.error("request failed", code=exc.code, error=exc.message)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(retry_after, int):
+            headers["Retry-After"] = str(retry_after)
+        return error_response(exc.status, exc.code, exc.message, exc.details, headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -90,6 +102,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if exc.status_code == 400 and message == FASTAPI_BODY_ERROR:
+            # json.loads raised something else than JSONDecodeError: an integer above Python's
+            # digit limit (ValueError), nesting too deep (RecursionError), bytes not UTF-8
+            code, message = "malformed_json", "the request body is not valid JSON"
         return error_response(exc.status_code, code, message, headers=exc.headers)
 
     @app.exception_handler(Exception)

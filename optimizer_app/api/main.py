@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 
 from optimizer_app import __version__
+from optimizer_app.api.bodies import refuse_invalid_text
 from optimizer_app.api.errors import install_error_handlers
-from optimizer_app.api.middleware import RequestContextMiddleware
+from optimizer_app.api.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    UploadGuard,
+)
 from optimizer_app.api.routes import auth, datasets, health, optimizations, strategies
 from optimizer_app.core.errors import MethodNotAllowedError, NotFoundError
 from optimizer_app.core.logging import configure_logging
@@ -38,6 +44,8 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         400: "Malformed request (e.g. invalid JSON)",
         401: "Missing, invalid or expired bearer token",
         404: "Not found (or owned by another user)",
+        413: "Request body above the route's limit (OPTIMIZER_MAX_JSON_BYTES for JSON)",
+        415: "Media type not accepted by this route (multipart only for dataset upload)",
         422: "Invalid input; `details` names each field and the problem",
         500: "Unexpected error (logged with the request id)",
     }.items()
@@ -73,7 +81,12 @@ async def _unknown_api_route(request: Request) -> None:
     raise NotFoundError(f"no API route {request.method} {request.url.path}")
 
 
-def create_api() -> FastAPI:
+def create_api(upload_guard: UploadGuard | None = None) -> FastAPI:
+    """The REST API. Mounted by Reflex as its ``api_transformer``, it also becomes the outer
+    app of the whole backend (Reflex mounts its own routes, ``/_upload`` and the pages inside
+    it), so its middleware sees every HTTP request: request id and log, security headers, body
+    limits. ``upload_guard(client_token)`` tells whether a Reflex tab is signed in (``/_upload``
+    is refused without one)."""
     configure_logging()
     app = FastAPI(
         title="Grid Optimizer API",
@@ -81,9 +94,13 @@ def create_api() -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url=f"{API_PREFIX}/openapi.json",
+        dependencies=[Depends(refuse_invalid_text)],
     )
     install_error_handlers(app)
+    # add_middleware puts each one outside the previous: headers, then request id, then limits
+    app.add_middleware(BodyLimitMiddleware, upload_guard=upload_guard)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(_v1_router())
     app.include_router(health.router)
     app.add_api_route(

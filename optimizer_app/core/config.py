@@ -56,6 +56,19 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(2, ge=1)
     argon2_memory_kib: int = Field(19 * 1024, ge=8)
     argon2_parallelism: int = Field(1, ge=1)
+    # Sign-in: password hashing runs in a pool of this many threads (off the event loop), and
+    # failed sign-ins are throttled per account and per client address over a sliding window.
+    password_hash_workers: int = Field(2, ge=1, le=64)
+    login_max_failures: int = Field(10, ge=1)
+    login_max_failures_per_address: int = Field(50, ge=1)
+    login_window_seconds: float = Field(15 * 60, gt=0)
+
+    # Request limits: JSON (and any non-upload) bodies, values per parameter in a param space.
+    max_json_bytes: int = Field(1024 * 1024, ge=1024)
+    max_param_values: int = Field(10_000, ge=1)
+    # Origins allowed to call the backend from a browser (comma-separated). Empty: no other
+    # origin (the app's pages are same-origin), except the dev frontend in development.
+    cors_origins: str = ""
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -82,6 +95,10 @@ class Settings(BaseSettings):
     @cached_property
     def upload_dir(self) -> Path:
         return (self.data_dir / "datasets").resolve()
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def is_sqlite(self) -> bool:

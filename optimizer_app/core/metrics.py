@@ -50,6 +50,21 @@ EXPORT_SECONDS = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
 EXPORT_FAILURES = Counter("export_failures_total", "Failed exports", ["cause"], registry=REGISTRY)
+LOGIN_FAILURES = Counter(
+    "login_failures_total", "Sign-ins refused for a wrong email or password", registry=REGISTRY
+)
+LOGIN_THROTTLED = Counter(
+    "login_throttled_total",
+    "Sign-ins refused (429) after too many failures, by limit (account or address)",
+    ["scope"],
+    registry=REGISTRY,
+)
+REQUESTS_REFUSED = Counter(
+    "http_requests_refused_total",
+    "Requests refused before their body was read (body too large, media type, no session)",
+    ["reason"],
+    registry=REGISTRY,
+)
 
 
 def render_latest() -> bytes:

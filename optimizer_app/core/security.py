@@ -1,8 +1,17 @@
-"""Password hashing (Argon2id) and access tokens (PyJWT, HS256 pinned)."""
+"""Password hashing (Argon2id) and access tokens (PyJWT, HS256 pinned).
+
+Argon2 is slow on purpose (~tens of ms and ~19 MiB per call with the production cost), so async
+code never runs it on the event loop: ``hash_password_async`` / ``verify_password_async`` hand it
+to a small bounded thread pool (``OPTIMIZER_PASSWORD_HASH_WORKERS``, default 2; argon2-cffi
+releases the GIL while hashing). Calls beyond the pool's size wait in its queue, so a burst of
+sign-ins costs at most that many cores and that much memory at once."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -34,6 +43,30 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _hash_pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(
+                max_workers=settings.password_hash_workers, thread_name_prefix="password-hash"
+            )
+        return _POOL
+
+
+async def hash_password_async(password: str) -> str:
+    """``hash_password`` in the hashing pool; the event loop keeps serving other requests."""
+    return await asyncio.wrap_future(_hash_pool().submit(hash_password, password))
+
+
+async def verify_password_async(password_hash: str, password: str) -> bool:
+    """``verify_password`` in the hashing pool; the event loop keeps serving other requests."""
+    return await asyncio.wrap_future(_hash_pool().submit(verify_password, password_hash, password))
 
 
 def create_access_token(subject: uuid.UUID) -> tuple[str, int]:

@@ -15,6 +15,7 @@ __all__ = ["Grid", "GridError", "ParamRange", "ParamValues", "build_grid"]
 Number = Any  # checked against the parameter's type by expand_values, with clearer messages
 RAW_FACTOR = 50  # a constrained raw product may exceed the cap by this much before counting
 CHUNK = 1 << 20  # raw combinations checked against the constraint at once
+DEFAULT_MAX_PARAM_VALUES = 10_000  # entries of one parameter's "values" list
 
 
 class ParamValues(BaseModel):
@@ -166,14 +167,38 @@ def _too_many(total: int, cap: int, *, constraint: str = "", before: bool = Fals
     return GridError(text, [("paramSpace", text)])
 
 
-def build_grid(strategy_name: str, raw_space: dict[str, Any], *, cap: int) -> Grid:
-    """Validate a raw param space for a strategy and build its grid (or raise GridError)."""
+def _max_values() -> int:
+    """``OPTIMIZER_MAX_PARAM_VALUES``, read when a grid is built (a worker on another machine
+    without the app's configuration keeps the default)."""
+    try:
+        from optimizer_app.core.config import settings
+    except Exception:  # noqa: BLE001  (settings refused by their own validation: use the default)
+        return DEFAULT_MAX_PARAM_VALUES
+    return int(settings.max_param_values)
+
+
+def _too_many_values(name: str, count: int, limit: int) -> Problem:
+    return (f"paramSpace.{name}.values",
+            f"has {count:,} values; a parameter may list at most {limit:,} values "
+            "(use start/stop/step for a long even range)")
+
+
+def build_grid(
+    strategy_name: str, raw_space: dict[str, Any], *, cap: int, max_values: int | None = None
+) -> Grid:
+    """Validate a raw param space for a strategy and build its grid (or raise GridError).
+    A ``values`` list may hold at most ``max_values`` entries (default: the configured
+    ``max_param_values``)."""
     strategy = _strategy_or_error(strategy_name)
     _check_names(strategy, raw_space)
+    limit = _max_values() if max_values is None else max_values
     problems: list[Problem] = []
     values: dict[str, np.ndarray] = {}
     for spec in strategy.params:
         parsed = _parse_param(spec.name, raw_space[spec.name], problems)
+        if isinstance(parsed, ParamValues) and len(parsed.values) > limit:
+            problems.append(_too_many_values(spec.name, len(parsed.values), limit))
+            continue
         if parsed is not None:
             if isinstance(parsed, ParamValues):
                 expanded = expand_values(spec, parsed.values, None, cap, problems)

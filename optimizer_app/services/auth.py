@@ -1,74 +1,132 @@
-"""Sign-up, sign-in and token checks — used by the REST API and the UI alike."""
+"""Sign-up, sign-in and token checks — used by the REST API and the UI alike.
+
+Sign-up and sign-in are coroutines that never block the event loop and never hold a database
+transaction while hashing: the user is read in a short read-only session (in a worker thread),
+the Argon2 work runs in the bounded hashing pool (``core.security``) outside any transaction,
+and sign-up opens a write session only to insert the row."""
 
 from __future__ import annotations
 
-import re
+import asyncio
+import uuid
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from optimizer_app.core.errors import ConflictError, UnauthorizedError, ValidationError
+from optimizer_app.core.errors import (
+    ConflictError,
+    TooManyRequestsError,
+    UnauthorizedError,
+    ValidationError,
+)
 from optimizer_app.core.logging import logger
+from optimizer_app.core.metrics import LOGIN_FAILURES, LOGIN_THROTTLED
 from optimizer_app.core.security import (
     InvalidToken,
     create_access_token,
     decode_access_token,
-    hash_password,
-    verify_password,
+    hash_password_async,
+    verify_password_async,
 )
 from optimizer_app.persistence import users
+from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import User
+from optimizer_app.services.login_throttle import Throttled, throttle
+from optimizer_app.services.passwords import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    NOT_TEXT,
+    check_new_credentials,
+    is_valid_text,
+    normalize_email,
+)
 from optimizer_app.services.schemas import TokenPublic, UserPublic
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 8
-MAX_PASSWORD = 256
+__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "LoginThrottled", "login", "normalize_email",
+           "register", "user_from_token"]
+
+WRONG_CREDENTIALS = "wrong email or password"
+DUPLICATE = "an account with this email already exists; sign in instead"
 _DUMMY_HASH: str | None = None
 
 
-def normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
+class LoginThrottled(TooManyRequestsError):
+    """429 with a ``Retry-After`` header (seconds)."""
 
-
-def _check_credentials_shape(email: str, password: str) -> None:
-    problems = []
-    if not EMAIL_RE.match(email) or len(email) > 320:
-        problems.append({"field": "email", "problem": "enter a valid email address"})
-    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        problems.append(
-            {"field": "password", "problem": f"use {MIN_PASSWORD} to {MAX_PASSWORD} characters"}
+    def __init__(self, throttled: Throttled) -> None:
+        what = "this account" if throttled.scope == "account" else "this address"
+        super().__init__(
+            f"too many failed sign-ins for {what}; try again in {throttled.retry_after} s",
+            details=[{"field": "email" if throttled.scope == "account" else "client",
+                      "problem": "too many failed sign-ins",
+                      "retryAfter": throttled.retry_after}],
         )
-    if problems:
-        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        raise ValidationError(message, details=problems)
+        self.retry_after = throttled.retry_after
 
 
-def register_user(*, session: Session, email: str, password: str) -> UserPublic:
-    email = normalize_email(email)
-    _check_credentials_shape(email, password)
-    if users.get_user_by_email(session=session, email=email):
-        raise ConflictError("an account with this email already exists; sign in instead")
+def _user_by_email(email: str) -> tuple[uuid.UUID, str] | None:
+    with session_scope(readonly=True) as session:
+        user = users.get_user_by_email(session=session, email=email)
+        return (user.id, user.password_hash) if user else None
+
+
+def _insert_user(email: str, password_hash: str) -> UserPublic:
     try:
-        user = users.create_user(
-            session=session, email=email, password_hash=hash_password(password)
-        )
+        with session_scope() as session:
+            user = users.create_user(session=session, email=email, password_hash=password_hash)
+            public = UserPublic.model_validate(user)
     except IntegrityError as exc:
-        raise ConflictError("an account with this email already exists; sign in instead") from exc
+        raise ConflictError(DUPLICATE) from exc
+    return public
+
+
+async def register(*, email: str, password: str) -> UserPublic:
+    """Create an account (422 for a weak password or a bad email, 409 when it exists)."""
+    email = normalize_email(email)
+    check_new_credentials(email, password)
+    if await asyncio.to_thread(_user_by_email, email) is not None:
+        raise ConflictError(DUPLICATE)
+    password_hash = await hash_password_async(password)
+    user = await asyncio.to_thread(_insert_user, email, password_hash)
     logger.bind(user_id=str(user.id)).info("user registered")
-    return UserPublic.model_validate(user)
+    return user
 
 
-def login(*, session: Session, email: str, password: str) -> TokenPublic:
+async def _dummy_hash() -> str:
     global _DUMMY_HASH
-    user = users.get_user_by_email(session=session, email=normalize_email(email))
-    if user is None:
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = await hash_password_async("not-a-real-password")
+    return _DUMMY_HASH
+
+
+async def login(*, email: str, password: str, client: str | None = None) -> TokenPublic:
+    """An access token for the right email and password; 401 otherwise, the same for an unknown
+    account; 429 (``LoginThrottled``) after too many failures for the account or ``client``
+    (the caller's address)."""
+    account = normalize_email(email)
+    if not isinstance(password, str) or not is_valid_text(password):
+        raise ValidationError(f"password: {NOT_TEXT}",
+                              details=[{"field": "password", "problem": NOT_TEXT}])
+    attempt = throttle.begin(account, client)
+    if isinstance(attempt, Throttled):
+        LOGIN_THROTTLED.labels(attempt.scope).inc()
+        logger.bind(scope=attempt.scope, retry_after=attempt.retry_after).warning(
+            "sign-in throttled")
+        raise LoginThrottled(attempt)
+    found = await asyncio.to_thread(_user_by_email, account)
+    if len(password) > MAX_PASSWORD:
+        ok = False  # never a valid password: no hashing of huge inputs
+    elif found is None:
         # Spend the same time as a real check so the response does not reveal the account.
-        _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
-        verify_password(_DUMMY_HASH, password or "")
-        raise UnauthorizedError("wrong email or password")
-    if not verify_password(user.password_hash, password or ""):
-        raise UnauthorizedError("wrong email or password")
-    token, lifetime = create_access_token(user.id)
+        await verify_password_async(await _dummy_hash(), password)
+        ok = False
+    else:
+        ok = await verify_password_async(found[1], password)
+    if not ok or found is None:
+        LOGIN_FAILURES.inc()
+        raise UnauthorizedError(WRONG_CREDENTIALS)
+    throttle.succeeded(attempt)
+    token, lifetime = create_access_token(found[0])
     return TokenPublic(access_token=token, expires_in=lifetime)
 
 

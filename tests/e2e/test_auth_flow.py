@@ -104,7 +104,7 @@ def test_short_password_is_refused_before_an_account_exists(page: Page) -> None:
     page.get_by_label("Password").fill("short")
     page.get_by_role("button", name="Create account").click()
 
-    expect(page.get_by_role("alert")).to_have_text("Password: use 8 to 256 characters.")
+    expect(page.get_by_role("alert")).to_have_text("Password: use 10 to 256 characters.")
 
 
 def test_signing_out_in_one_tab_signs_out_the_other(page: Page) -> None:

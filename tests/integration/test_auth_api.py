@@ -34,34 +34,34 @@ def assert_error_shape(response, status: int, code: str | None = None) -> dict:
 
 def test_register_then_token_json_and_form(client: TestClient) -> None:
     email = _email()
-    r = client.post("/api/v1/auth/register", json={"email": email, "password": "s3cret-pass"})
+    r = client.post("/api/v1/auth/register", json={"email": email, "password": "s3cret-pass-word"})
     assert r.status_code == 201
     assert r.json()["email"] == email and uuid.UUID(r.json()["id"])
-    r = client.post("/api/v1/auth/token", json={"email": email, "password": "s3cret-pass"})
+    r = client.post("/api/v1/auth/token", json={"email": email, "password": "s3cret-pass-word"})
     assert r.status_code == 200
     body = r.json()
     assert body["tokenType"] == "bearer" and body["expiresIn"] > 0 and body["accessToken"]
-    r = client.post("/api/v1/auth/token", data={"username": email, "password": "s3cret-pass"})
+    r = client.post("/api/v1/auth/token", data={"username": email, "password": "s3cret-pass-word"})
     assert r.status_code == 200 and r.json()["accessToken"]
 
 
 def test_email_is_case_insensitive(client: TestClient) -> None:
     email = _email()
-    client.post("/api/v1/auth/register", json={"email": email.upper(), "password": "s3cret-pass"})
-    r = client.post("/api/v1/auth/token", json={"email": email, "password": "s3cret-pass"})
+    client.post("/api/v1/auth/register", json={"email": email.upper(), "password": "s3cret-pass-word"})
+    r = client.post("/api/v1/auth/token", json={"email": email, "password": "s3cret-pass-word"})
     assert r.status_code == 200
 
 
 def test_duplicate_email_is_409(client: TestClient) -> None:
     email = _email()
-    client.post("/api/v1/auth/register", json={"email": email, "password": "s3cret-pass"})
-    r = client.post("/api/v1/auth/register", json={"email": email, "password": "other-pass"})
+    client.post("/api/v1/auth/register", json={"email": email, "password": "s3cret-pass-word"})
+    r = client.post("/api/v1/auth/register", json={"email": email, "password": "other-pass-word"})
     assert_error_shape(r, 409, "conflict")
 
 
 def test_wrong_password_and_unknown_user_are_the_same_401(client: TestClient) -> None:
     email = _email()
-    client.post("/api/v1/auth/register", json={"email": email, "password": "s3cret-pass"})
+    client.post("/api/v1/auth/register", json={"email": email, "password": "s3cret-pass-word"})
     wrong = client.post("/api/v1/auth/token", json={"email": email, "password": "nope-nope"})
     unknown = client.post("/api/v1/auth/token", json={"email": _email(), "password": "nope-nope"})
     e1 = assert_error_shape(wrong, 401, "unauthorized")
@@ -72,7 +72,7 @@ def test_wrong_password_and_unknown_user_are_the_same_401(client: TestClient) ->
 @pytest.mark.parametrize(
     "body",
     [
-        {"email": "not-an-email", "password": "s3cret-pass"},
+        {"email": "not-an-email", "password": "s3cret-pass-word"},
         {"email": "a@b.co", "password": "short"},
         {"email": "a@b.co"},
         {},

@@ -1,4 +1,8 @@
-"""POST /auth/register, POST /auth/token."""
+"""POST /auth/register, POST /auth/token.
+
+Both are ``async``: the blocking parts (a short database read or insert, and the Argon2 hash)
+run in worker threads inside the auth service, so the event loop keeps serving requests and no
+database transaction is open while a password is hashed."""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from optimizer_app.api.deps import SessionDep
 from optimizer_app.core.errors import BadRequestError, ValidationError
 from optimizer_app.services import auth
 from optimizer_app.services.schemas import TokenPublic, UserPublic
@@ -23,20 +26,22 @@ class Credentials(BaseModel):
 
 
 @router.post("/register", status_code=201, response_model=UserPublic)
-def register(body: Credentials, session: SessionDep) -> UserPublic:
-    return auth.register_user(session=session, email=body.email, password=body.password)
+async def register(body: Credentials) -> UserPublic:
+    """Passwords: 10 to 256 characters, not a commonly used one, not containing the email."""
+    return await auth.register(email=body.email, password=body.password)
 
 
 async def _read_credentials(request: Request) -> Credentials:
     content_type = request.headers.get("content-type", "")
     raw: Any
-    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        # (multipart bodies never get here: the body-limit middleware answers 415)
+        form = await request.form(max_files=0, max_fields=8)
         raw = {"email": form.get("email") or form.get("username"), "password": form.get("password")}
     else:
         try:
             raw = json.loads(await request.body() or b"null")
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, huge ints, deep nesting
             raise BadRequestError(
                 "the request body is not valid JSON", code="malformed_json"
             ) from exc
@@ -53,6 +58,7 @@ async def _read_credentials(request: Request) -> Credentials:
 @router.post(
     "/token",
     response_model=TokenPublic,
+    responses={429: {"description": "Too many failed sign-ins; retry after `Retry-After` s"}},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -72,7 +78,9 @@ async def _read_credentials(request: Request) -> Credentials:
         }
     },
 )
-async def token(request: Request, session: SessionDep) -> TokenPublic:
-    """JSON `{email, password}`, or OAuth2 form fields `username` + `password`."""
+async def token(request: Request) -> TokenPublic:
+    """JSON `{email, password}`, or OAuth2 form fields `username` + `password`. Repeated failures
+    for one account or from one address are refused with 429 and `Retry-After`."""
     body = await _read_credentials(request)
-    return auth.login(session=session, email=body.email, password=body.password)
+    client = request.client.host if request.client else None
+    return await auth.login(email=body.email, password=body.password, client=client)

@@ -29,7 +29,7 @@ def sign_up_page() -> rx.Component:
                     name="password",
                     type_="password",
                     autocomplete="new-password",
-                    hint=f"At least {MIN_PASSWORD} characters.",
+                    hint=f"At least {MIN_PASSWORD} characters, not a commonly used password.",
                 ),
                 form_error(),
                 submit_button("Create account"),

@@ -1,11 +1,12 @@
 """The browser session: the access token lives in the browser's localStorage, so a reload or a
-new tab keeps the user signed in. Sign-up, sign-in and token checks call the auth service
-directly; the slow password hashing runs off the event loop."""
+new tab keeps the user signed in. Sign-up and sign-in await the auth service's coroutines (the
+same code path as the REST API: throttling, password rules, hashing in the bounded pool off the
+event loop, no transaction held while hashing); token checks call the service directly."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -60,15 +61,35 @@ def _as_sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
-def _sign_in(email: str, password: str) -> str:
-    with session_scope() as session:
-        return auth_service.login(session=session, email=email, password=password).access_token
+async def _sign_in(email: str, password: str, client: str | None) -> str:
+    token = await auth_service.login(email=email, password=password, client=client)
+    return token.access_token
 
 
-def _sign_up(email: str, password: str) -> str:
-    with session_scope() as session:
-        auth_service.register_user(session=session, email=email, password=password)
-    return _sign_in(email, password)
+async def _sign_up(email: str, password: str, client: str | None) -> str:
+    await auth_service.register(email=email, password=password)
+    return await _sign_in(email, password, client)
+
+
+async def upload_allowed(client_token: str) -> bool:
+    """Whether the browser tab with this Reflex client token is signed in: the check made by
+    the backend before it reads an upload's body (``POST /_upload``). Looks only at states that
+    exist (an unknown token never creates one)."""
+    from reflex.istate.manager import get_state_manager
+    from reflex.istate.manager.memory import StateManagerMemory
+    from reflex.istate.manager.token import BaseStateToken
+
+    manager = get_state_manager()
+    if isinstance(manager, StateManagerMemory) and client_token not in manager.states:
+        return False
+    try:
+        root = await manager.get_state(BaseStateToken(ident=client_token, cls=AuthState))
+        auth = await root.get_state(AuthState)
+        token = auth.auth_token
+    except Exception:
+        logger.exception("upload session check failed")
+        return False
+    return await asyncio.to_thread(user_for_token, token) is not None
 
 
 class AuthState(rx.State):
@@ -146,7 +167,9 @@ class AuthState(rx.State):
         return rx.redirect(routes.SIGN_IN)
 
     async def _authenticate(
-        self, action: Callable[[str, str], str], form_data: dict[str, Any]
+        self,
+        action: Callable[[str, str, str | None], Awaitable[str]],
+        form_data: dict[str, Any],
     ) -> AsyncIterator[EventSpec | None]:
         email = str(form_data.get("email", "")).strip()
         password = str(form_data.get("password", ""))
@@ -154,7 +177,7 @@ class AuthState(rx.State):
         self.submitting = True
         yield None  # show the busy button before the slow part
         try:
-            token = await asyncio.to_thread(action, email, password)
+            token = await action(email, password, self.router.session.client_ip or None)
         except AppError as error:
             self.form_error = readable_error(error)
         except Exception:
