@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
 # Set up (first run only) and serve Grid Optimizer at http://127.0.0.1:${OPTIMIZER_PORT:-8000}:
 # migrations, bundled datasets, the job orchestrator with its local workers, and the web app.
+#
+# Several instances may run from one checkout, each with its own OPTIMIZER_PORT and
+# OPTIMIZER_DATA_DIR: each builds and serves its own copy of the frontend, in a private
+# runtime folder that also holds its metrics files and is removed when it stops.
+# SIGTERM or Ctrl-C stops everything within 10 s; if this script is killed outright, the
+# web server and the orchestrator are told to stop by the kernel (Linux) and the
+# orchestrator also notices by itself.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/setup.sh
@@ -13,6 +20,9 @@ export OPTIMIZER_DATA_DIR="${OPTIMIZER_DATA_DIR:-$ROOT/data}"
 mkdir -p "$OPTIMIZER_DATA_DIR"
 export OPTIMIZER_DATA_DIR="$(cd "$OPTIMIZER_DATA_DIR" && pwd)"
 
+# Seconds the processes get to stop after SIGTERM before they are killed.
+STOP_GRACE_SECONDS=7
+
 # A random signing key, made once and kept in the data folder (unless one is configured).
 if [ -z "${OPTIMIZER_JWT_SECRET:-}" ]; then
   secret_file="$OPTIMIZER_DATA_DIR/.jwt-secret"
@@ -23,31 +33,113 @@ if [ -z "${OPTIMIZER_JWT_SECRET:-}" ]; then
   export OPTIMIZER_JWT_SECRET
 fi
 
-# The web server and the orchestrator are separate processes: their metrics meet in one folder.
-export PROMETHEUS_MULTIPROC_DIR="$OPTIMIZER_DATA_DIR/metrics"
-rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+# --- This instance's runtime folder: in memory when possible, never on the data disk -------
+runtime_base() {
+  local dir
+  for dir in "${XDG_RUNTIME_DIR:-}" /dev/shm /tmp; do
+    if [ -n "$dir" ] && [ -d "$dir" ] && [ -w "$dir" ]; then echo "$dir"; return; fi
+  done
+  echo /tmp
+}
+RUNTIME_BASE="$(runtime_base)"
+# Folders left behind by instances that were killed outright.
+for stale in "$RUNTIME_BASE"/grid-optimizer.*; do
+  [ -f "$stale/owner" ] || continue
+  owner="$(cat "$stale/owner" 2>/dev/null || true)"
+  if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then rm -rf "$stale"; fi
+done
+RUN_DIR="$(mktemp -d "$RUNTIME_BASE/grid-optimizer.XXXXXX")"
+echo "$$" > "$RUN_DIR/owner"
+
+children=()
+stop_children() {
+  # SIGTERM to each child (its own process group), SIGKILL to what is left after the grace.
+  trap 'for pid in "${children[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done' INT TERM
+  if [ "${#children[@]}" -gt 0 ]; then
+    for pid in "${children[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    (
+      sleep "$STOP_GRACE_SECONDS"
+      for pid in "${children[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+    ) &
+    local timer=$!
+    wait "${children[@]}" 2>/dev/null || true
+    kill "$timer" 2>/dev/null || true
+    # Anything a child left running in its group (e.g. a worker process) goes too.
+    for pid in "${children[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  fi
+  rm -rf "$RUN_DIR"
+}
+trap stop_children EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Prometheus multiprocess files are memory-mapped: on a full disk a write to one raises
+# SIGBUS in the web server. They live in the runtime folder, one per instance.
+export PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/metrics"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 log "applying database migrations"
 alembic upgrade head
 log "registering bundled datasets"
 python -m optimizer_app.services.bootstrap
 
-children=()
-cleanup() {
-  for pid in "${children[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+# --- The frontend: built by this instance in its own web folder --------------------------
+# Reflex compiles and builds the frontend on every production start. Sharing one `.web`
+# let a second instance (or a test run) rebuild the pages a first one was serving. The
+# shared `.web` now only holds the installed frontend packages (made once, under a lock);
+# each instance copies its sources and links its node_modules.
+reflex_version="$(python -c 'import importlib.metadata as m; print(m.version("reflex"))')"
+shared_web_ready() {
+  [ -d "$ROOT/.web/node_modules" ] &&
+    [ -f "$ROOT/.web/reflex.install_frontend_packages.cached" ] &&
+    grep -q "\"version\": \"$reflex_version\"" "$ROOT/.web/reflex.json" 2>/dev/null
 }
-trap cleanup EXIT INT TERM
+mkdir -p "$REFLEX_DIR"
+exec 8>"$REFLEX_DIR/web.lock"
+if ! shared_web_ready; then
+  flock 8
+  if ! shared_web_ready; then
+    log "installing the frontend packages (first run)"
+    REFLEX_WEB_WORKDIR="$ROOT/.web" reflex compile --no-rich >/dev/null
+  fi
+  flock -u 8
+fi
+flock -s 8
+mkdir "$RUN_DIR/web"
+tar -C "$ROOT/.web" --exclude=./node_modules --exclude=./build --exclude=./.react-router \
+  -cf - . | tar -C "$RUN_DIR/web" -xf -
+flock -u 8
+exec 8>&-
+ln -s "$ROOT/.web/node_modules" "$RUN_DIR/web/node_modules"
+export REFLEX_WEB_WORKDIR="$RUN_DIR/web"
+
+# --- The processes -------------------------------------------------------------------------
+# Each runs in its own session: Ctrl-C reaches only this script, which stops them in order
+# (the orchestrator hands its jobs back and shuts its workers down). Each is also given
+# PR_SET_PDEATHSIG: should this script die without cleaning up, the kernel sends SIGTERM.
+EXIT_WITH_PARENT='
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+except (AttributeError, OSError):
+    pass  # not Linux
+if os.getppid() != int(sys.argv[1]):
+    sys.exit("the parent process is gone")
+os.execvp(sys.argv[2], sys.argv[2:])
+'
+start_child() {
+  setsid python -c "$EXIT_WITH_PARENT" "$$" "$@" &
+  children+=($!)
+}
 
 if [ "${OPTIMIZER_RUN_ORCHESTRATOR:-true}" != "false" ]; then
   log "starting the job orchestrator"
-  # Its own session: Ctrl-C reaches the orchestrator only through the TERM sent below, so it
-  # hands its jobs back and shuts its worker processes down in order.
-  setsid python -m optimizer_app.orchestration &
-  children+=($!)
+  start_child python -m optimizer_app.orchestration --parent-pid "$$"
 fi
 
 log "serving on http://$OPTIMIZER_HOST:$OPTIMIZER_PORT"
-reflex run --env prod --backend-host "$OPTIMIZER_HOST" --backend-port "$OPTIMIZER_PORT" &
-children+=($!)
-wait -n "${children[@]}"
+start_child reflex run --env prod --backend-host "$OPTIMIZER_HOST" --backend-port "$OPTIMIZER_PORT"
+
+status=0
+wait -n "${children[@]}" || status=$?
+exit "$status"

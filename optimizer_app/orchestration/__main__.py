@@ -1,17 +1,24 @@
 """``python -m optimizer_app.orchestration``: the orchestrator process, until SIGTERM/SIGINT.
 
 Embedded by default (a local Dask cluster of ``OPTIMIZER_WORKERS`` processes); with
-``OPTIMIZER_DASK_ADDRESS`` it uses an existing Dask scheduler instead."""
+``OPTIMIZER_DASK_ADDRESS`` it uses an existing Dask scheduler instead.
+
+With ``--parent-pid`` (as ``scripts/run.sh`` starts it) it also stops, as on SIGTERM, once
+that parent process is gone, e.g. killed with SIGKILL: its jobs are handed back and its
+worker processes shut down rather than left running without a web app."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import threading
 from types import FrameType
 
 from optimizer_app.core.logging import configure_logging, logger
 from optimizer_app.orchestration.service import run_orchestrator
+
+PARENT_POLL_SECONDS = 1.0
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -22,7 +29,27 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="'package.module:function' run on workers instead of the domain's run_chunk "
         "(for fault-injection tests)",
     )
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="stop as on SIGTERM once this process (our parent) is gone",
+    )
     return parser.parse_args(argv)
+
+
+def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
+    """Set ``stop`` when this process's parent is no longer ``parent_pid`` (it died and we
+    were handed to another process), checking every ``PARENT_POLL_SECONDS``."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            if stop.wait(PARENT_POLL_SECONDS):
+                return
+        logger.bind(parent_pid=parent_pid).warning("parent process gone: stopping")
+        stop.set()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -39,6 +66,8 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
+    if args.parent_pid is not None:
+        _watch_parent(args.parent_pid, stop)
     run_orchestrator(stop, chunk_function=args.chunk_function)
     if received:
         logger.bind(signal=signal.Signals(received[0]).name).info("orchestrator stopped by signal")
