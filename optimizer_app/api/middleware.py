@@ -271,4 +271,10 @@ class _LimitedRequest:
                 self.response_started = True
             await send(message)
 
-        await self.app(scope, counted_receive, guarded_send)
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not self.refused:
+                raise
+            # the app failed on the "disconnect" it was handed (ClientDisconnect and the like):
+            # expected, and already answered with 413
