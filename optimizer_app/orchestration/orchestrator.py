@@ -44,6 +44,7 @@ from optimizer_app.orchestration.writer import (
 from optimizer_app.persistence import jobs
 from optimizer_app.persistence.db import CommitWatch, WalCheckpointer, session_scope
 from optimizer_app.persistence.models import JobStatus, utcnow
+from optimizer_app.persistence.storage_errors import permanent_storage_error
 
 MAX_HELD_JOBS = 16
 PREFETCHED = 2  # results fetched from the workers ahead of the one being written
@@ -118,6 +119,8 @@ class Orchestrator:
         self.claimed: deque[uuid.UUID] = deque(maxlen=1000)  # jobs it took, latest last
         self.in_flight: dict[str, InFlight] = {}
         self._rotation: deque[uuid.UUID] = deque()
+        # Jobs failed for a reason no retry fixes, whose status write has not landed yet.
+        self._failing: dict[uuid.UUID, str] = {}
         self._next_poll = 0.0
         self._next_renew = 0.0
         self._next_claim = 0.0
@@ -183,6 +186,7 @@ class Orchestrator:
             self._on_reconnect()
         now = time.monotonic()
         if now >= self._next_poll:  # cancel and leases are honoured even while disconnected
+            self._write_failures()
             self._poll()
             self._next_poll = now + self.poll_seconds
         if connected:
@@ -198,7 +202,8 @@ class Orchestrator:
     def _claim(self) -> None:
         free = self.max_jobs - len(self.runs)
         claimed = claim_jobs(
-            owner=self.owner, limit=free, lease_seconds=self.lease_seconds, exclude=set(self.runs)
+            owner=self.owner, limit=free, lease_seconds=self.lease_seconds,
+            exclude=set(self.runs) | set(self._failing),
         )
         for job in claimed:
             log = self.log.bind(job_id=str(job.id))
@@ -216,6 +221,25 @@ class Orchestrator:
             )
             if run.is_complete():
                 self._settle_without_work(run)
+
+    def _fail_held(self, job_id: uuid.UUID, error: str) -> None:
+        """Fail a held job for a reason no retry fixes (e.g. a full disk): its work is
+        withdrawn at once; the status write is tried again on every tick until it lands
+        (on a full disk even that small write may fail for a while)."""
+        self._drop(job_id)
+        self._failing[job_id] = error
+        self._write_failures()
+
+    def _write_failures(self) -> None:
+        for job_id, error in list(self._failing.items()):
+            try:
+                finish_job(job_id, JobStatus.FAILED, owner=self.owner, error=error)
+            except Exception as exc:
+                self.log.bind(job_id=str(job_id), error=str(exc)).warning(
+                    "could not record the job's failure yet; trying again"
+                )
+                return
+            self._failing.pop(job_id, None)
 
     def _settle_without_work(self, run: JobRun) -> None:
         """A taken-over job whose every combination is already written."""
@@ -427,7 +451,12 @@ class Orchestrator:
         try:
             with _collector_paused():
                 outcome = self._write(run, flight, done)
-        except Exception:
+        except Exception as exc:
+            reason = permanent_storage_error(exc)
+            if reason:  # retrying cannot help: the job fails, and says why
+                self.log.bind(job_id=str(run.job_id), error=reason).error("storage is full")
+                self._fail_held(run.job_id, reason)
+                return
             self.log.bind(job_id=str(run.job_id)).exception("writing a chunk failed; resending it")
             run.give_back(flight.indices)
             return

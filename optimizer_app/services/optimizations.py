@@ -8,6 +8,7 @@ notices it within a poll interval and withdraws the job's pending work."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -30,6 +31,7 @@ from optimizer_app.orchestration.board import empty_summary
 from optimizer_app.orchestration.transitions import is_terminal, observe_terminal, transition
 from optimizer_app.persistence import datasets as dataset_queries
 from optimizer_app.persistence import jobs
+from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import JobStatus, OptimizationJob
 from optimizer_app.services.schemas import (
     JobCreate,
@@ -157,10 +159,20 @@ def status_of(job: OptimizationJob) -> OptimizationStatusResponse:
 # -- use cases ------------------------------------------------------------------------------
 
 
-def submit_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> JobPublic:
-    """Validate a job completely, then store it ``queued``. Raise NotFoundError (dataset or
-    source job not visible to the owner), ValidationError (422, with every problem found)
-    or TooManyRequestsError (too many live jobs)."""
+@dataclass(frozen=True)
+class NewJob:
+    """A submission checked completely and ready to store (built without the write lock)."""
+
+    job: OptimizationJob
+    dataset_name: str
+    source_job_name: str | None
+    total: int
+
+
+def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> NewJob:
+    """Validate a job completely and build its row; reads only. Raise NotFoundError
+    (dataset or source job not visible to the owner) or ValidationError (422, with every
+    problem found)."""
     dataset = dataset_queries.get_visible_dataset(
         session=session, dataset_id=body.dataset_id, owner_id=owner_id
     )
@@ -179,7 +191,25 @@ def submit_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Job
     if problems or grid is None:
         _raise_problems(problems)
     assert grid is not None and policy is not None and options is not None
+    job = OptimizationJob(
+        owner_id=owner_id,
+        name=(body.name or "").strip() or _default_name(body.strategy, dataset.name),
+        strategy=grid.strategy,
+        dataset_id=dataset.id,
+        param_space=body.param_space,
+        early_stop_policy=policy.model_dump(mode="json", by_alias=True),
+        backtest_options=options.model_dump(mode="json", by_alias=True),
+        status=JobStatus.QUEUED.value,
+        summary=empty_summary(grid.total),
+        source_job_id=source.id if source else None,
+    )
+    return NewJob(job, dataset.name, source.name if source else None, grid.total)
 
+
+def store_job(*, session: Session, owner_id: uuid.UUID, new: NewJob) -> JobPublic:
+    """Store a prepared job ``queued``: the live-job check and the insert, nothing else, so
+    the write lock is held for a few statements. Raise TooManyRequestsError (too many live
+    jobs)."""
     jobs.lock_owner(session=session, owner_id=owner_id)
     live = jobs.count_live_jobs(session=session, owner_id=owner_id)
     if live >= settings.max_live_jobs_per_user:
@@ -187,25 +217,29 @@ def submit_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Job
             f"you already have {live} queued or running jobs (the limit is "
             f"{settings.max_live_jobs_per_user}); wait for one to finish or cancel one"
         )
-    job = jobs.add_job(
-        session=session,
-        job=OptimizationJob(
-            owner_id=owner_id,
-            name=(body.name or "").strip() or _default_name(body.strategy, dataset.name),
-            strategy=grid.strategy,
-            dataset_id=dataset.id,
-            param_space=body.param_space,
-            early_stop_policy=policy.model_dump(mode="json", by_alias=True),
-            backtest_options=options.model_dump(mode="json", by_alias=True),
-            status=JobStatus.QUEUED.value,
-            summary=empty_summary(grid.total),
-            source_job_id=source.id if source else None,
-        ),
-    )
-    logger.bind(job_id=str(job.id), user_id=str(owner_id), total=grid.total).info("job queued")
+    job = jobs.add_job(session=session, job=new.job)
+    logger.bind(job_id=str(job.id), user_id=str(owner_id), total=new.total).info("job queued")
     return job_to_public(
-        job, dataset_name=dataset.name, source_job_name=source.name if source else None
+        job, dataset_name=new.dataset_name, source_job_name=new.source_job_name
     )
+
+
+def submit_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> JobPublic:
+    """Validate and store a job in one session (scripts and tests; see ``submit``)."""
+    return store_job(
+        session=session, owner_id=owner_id,
+        new=prepare_job(session=session, owner_id=owner_id, body=body),
+    )
+
+
+def submit(*, owner_id: uuid.UUID, body: JobCreate) -> JobPublic:
+    """Submit as the API and the UI do: everything is read and checked in a read-only
+    session (on SQLite it never takes the write lock), then a short write transaction
+    stores the row."""
+    with session_scope(readonly=True) as session:
+        new = prepare_job(session=session, owner_id=owner_id, body=body)
+    with session_scope() as session:
+        return store_job(session=session, owner_id=owner_id, new=new)
 
 
 def get_status(

@@ -50,8 +50,7 @@ def upload_dataset(owner_id: uuid.UUID, data: bytes, filename: str | None) -> Da
 
 
 def submit(owner_id: uuid.UUID, body: JobCreate) -> JobPublic:
-    with session_scope() as session:
-        return optimization_service.submit_job(session=session, owner_id=owner_id, body=body)
+    return optimization_service.submit(owner_id=owner_id, body=body)
 
 
 def job(owner_id: uuid.UUID, job_id: uuid.UUID) -> JobPublic:

@@ -37,10 +37,10 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 
 
 @router.post("", status_code=201, response_model=JobPublic)
-def submit(user: CurrentUser, body: JobCreate, session: SessionDep) -> JobPublic:
+def submit(user: CurrentUser, body: JobCreate) -> JobPublic:
     """Validate, expand and queue a job. With `sourceJobId` it is a re-run of that job
     (a single combination is a paramSpace of single values)."""
-    return optimizations.submit_job(session=session, owner_id=user.id, body=body)
+    return optimizations.submit(owner_id=user.id, body=body)
 
 
 @router.get("", response_model=JobsPublic)
