@@ -17,5 +17,11 @@ from optimizer_app.ui.theme import GLOBAL_STYLE
 # Reflex mounts its own backend (event websocket, /_upload, and in prod the pages) inside this
 # FastAPI app, so the API's middleware (body limits, security headers, request ids) wraps every
 # HTTP request of the backend; /_upload is accepted only from a signed-in browser tab.
-app = rx.App(api_transformer=create_api(upload_guard=upload_allowed), style=GLOBAL_STYLE)
+
+
+async def _upload_allowed(client_token: str) -> bool:
+    return await upload_allowed(app.state_manager, client_token)
+
+
+app = rx.App(api_transformer=create_api(upload_guard=_upload_allowed), style=GLOBAL_STYLE)
 register_pages(app)

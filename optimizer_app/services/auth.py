@@ -58,7 +58,8 @@ class LoginThrottled(TooManyRequestsError):
         super().__init__(
             f"too many failed sign-ins for {what}; try again in {throttled.retry_after} s",
             details=[{"field": "email" if throttled.scope == "account" else "client",
-                      "problem": "too many failed sign-ins",
+                      "problem": f"too many failed sign-ins; try again in "
+                                 f"{throttled.retry_after} s",
                       "retryAfter": throttled.retry_after}],
         )
         self.retry_after = throttled.retry_after

@@ -14,6 +14,9 @@ from uuid import UUID
 
 import reflex as rx
 from reflex.event import EventSpec
+from reflex.istate.manager import StateManager
+from reflex.istate.manager.memory import StateManagerMemory
+from reflex.istate.manager.token import BaseStateToken
 
 from optimizer_app.core.errors import AppError, UnauthorizedError
 from optimizer_app.core.logging import logger
@@ -71,15 +74,10 @@ async def _sign_up(email: str, password: str, client: str | None) -> str:
     return await _sign_in(email, password, client)
 
 
-async def upload_allowed(client_token: str) -> bool:
+async def upload_allowed(manager: StateManager, client_token: str) -> bool:
     """Whether the browser tab with this Reflex client token is signed in: the check made by
-    the backend before it reads an upload's body (``POST /_upload``). Looks only at states that
-    exist (an unknown token never creates one)."""
-    from reflex.istate.manager import get_state_manager
-    from reflex.istate.manager.memory import StateManagerMemory
-    from reflex.istate.manager.token import BaseStateToken
-
-    manager = get_state_manager()
+    the backend before it reads an upload's body (``POST /_upload``). With the in-memory state
+    manager only existing states are looked at (an unknown token never creates one)."""
     if isinstance(manager, StateManagerMemory) and client_token not in manager.states:
         return False
     try:
