@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -120,3 +121,32 @@ def test_random_optimization_bodies_never_5xx(client: TestClient, fuzz_user: Api
 
     run()
     assert 422 in seen
+
+
+# --- sign-up and sign-in with any text ----------------------------------------------------------
+
+# every code point, lone surrogates, controls and invisible characters included
+any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)
+credential_values = st.one_of(any_text, json_scalars, st.integers(-10**30, 10**30),
+                              st.lists(st.text(max_size=3), max_size=2))
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/register", "/api/v1/auth/token"])
+def test_random_credentials_never_5xx(client: TestClient, path: str) -> None:
+    """Bodies are sent ASCII-escaped (``\\ud800`` stays a lone surrogate after parsing)."""
+    from optimizer_app.services.login_throttle import throttle
+
+    @given(body=st.fixed_dictionaries({}, optional={"email": credential_values,
+                                                     "password": credential_values}))
+    @hypothesis_settings(max_examples=60, deadline=None, derandomize=True,
+                         suppress_health_check=list(HealthCheck))
+    def run(body: dict[str, Any]) -> None:
+        content = json.dumps(body).encode()
+        response = client.post(path, content=content,
+                               headers={"content-type": "application/json"})
+        check_response(response)
+
+    try:
+        run()
+    finally:
+        throttle.reset()
