@@ -4,12 +4,13 @@ The default store is a local folder (``settings.resolved_artifact_dir``) laid ou
 ``<job_id>/<task_id>/<name>``; its URIs are ``artifacts://<job_id>/<task_id>/<name>``,
 relative to the store's root, so the folder can move (or be mounted elsewhere by another
 process) without rewriting the database. Another store (e.g. object storage) implements the
-same two methods."""
+same methods."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,10 @@ class ArtifactStore(Protocol):
 
     def read(self, uri: str) -> bytes:
         """The bytes stored at ``uri``; :class:`ArtifactMissingError` when there are none."""
+        ...
+
+    def delete_job(self, job_id: uuid.UUID) -> None:
+        """Remove every artifact of a job."""
         ...
 
 
@@ -81,6 +86,10 @@ class LocalArtifactStore:
             return path.read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ArtifactMissingError(uri) from exc
+
+    def delete_job(self, job_id: uuid.UUID) -> None:
+        """Remove every artifact of a job (nothing when it has none)."""
+        shutil.rmtree(self.root / str(uuid.UUID(str(job_id))), ignore_errors=True)
 
 
 @lru_cache(maxsize=4)

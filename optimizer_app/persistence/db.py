@@ -33,6 +33,11 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         # Let us issue BEGIN ourselves (pysqlite's implicit transactions are disabled).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Free pages go back to the disk when a job is deleted (``incremental_vacuum``). Set in
+        # a new (empty) database only: on an existing one the pragma writes the header, and an
+        # older database is converted once by ``ensure_incremental_vacuum``.
+        if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+            cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -90,6 +95,55 @@ def session_scope(*, readonly: bool = False) -> Iterator[Session]:
 def get_session() -> Iterator[Session]:
     with session_scope() as session:
         yield session
+
+
+VACUUM_PAGES_PER_STEP = 4_096  # 16 MiB of 4 KiB pages: a short hold of the write lock
+
+
+def _sqlite_path() -> str | None:
+    if not settings.is_sqlite:
+        return None
+    path = make_url(settings.resolved_database_url).database
+    return path if path and path != ":memory:" else None
+
+
+def ensure_incremental_vacuum() -> bool:
+    """Convert an SQLite database made before deletes existed to ``auto_vacuum=INCREMENTAL``
+    (one ``VACUUM``, which rewrites the file: run it before the servers start). True when it
+    converted."""
+    path = _sqlite_path()
+    if path is None or not Path(path).exists():
+        return False
+    connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        if int(connection.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2:
+            return False
+        connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        connection.execute("VACUUM")
+        return True
+    finally:
+        connection.close()
+
+
+def release_free_pages(max_steps: int = 10_000) -> int:
+    """Give an SQLite database's free pages back to the disk, a few thousand pages per
+    transaction so that writers never wait long. Returns the pages released (0 elsewhere)."""
+    path = _sqlite_path()
+    if path is None:
+        return 0
+    connection = sqlite3.connect(path, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    released = 0
+    try:
+        for _ in range(max_steps):
+            free = int(connection.execute("PRAGMA freelist_count").fetchone()[0])
+            if free == 0:
+                break
+            connection.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES_PER_STEP})").fetchall()
+            released += min(free, VACUUM_PAGES_PER_STEP)
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # never waits
+    finally:
+        connection.close()
+    return released
 
 
 class WalCheckpointer:

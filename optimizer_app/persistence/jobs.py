@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, delete, or_, update
 from sqlmodel import Session, col, func, select
 
 from optimizer_app.persistence.models import (
@@ -185,3 +185,9 @@ def release_leases(*, session: Session, owner: str, job_ids: Iterable[uuid.UUID]
         .values(lease_owner=None, lease_expires_at=None)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def delete_job_row(*, session: Session, job_id: uuid.UUID) -> bool:
+    """Delete the job's own row (its tasks must be gone); False when it was not there."""
+    result = session.execute(delete(OptimizationJob).where(col(OptimizationJob.id) == job_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]

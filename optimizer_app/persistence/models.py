@@ -113,9 +113,8 @@ class OptimizationJob(SQLModel, table=True):
     )
     status: str = Field(default=JobStatus.QUEUED.value, max_length=20)
     summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    source_job_id: uuid.UUID | None = Field(
-        default=None, foreign_key="optimization_jobs.id", index=True
-    )
+    # No foreign key: a re-run keeps the id of a source job that was deleted (migration 0005).
+    source_job_id: uuid.UUID | None = Field(default=None, index=True)
     stop_reason: str | None = Field(default=None, max_length=500)
     error: str | None = Field(default=None, max_length=2000)
     cancel_requested: bool = Field(default=False)

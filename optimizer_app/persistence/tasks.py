@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, delete
 from sqlmodel import Session, col, func, select
 
 from optimizer_app.persistence.models import OptimizationTask, ResultSummary
@@ -223,3 +223,16 @@ def get_task_results(
         .order_by(col(OptimizationTask.index))
     )
     return [(task, result) for task, result in session.exec(stmt).all()]
+
+
+def delete_task_slice(*, session: Session, job_id: uuid.UUID, limit: int) -> int:
+    """Delete up to ``limit`` of a job's task rows (and their result summaries); return how
+    many task rows went. Called in a loop, one short transaction per slice."""
+    ids = session.exec(
+        select(OptimizationTask.id).where(OptimizationTask.job_id == job_id).limit(limit)
+    ).all()
+    if not ids:
+        return 0
+    session.execute(delete(ResultSummary).where(col(ResultSummary.task_id).in_(ids)))
+    session.execute(delete(OptimizationTask).where(col(OptimizationTask.id).in_(ids)))
+    return len(ids)

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from optimizer_app.core.logging import configure_logging, logger
 from optimizer_app.domain.datasets import BUNDLED_DATASETS, BundledDataset, load_bundled, parse_csv
 from optimizer_app.persistence import datasets as queries
-from optimizer_app.persistence.db import session_scope
+from optimizer_app.persistence.db import ensure_incremental_vacuum, session_scope
 from optimizer_app.persistence.models import Dataset
 from optimizer_app.services.datasets import store_canonical_csv
 
@@ -53,6 +53,8 @@ def ensure_bundled_datasets(*, session: Session) -> list[Dataset]:
 
 def main() -> None:
     configure_logging()
+    if ensure_incremental_vacuum():
+        logger.info("database converted to incremental vacuum (deleted jobs give space back)")
     with session_scope() as session:
         rows = ensure_bundled_datasets(session=session)
     logger.info("bundled datasets ready", count=len(rows))

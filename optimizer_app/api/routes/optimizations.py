@@ -1,4 +1,5 @@
-"""Optimization jobs: submit (and re-run), history, detail, status, tasks, cancel, export."""
+"""Optimization jobs: submit (and re-run), history, detail, status, tasks, cancel, delete,
+export."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from optimizer_app.api.deps import (
@@ -87,6 +88,14 @@ def list_tasks(
 ) -> TasksPublic:
     return history.list_tasks(session=session, owner_id=user.id, job_id=job_id, limit=limit,
                               offset=offset, sort=sort, order=order)
+
+
+@router.delete("/{id}", status_code=204, response_class=Response)
+def delete_job(user: CurrentUser, job_id: JobIdPath) -> Response:
+    """Delete the job with its tasks, results and artifacts (a live job is canceled first).
+    Re-runs of it keep `sourceJobId`; their `sourceJobName` becomes null."""
+    optimizations.delete_job(owner_id=user.id, job_id=job_id)
+    return Response(status_code=204)
 
 
 @router.post("/{id}/cancel", response_model=OptimizationStatusResponse)
