@@ -1,0 +1,553 @@
+"""Many researchers at once, on the embedded default (SQLite, local workers).
+
+Starts the app the way a user does (``./scripts/run.sh`` on a free port and a temporary data
+folder, grid cap raised), registers 50 users, then per run:
+
+1. **alone** — submits a ~1,000,000-combination job (a strategy and parameter space picked from
+   ``GET /api/v1/strategies``) and times it from submit to a terminal status;
+2. **under load** — submits the same job again and, while it runs:
+   (a) 50 sign-ins at once (50 distinct users);
+   (b) 20 users x 3 small-job submits at once (each user under the live-job limit);
+   (c) 50 pages polling the job's ``/status`` once a second for 20 s;
+   (d) ``/healthz`` polled every 0.1 s throughout;
+   (e) the job's throughput, as a ratio to the same job alone.
+
+Prints each run, then the medians over the runs next to the targets, and stops the app
+(SIGTERM to ``run.sh``'s process group, which stops the orchestrator and the web server).
+Also times one password hash at the default Argon2 cost in this process. Every request goes
+to 127.0.0.1; every loop is bounded in count and time.
+
+    python benchmarks/concurrency.py                   # one run (quick)
+    python benchmarks/concurrency.py --runs 3          # the README's figures
+    python benchmarks/concurrency.py --combinations 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import random
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from decimal import ROUND_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from api_load import free_port, percentile  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+API = "/api/v1"
+TERMINAL = {"succeeded", "failed", "early-stopped", "canceled"}
+STARTUP_SECONDS = 900  # the first start builds the web frontend
+STOP_SECONDS = 60
+REQUEST_TIMEOUT = 60.0
+JOB_TIMEOUT = 900.0
+
+SIGN_INS = 50
+SUBMITTERS, SUBMITS_EACH = 20, 3
+POLLERS, POLL_SECONDS, POLL_INTERVAL = 50, 20.0, 1.0
+HEALTH_INTERVAL = 0.1
+
+TARGET_SIGNIN_SLOWEST_S = 3.0
+TARGET_SUBMIT_P95_MS = 500.0
+TARGET_STATUS_P95_MS = 20.0
+TARGET_HEALTH_P99_MS = 100.0
+TARGET_THROUGHPUT_RATIO = 0.8
+
+
+# --- the app ---------------------------------------------------------------------------------
+
+def app_environment(data_dir: Path, port: int, grid_cap: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMIZER_")}
+    env.update(OPTIMIZER_PORT=str(port), OPTIMIZER_DATA_DIR=str(data_dir),
+               OPTIMIZER_GRID_CAP=str(grid_cap))
+    return env
+
+
+def start_app(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as handle:
+        return subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
+                                stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_healthy(process: subprocess.Popen[bytes], base: str, log: Path) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < STARTUP_SECONDS:
+        if process.poll() is not None:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+            raise RuntimeError(f"scripts/run.sh exited with {process.returncode}:\n{tail}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return time.monotonic() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"/healthz did not answer within {STARTUP_SECONDS} s (log: {log})")
+
+
+def stop_app(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to run.sh's process group (run.sh then stops the orchestrator, which runs in a
+    session of its own); whatever it started and is still alive afterwards is ended by pid."""
+    try:
+        started = psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:
+        started = []
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    _, alive = psutil.wait_procs(started, timeout=STOP_SECONDS)
+    for child in alive:
+        print(f"warning: {child.pid} still running after run.sh stopped; ending it")
+        child.kill()
+
+
+# --- workload ----------------------------------------------------------------------------------
+
+@dataclass
+class User:
+    email: str
+    password: str
+    token: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def new_user(tag: str) -> User:
+    return User(f"{tag}-{secrets.token_hex(6)}@example.com", secrets.token_urlsafe(16))
+
+
+def retrying(send: Any, attempts: int = 5) -> httpx.Response:
+    """After a 429 (throttling) wait its Retry-After (at most 5 s) and send again."""
+    response = send()
+    for _ in range(attempts - 1):
+        if response.status_code != 429:
+            break
+        time.sleep(min(5.0, float(response.headers.get("Retry-After") or 1)))
+        response = send()
+    return response
+
+
+def register_and_sign_in(client: httpx.Client, user: User) -> User:
+    body = {"email": user.email, "password": user.password}
+    created = retrying(lambda: client.post(f"{API}/auth/register", json=body))
+    if created.status_code != 201:
+        raise RuntimeError(f"register: {created.status_code} {created.text[:300]}")
+    token = retrying(lambda: client.post(f"{API}/auth/token", json=body))
+    if token.status_code != 200:
+        raise RuntimeError(f"sign-in: {token.status_code} {token.text[:300]}")
+    user.token = token.json()["accessToken"]
+    return user
+
+
+def grid_of_size(strategies: list[dict[str, Any]], combinations: int
+                 ) -> tuple[str, dict[str, Any], int]:
+    """A strategy without a constraint and with a float parameter: every int parameter over its
+    whole range, the first float parameter stepped finely enough for ``combinations``, other
+    floats at their default. Returns (strategy, paramSpace, expected combinations)."""
+    for strategy in strategies:
+        floats = [p for p in strategy["params"] if p["type"] == "float"]
+        if strategy.get("constraint") or not floats:
+            continue
+        ints = [p for p in strategy["params"] if p["type"] == "int"]
+        across = math.prod(int(p["max"]) - int(p["min"]) + 1 for p in ints)
+        fine = floats[0]
+        low, high = Decimal(str(fine["min"])), Decimal(str(fine["max"]))
+        wanted = max(2, math.ceil(combinations / across))
+        step = ((high - low) / (wanted - 1)).quantize(Decimal("0.000001"), rounding=ROUND_UP)
+        count = int((high - low) / step) + 1
+        space: dict[str, Any] = {}
+        for p in strategy["params"]:
+            if p["type"] == "int":
+                space[p["name"]] = {"start": p["min"], "stop": p["max"], "step": 1}
+            elif p is fine:
+                space[p["name"]] = {"start": float(low), "stop": float(low + step * (count - 1)),
+                                    "step": float(step)}
+            else:
+                space[p["name"]] = {"values": [p["default"]]}
+        return strategy["name"], space, across * count
+    raise RuntimeError("no strategy without a constraint has a float parameter")
+
+
+def small_space(strategies: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """20 combinations: the first int parameter over 20 values from its default."""
+    params = next(s for s in strategies if s["name"] == name)["params"]
+    space: dict[str, Any] = {p["name"]: {"values": [p["default"]]} for p in params}
+    first = next(p for p in params if p["type"] == "int")
+    start = min(int(first["default"]), int(first["max"]) - 19)
+    space[first["name"]] = {"start": start, "stop": start + 19, "step": 1}
+    return space
+
+
+def job_body(name: str, strategy: str, dataset_id: str, space: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "strategy": strategy, "datasetId": dataset_id, "paramSpace": space,
+            "earlyStopPolicy": {"mode": "max", "metric": "sharpe", "topN": 10}}
+
+
+# --- one run -----------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    total: int = 0
+    alone_s: float = 0.0
+    loaded_s: float = 0.0
+    signin_ok: int = 0
+    signin_slowest_s: float = 0.0
+    signin_errors: dict[str, int] = field(default_factory=dict)
+    submit_errors: int = 0
+    submit_error_kinds: dict[str, int] = field(default_factory=dict)
+    submit_ms: list[float] = field(default_factory=list)
+    status_ms: list[float] = field(default_factory=list)
+    status_live_ms: list[float] = field(default_factory=list)
+    status_errors: int = 0
+    health_ms: list[float] = field(default_factory=list)
+    health_errors: int = 0
+    live_during: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        return self.alone_s / self.loaded_s
+
+
+def count(kinds: dict[str, int], kind: str) -> None:
+    kinds[kind] = kinds.get(kind, 0) + 1
+
+
+async def timed(call: Any) -> tuple[float, httpx.Response | Exception]:
+    started = time.perf_counter()
+    try:
+        response = await call
+    except httpx.HTTPError as exc:
+        return (time.perf_counter() - started) * 1000, exc
+    return (time.perf_counter() - started) * 1000, response
+
+
+async def submit(client: httpx.AsyncClient, user: User, body: dict[str, Any]) -> str:
+    response = await client.post(f"{API}/optimizations", headers=user.headers, json=body)
+    if response.status_code != 201:
+        raise RuntimeError(f"submit: {response.status_code} {response.text[:300]}")
+    return str(response.json()["id"])
+
+
+async def wait_terminal(client: httpx.AsyncClient, user: User, job_id: str, started: float,
+                        every: float = 0.05) -> tuple[float, dict[str, Any]]:
+    """Seconds from ``started`` to the first poll that sees the job terminal."""
+    while time.perf_counter() - started < JOB_TIMEOUT:
+        try:
+            response = await client.get(f"{API}/optimizations/{job_id}/status",
+                                        headers=user.headers)
+            if response.status_code == 200 and response.json()["status"] in TERMINAL:
+                return time.perf_counter() - started, response.json()
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(every)
+    raise RuntimeError(f"job {job_id} not terminal after {JOB_TIMEOUT:g} s")
+
+
+async def health_loop(client: httpx.AsyncClient, stop: asyncio.Event, run: Run) -> None:
+    deadline = time.perf_counter() + JOB_TIMEOUT
+    while not stop.is_set() and time.perf_counter() < deadline:
+        ms, answer = await timed(client.get("/healthz"))
+        if isinstance(answer, httpx.Response) and answer.status_code == 200:
+            run.health_ms.append(ms)
+        else:
+            run.health_errors += 1
+        await asyncio.sleep(HEALTH_INTERVAL)
+
+
+async def poller(client: httpx.AsyncClient, user: User, job_id: str, run: Run,
+                 live: asyncio.Event) -> None:
+    await asyncio.sleep(random.uniform(0, POLL_INTERVAL))  # pages poll on their own clocks
+    deadline = time.perf_counter() + POLL_SECONDS
+    while (now := time.perf_counter()) < deadline:
+        was_live = live.is_set()
+        ms, answer = await timed(client.get(f"{API}/optimizations/{job_id}/status",
+                                            headers=user.headers))
+        if isinstance(answer, httpx.Response) and answer.status_code == 200:
+            run.status_ms.append(ms)
+            if was_live:
+                run.status_live_ms.append(ms)
+        else:
+            run.status_errors += 1
+        await asyncio.sleep(max(0.0, POLL_INTERVAL - (time.perf_counter() - now)))
+
+
+async def sign_ins(client: httpx.AsyncClient, users: list[User], run: Run) -> None:
+    async def one(user: User) -> tuple[float, httpx.Response | Exception]:
+        return await timed(client.post(f"{API}/auth/token",
+                                       json={"email": user.email, "password": user.password}))
+
+    for ms, answer in await asyncio.gather(*(one(u) for u in users)):
+        run.signin_slowest_s = max(run.signin_slowest_s, ms / 1000)
+        if isinstance(answer, httpx.Response) and answer.status_code == 200:
+            run.signin_ok += 1
+        else:
+            count(run.signin_errors, _kind(answer))
+
+
+async def submits(client: httpx.AsyncClient, users: list[User], body: dict[str, Any],
+                  run: Run) -> dict[str, User]:
+    async def one(user: User) -> tuple[float, httpx.Response | Exception]:
+        return await timed(client.post(f"{API}/optimizations", headers=user.headers, json=body))
+
+    owners = [u for u in users for _ in range(SUBMITS_EACH)]
+    created = {}
+    for owner, (ms, answer) in zip(owners, await asyncio.gather(*(one(u) for u in owners)),
+                                   strict=True):
+        run.submit_ms.append(ms)
+        if isinstance(answer, httpx.Response) and answer.status_code == 201:
+            created[str(answer.json()["id"])] = owner
+        else:
+            run.submit_errors += 1
+            count(run.submit_error_kinds, _kind(answer))
+    return created
+
+
+def _kind(answer: httpx.Response | Exception) -> str:
+    if isinstance(answer, httpx.Response):
+        locked = " database is locked" if "database is locked" in answer.text else ""
+        return f"HTTP {answer.status_code}{locked}"
+    return type(answer).__name__
+
+
+async def watch(client: httpx.AsyncClient, user: User, job_id: str, started: float,
+                live: asyncio.Event) -> tuple[float, dict[str, Any]]:
+    try:
+        return await wait_terminal(client, user, job_id, started)
+    finally:
+        live.clear()
+
+
+async def settle(client: httpx.AsyncClient, owners: dict[str, User], timeout: float = 300
+                 ) -> None:
+    """Wait until the small jobs are terminal (so the next run starts from a quiet app)."""
+    deadline = time.perf_counter() + timeout
+    pending = dict(owners)
+    while pending and time.perf_counter() < deadline:
+        for job_id, user in list(pending.items()):
+            response = await client.get(f"{API}/optimizations/{job_id}/status",
+                                        headers=user.headers)
+            if response.status_code == 200 and response.json()["status"] in TERMINAL:
+                del pending[job_id]
+        await asyncio.sleep(0.5)
+    if pending:
+        print(f"warning: {len(pending)} small jobs still live after {timeout:g} s")
+
+
+async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any],
+                  small: dict[str, Any]) -> Run:
+    run = Run()
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, limits=limits) as client:
+        # Alone.
+        started = time.perf_counter()
+        job_id = await submit(client, runner, big)
+        run.alone_s, final = await wait_terminal(client, runner, job_id, started)
+        run.total = int(final["summary"]["total"])
+        if final["status"] != "succeeded":
+            raise RuntimeError(f"the job alone ended {final['status']}")
+
+        # The same job again, under load.
+        live = asyncio.Event()
+        live.set()
+        stop = asyncio.Event()
+        started = time.perf_counter()
+        job_id = await submit(client, runner, big)
+        watcher = asyncio.create_task(watch(client, runner, job_id, started, live))
+        health = asyncio.create_task(health_loop(client, stop, run))
+        pollers = [asyncio.create_task(poller(client, runner, job_id, run, live))
+                   for _ in range(POLLERS)]
+        await asyncio.sleep(1.0)
+        run.live_during["sign-ins start"] = live.is_set()
+        await sign_ins(client, users[:SIGN_INS], run)
+        run.live_during["sign-ins end"] = live.is_set()
+        await asyncio.sleep(0.5)
+        submitters = users[:SUBMITTERS]
+        run.live_during["submits start"] = live.is_set()
+        small_jobs = await submits(client, submitters, small, run)
+        run.live_during["submits end"] = live.is_set()
+        await asyncio.gather(*pollers)
+        run.live_during["polling end"] = live.is_set()
+        run.loaded_s, final = await watcher
+        stop.set()
+        await health
+        if final["status"] != "succeeded":
+            raise RuntimeError(f"the job under load ended {final['status']}")
+        await settle(client, small_jobs)
+    return run
+
+
+# --- report ------------------------------------------------------------------------------------
+
+def hash_seconds() -> float:
+    """One Argon2 hash at the default cost (the cost run.sh's production settings require)."""
+    for key in [k for k in os.environ if k.startswith("OPTIMIZER_")]:
+        del os.environ[key]
+    sys.path.insert(0, str(ROOT))
+    from optimizer_app.core.security import hash_password
+
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        hash_password(secrets.token_urlsafe(16))
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def pct(values: list[float], q: float) -> float:
+    return percentile(values, q) if values else float("nan")
+
+
+def describe(i: int, run: Run) -> None:
+    live = ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in run.live_during.items())
+    print(f"run {i}: {run.total:,} combinations alone {run.alone_s:.2f} s "
+          f"({run.total / run.alone_s:,.0f}/s), under load {run.loaded_s:.2f} s "
+          f"({run.total / run.loaded_s:,.0f}/s), ratio {run.ratio:.2f}")
+    print(f"  sign-ins: {run.signin_ok}/{SIGN_INS} 200, slowest {run.signin_slowest_s:.2f} s"
+          + (f", errors {run.signin_errors}" if run.signin_errors else ""))
+    print(f"  submits: {run.submit_errors} errors"
+          + (f" {run.submit_error_kinds}" if run.submit_errors else "")
+          + f", p50 {pct(run.submit_ms, 50):.0f} ms, p95 {pct(run.submit_ms, 95):.0f} ms, "
+          f"max {max(run.submit_ms):.0f} ms")
+    print(f"  status polls: {len(run.status_ms)} ok, {run.status_errors} errors, "
+          f"p50 {pct(run.status_ms, 50):.1f} / p95 {pct(run.status_ms, 95):.1f} / "
+          f"p99 {pct(run.status_ms, 99):.1f} ms; while the job ran ({len(run.status_live_ms)}): "
+          f"p95 {pct(run.status_live_ms, 95):.1f} ms")
+    print(f"  healthz: {len(run.health_ms)} ok, {run.health_errors} errors, "
+          f"p50 {pct(run.health_ms, 50):.1f} / p99 {pct(run.health_ms, 99):.1f} ms, "
+          f"max {max(run.health_ms, default=float('nan')):.1f} ms")
+    print(f"  job still running at: {live}", flush=True)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def summary(runs: list[Run], hash_s: float) -> bool:
+    n = len(runs)
+    signin_all = all(r.signin_ok == SIGN_INS for r in runs)
+    slowest = median([r.signin_slowest_s for r in runs])
+    submit_errors = median([r.submit_errors for r in runs])
+    submit_p50 = median([pct(r.submit_ms, 50) for r in runs])
+    submit_p95 = median([pct(r.submit_ms, 95) for r in runs])
+    status = [median([pct(r.status_ms, q) for r in runs]) for q in (50, 95, 99)]
+    status_errors = median([r.status_errors for r in runs])
+    health_p99 = median([pct(r.health_ms, 99) for r in runs])
+    health_errors = median([r.health_errors for r in runs])
+    alone = median([r.total / r.alone_s for r in runs])
+    loaded = median([r.total / r.loaded_s for r in runs])
+    ratio = median([r.ratio for r in runs])
+    rows: list[tuple[str, str, str, bool]] = [
+        (f"(a) {SIGN_INS} sign-ins at once",
+         f"{'all' if signin_all else 'NOT all'} 200, slowest {slowest:.2f} s",
+         f"all 200, slowest <= {TARGET_SIGNIN_SLOWEST_S:g} s",
+         signin_all and slowest <= TARGET_SIGNIN_SLOWEST_S),
+        (f"(b) {SUBMITTERS} users x {SUBMITS_EACH} submits",
+         f"{submit_errors:g} errors, p50 {submit_p50:.0f} ms, p95 {submit_p95:.0f} ms",
+         f"0 errors, p95 <= {TARGET_SUBMIT_P95_MS:g} ms",
+         submit_errors == 0 and submit_p95 <= TARGET_SUBMIT_P95_MS),
+        (f"(c) {POLLERS} status pollers, 1/s, {POLL_SECONDS:g} s",
+         f"p50 {status[0]:.1f} / p95 {status[1]:.1f} / p99 {status[2]:.1f} ms"
+         + (f", {status_errors:g} errors" if status_errors else ""),
+         f"p95 <= {TARGET_STATUS_P95_MS:g} ms",
+         status[1] <= TARGET_STATUS_P95_MS and status_errors == 0),
+        ("(d) /healthz throughout",
+         f"p99 {health_p99:.1f} ms" + (f", {health_errors:g} errors" if health_errors else ""),
+         f"p99 <= {TARGET_HEALTH_P99_MS:g} ms",
+         health_p99 <= TARGET_HEALTH_P99_MS and health_errors == 0),
+        ("(e) big job under load / alone",
+         f"{ratio:.2f}x ({loaded:,.0f} vs {alone:,.0f} combinations/s)",
+         f">= {TARGET_THROUGHPUT_RATIO:g}x", ratio >= TARGET_THROUGHPUT_RATIO),
+    ]
+    print(f"\nmedians of {n} run{'s' if n != 1 else ''}; one Argon2 hash at the default cost: "
+          f"{hash_s * 1000:.0f} ms")
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    head = ("scenario", "measured", "target")
+    print(" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " | met")
+    print("-+-".join("-" * w for w in widths) + "-+----")
+    for row in rows:
+        print(" | ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True))
+              + f" | {'yes' if row[3] else 'NO'}")
+    return all(row[3] for row in rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1, help="runs (medians are reported)")
+    parser.add_argument("--combinations", type=int, default=1_000_000,
+                        help="size of the big job (default 1,000,000)")
+    parser.add_argument("--keep-data", action="store_true",
+                        help="keep the temporary data folder (database, logs)")
+    args = parser.parse_args()
+    runs_wanted = max(1, min(args.runs, 20))
+    combinations = max(1_000, min(args.combinations, 5_000_000))
+
+    data_dir = Path(tempfile.mkdtemp(prefix="optimizer-concurrency-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = data_dir / "app.log"
+    grid_cap = max(2_000_000, 2 * combinations)
+    hash_s = hash_seconds()
+    print(f"one Argon2 hash (default cost, this process): {hash_s * 1000:.0f} ms")
+    print(f"starting ./scripts/run.sh on {base}, data in {data_dir}", flush=True)
+    before = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    process = start_app(app_environment(data_dir, port, grid_cap), log)
+    try:
+        print(f"/healthz answered after {wait_healthy(process, base, log):.1f} s", flush=True)
+        with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT) as client:
+            runner = register_and_sign_in(client, new_user("runner"))
+            users = [register_and_sign_in(client, new_user(f"researcher{i}"))
+                     for i in range(max(SIGN_INS, SUBMITTERS))]
+            strategies = client.get(f"{API}/strategies", headers=runner.headers).json()["data"]
+            datasets = client.get(f"{API}/datasets", headers=runner.headers).json()["data"]
+        dataset_id = datasets[0]["id"]
+        strategy, space, expected = grid_of_size(strategies, combinations)
+        big = job_body("big job", strategy, dataset_id, space)
+        small = job_body("small job", strategy, dataset_id, small_space(strategies, strategy))
+        print(f"big job: {strategy} on {datasets[0]['symbol']}, {expected:,} combinations "
+              f"({space})", flush=True)
+
+        async def warm_up() -> None:  # worker processes up, kernels compiled
+            async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT) as client:
+                started = time.perf_counter()
+                job_id = await submit(client, runner, small)
+                await wait_terminal(client, runner, job_id, started)
+
+        asyncio.run(warm_up())
+        runs = []
+        for i in range(1, runs_wanted + 1):
+            runs.append(asyncio.run(one_run(base, runner, users, big, small)))
+            describe(i, runs[-1])
+        ok = summary(runs, hash_s)
+        after = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+        print(f"machine: {os.cpu_count()} CPUs, load average before {before}, after {after}")
+        return 0 if ok else 1
+    finally:
+        stop_app(process)
+        print(f"app stopped (exit code {process.returncode})")
+        if args.keep_data:
+            print(f"data kept in {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
