@@ -88,6 +88,10 @@ def cancel(owner_id: uuid.UUID, job_id: uuid.UUID) -> OptimizationStatusResponse
         return optimization_service.cancel_job(session=session, owner_id=owner_id, job_id=job_id)
 
 
+def delete(owner_id: uuid.UUID, job_id: uuid.UUID) -> None:
+    optimization_service.delete_job(owner_id=owner_id, job_id=job_id)
+
+
 def export_zip(owner_id: uuid.UUID, job_id: uuid.UUID) -> ExportFile:
     with session_scope(readonly=True) as session:
         bundle = export_service.build_export(session=session, owner_id=owner_id, job_id=job_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from optimizer_app.ui import routes
+from optimizer_app.ui.components.confirm_delete import confirm_delete
 from optimizer_app.ui.components.page_header import page_header
 from optimizer_app.ui.components.status_badge import status_badge
 from optimizer_app.ui.layout import page
@@ -60,6 +61,15 @@ def _name_cell(row: HistoryRow) -> rx.Component:
                     rx.icon("git-branch", size=12, color="var(--gray-10)"),
                     rx.text("re-run of", size="1", color_scheme="gray"),
                     rx.link(row.source_name, href=row.source_href, size="1"),
+                    spacing="1",
+                    align="center",
+                ),
+            ),
+            rx.cond(
+                row.source_deleted,
+                rx.hstack(
+                    rx.icon("git-branch", size=12, color="var(--gray-10)"),
+                    rx.text("re-run of a deleted optimization", size="1", color_scheme="gray"),
                     spacing="1",
                     align="center",
                 ),
@@ -140,14 +150,22 @@ def history_row(row: HistoryRow) -> rx.Component:
             ),
         ),
         rx.table.cell(
-            rx.button(
-                rx.icon("rotate-ccw", size=12),
-                "Re-run",
-                size="1",
-                variant="soft",
-                on_click=rx.redirect(row.rerun_href),
-                aria_label="Re-run " + row.name,
-                white_space="nowrap",
+            rx.hstack(
+                rx.button(
+                    rx.icon("rotate-ccw", size=12),
+                    "Re-run",
+                    size="1",
+                    variant="soft",
+                    on_click=rx.redirect(row.rerun_href),
+                    aria_label="Re-run " + row.name,
+                    white_space="nowrap",
+                ),
+                confirm_delete(
+                    row.name, S.delete_job(row.id),  # type: ignore[operator]
+                    trigger_size="1", icon_only=True,
+                ),
+                spacing="2",
+                justify="end",
             ),
             style={"text_align": "right"},
         ),

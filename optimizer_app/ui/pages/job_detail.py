@@ -6,6 +6,7 @@ import reflex as rx
 
 from optimizer_app.ui import routes
 from optimizer_app.ui.components.best_chart import best_score_card
+from optimizer_app.ui.components.confirm_delete import confirm_delete
 from optimizer_app.ui.components.progress_panel import progress_panel, stop_banner
 from optimizer_app.ui.components.score_chart import score_chart_card
 from optimizer_app.ui.components.status_badge import status_badge
@@ -62,6 +63,7 @@ def actions() -> rx.Component:
             loading=S.exporting,
         ),
         rx.button(rx.icon("rotate-ccw", size=14), "Re-run job", on_click=rx.redirect(S.rerun_href)),
+        confirm_delete(S.name, S.delete_job, loading=S.deleting),
         spacing="2",
         flex_wrap="wrap",
     )
@@ -79,6 +81,16 @@ def lineage() -> rx.Component:
                 rx.icon("git-branch", size=14, color="var(--gray-10)"),
                 rx.text("Re-run of", size="2", color_scheme="gray"),
                 rx.link(S.source.label, href=S.source.href, size="2", weight="medium"),
+                spacing="2",
+                align="center",
+            ),
+        ),
+        rx.cond(
+            S.source_deleted,
+            rx.hstack(
+                rx.icon("git-branch", size=14, color="var(--gray-10)"),
+                rx.text("Re-run of an optimization that was deleted", size="2",
+                        color_scheme="gray"),
                 spacing="2",
                 align="center",
             ),

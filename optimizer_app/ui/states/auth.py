@@ -46,6 +46,11 @@ def user_for_token(token: str) -> SessionUser | None:
         return None
 
 
+async def _signed_in_user(token: str) -> SessionUser | None:
+    """``user_for_token`` off the event loop (a database read)."""
+    return await asyncio.to_thread(user_for_token, token) if token else None
+
+
 def readable_error(error: AppError) -> str:
     """An error message as a sentence: capitalised, ending with a full stop."""
     details = error.details if isinstance(error.details, list) else []
@@ -115,36 +120,36 @@ class AuthState(rx.State):
         return routes.safe_next(self.router.url.query_parameters.get("next"))
 
     @rx.event
-    def require_session(self) -> EventSpec | None:
+    async def require_session(self) -> EventSpec | None:
         """on_load of every protected page: a visitor without a valid session goes to sign-in,
         carrying the page they wanted so sign-in can bring them back."""
         self._signing_out = False
-        return self._send_to_sign_in_without_session()
+        return await self._send_to_sign_in_without_session()
 
-    def _send_to_sign_in_without_session(self) -> EventSpec | None:
+    async def _send_to_sign_in_without_session(self) -> EventSpec | None:
         url = self.router.url
-        if user_for_token(self.auth_token) is not None or url.path.rstrip("/") in routes.PUBLIC:
+        if url.path.rstrip("/") in routes.PUBLIC or await _signed_in_user(self.auth_token):
             return None
         self.auth_token = ""
         wanted = url.path + (f"?{url.query}" if url.query else "")
         return rx.redirect(f"{routes.SIGN_IN}?next={quote(wanted, safe='')}", replace=True)
 
     @rx.event
-    def check_session_ended(self) -> EventSpec | None:
+    async def check_session_ended(self) -> EventSpec | None:
         """A protected page saw its session end: signed out in another tab, it goes to sign-in;
         signed out here, the sign-out's own redirect is already on its way."""
         if self._signing_out:
             self._signing_out = False
             return None
-        return self._send_to_sign_in_without_session()
+        return await self._send_to_sign_in_without_session()
 
     @rx.event
-    def open_auth_page(self) -> EventSpec | None:
+    async def open_auth_page(self) -> EventSpec | None:
         """on_load of sign-in and sign-up: a fresh form, or straight on when already signed in."""
         self.form_error = ""
         self.submitting = False
         self._signing_out = False
-        if user_for_token(self.auth_token) is not None:
+        if await _signed_in_user(self.auth_token) is not None:
             return rx.redirect(self._next_path(), replace=True)
         return None
 
@@ -191,4 +196,4 @@ class AuthState(rx.State):
 async def current_user(state: rx.State) -> SessionUser | None:
     """The signed-in user for any page state (``await current_user(self)``)."""
     auth = await state.get_state(AuthState)
-    return user_for_token(auth.auth_token)
+    return await _signed_in_user(auth.auth_token)

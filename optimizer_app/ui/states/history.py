@@ -12,12 +12,13 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from optimizer_app.core.config import settings
+from optimizer_app.core.errors import AppError, NotFoundError
 from optimizer_app.core.logging import logger
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
 from optimizer_app.services.schemas import JobPublic
 from optimizer_app.ui import calls, routes
 from optimizer_app.ui import format as fmt
-from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user
+from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
 from optimizer_app.ui.vocabulary import METRICS, is_live, show_metric
 
 PAGE_SIZE = 20
@@ -42,6 +43,7 @@ class HistoryRow:
     rerun_href: str
     source_name: str = ""
     source_href: str = ""
+    source_deleted: bool = False
 
 
 def _strategy_label(name: str) -> str:
@@ -72,7 +74,9 @@ def history_row(job: JobPublic) -> HistoryRow:
         created_time=fmt.clock(job.created_at),
         rerun_href=routes.rerun(str(job.id)),
         source_name=(job.source_job_name or "") if job.source_job_id else "",
-        source_href=routes.job_detail(str(job.source_job_id)) if job.source_job_id else "",
+        source_href=(routes.job_detail(str(job.source_job_id))
+                     if job.source_job_id and job.source_job_name else ""),
+        source_deleted=bool(job.source_job_id and not job.source_job_name),
     )
 
 
@@ -133,6 +137,30 @@ class HistoryState(rx.State):
             self.page -= 1
             async for event in self._open_page():
                 yield event
+
+    @rx.event
+    async def delete_job(self, job_id: str) -> AsyncIterator[EventSpec | None]:
+        """Delete one of the listed jobs (after the confirmation), then show the page again."""
+        user = await current_user(self)
+        if user is None:
+            return
+        name = next((row.name for row in self.rows if row.id == job_id), "the job")
+        try:
+            await asyncio.to_thread(calls.delete, user.id, uuid.UUID(job_id))
+        except NotFoundError:
+            pass  # already gone (deleted from another tab): the refresh shows it
+        except AppError as error:
+            yield rx.toast.error(readable_error(error))
+            return
+        except Exception:
+            logger.bind(job_id=job_id).exception("delete failed unexpectedly")
+            yield rx.toast.error(UNEXPECTED_ERROR)
+            return
+        yield rx.toast.success(f"Deleted “{name}”.")
+        if len(self.rows) == 1 and self.page > 0:
+            self.page -= 1
+        async for event in self._open_page():
+            yield event
 
     async def _open_page(self) -> AsyncIterator[EventSpec | None]:
         self._generation += 1

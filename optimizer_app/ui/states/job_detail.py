@@ -94,6 +94,8 @@ class JobDetailState(rx.State):
     exporting: bool = False
     export_error: str = ""
     canceling: bool = False
+    deleting: bool = False
+    source_deleted: bool = False
     action_error: str = ""
 
     _owner: uuid.UUID | None = None
@@ -259,6 +261,7 @@ class JobDetailState(rx.State):
             if job.source_job_id and job.source_job_name
             else Link("", "")
         )
+        self.source_deleted = bool(job.source_job_id and not job.source_job_name)
 
     def _set_axes(self, job: JobPublic) -> None:
         try:
@@ -332,6 +335,32 @@ class JobDetailState(rx.State):
         return job_id_from_path(self.router.url.path) == self._job.id
 
     # --- actions -------------------------------------------------------------------------------
+
+    @rx.event
+    async def delete_job(self) -> AsyncIterator[EventSpec | None]:
+        """Delete this job (after the confirmation) and go back to the history."""
+        if self.deleting or self._job is None or self._owner is None:
+            return
+        self.deleting = True
+        self.action_error = ""
+        yield None
+        owner, job_id, name = self._owner, self._job.id, self._job.name
+        try:
+            await asyncio.to_thread(calls.delete, owner, job_id)
+        except NotFoundError:
+            pass  # deleted meanwhile (another tab): the history will not list it
+        except AppError as error:
+            self.action_error = readable_error(error)
+            return
+        except Exception:
+            logger.bind(job_id=str(job_id)).exception("delete failed unexpectedly")
+            self.action_error = UNEXPECTED_ERROR
+            return
+        finally:
+            self.deleting = False
+        self._generation += 1  # stop polling a job that is gone
+        yield rx.toast.success(f"Deleted “{name}”.")
+        yield rx.redirect(routes.HISTORY)
 
     @rx.event
     async def cancel(self) -> AsyncIterator[EventSpec | None]:
