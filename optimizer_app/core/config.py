@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     export_batch_size: int = Field(500, ge=1)
     max_live_jobs_per_user: int = Field(5, ge=1)
     upload_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    # Finished jobs older than this many days are deleted by the orchestrator (off: unset).
+    retention_days: float | None = Field(None, gt=0)
 
     # Execution
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)

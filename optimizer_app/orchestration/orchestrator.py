@@ -30,6 +30,7 @@ from optimizer_app.core.logging import logger
 from optimizer_app.core.metrics import JOBS_LIVE
 from optimizer_app.domain.worker import ChunkResult, ChunkTask
 from optimizer_app.orchestration.artifacts import ArtifactStore, get_artifact_store
+from optimizer_app.orchestration.deletion import apply_retention
 from optimizer_app.orchestration.executor import ChunkFunction, Executor, load_chunk_function
 from optimizer_app.orchestration.failures import Verdict, decide_cancelled, decide_error
 from optimizer_app.orchestration.jobrun import JobRun
@@ -49,6 +50,7 @@ from optimizer_app.persistence.storage_errors import permanent_storage_error
 MAX_HELD_JOBS = 16
 PREFETCHED = 2  # results fetched from the workers ahead of the one being written
 WATCH_SECONDS = 0.01  # while idle, how often to look whether a job may have been submitted
+RETENTION_EVERY_SECONDS = 600.0  # how often old finished jobs are looked for (when retention is on)
 
 
 @contextlib.contextmanager
@@ -124,6 +126,7 @@ class Orchestrator:
         self._next_poll = 0.0
         self._next_renew = 0.0
         self._next_claim = 0.0
+        self._next_retention = 0.0
         self._generation = executor.generation
         # Not a SimpleQueue: on Python 3.11 its get(timeout=...) can block forever when a
         # signal handler runs during the wait (e.g. SIGTERM asking this process to stop).
@@ -189,6 +192,9 @@ class Orchestrator:
             self._write_failures()
             self._poll()
             self._next_poll = now + self.poll_seconds
+        if now >= self._next_retention:
+            self._next_retention = now + RETENTION_EVERY_SECONDS
+            apply_retention(settings.retention_days)
         if connected:
             if now >= self._next_claim:
                 self._claim()

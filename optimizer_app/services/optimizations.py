@@ -27,13 +27,12 @@ from optimizer_app.domain.engine import BacktestOptions
 from optimizer_app.domain.grid import Grid, GridError, build_grid
 from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
-from optimizer_app.orchestration.artifacts import get_artifact_store
 from optimizer_app.orchestration.board import empty_summary
+from optimizer_app.orchestration.deletion import purge_job
 from optimizer_app.orchestration.transitions import is_terminal, observe_terminal, transition
 from optimizer_app.persistence import datasets as dataset_queries
 from optimizer_app.persistence import jobs
-from optimizer_app.persistence import tasks as task_queries
-from optimizer_app.persistence.db import release_free_pages, session_scope
+from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import JobStatus, OptimizationJob
 from optimizer_app.services.schemas import (
     JobCreate,
@@ -275,36 +274,22 @@ def cancel_job(
     return status_of(job)
 
 
-DELETE_SLICE_ROWS = 4_096  # task rows per delete transaction: a short hold of the write lock
-
-
 def delete_job(*, owner_id: uuid.UUID, job_id: uuid.UUID) -> None:
-    """Delete a job with its tasks, results and artifacts; a live job is canceled first.
-    Rows go in short transactions (``DELETE_SLICE_ROWS`` each) so other writers never wait
-    long; on SQLite the freed pages then go back to the disk. Re-runs of the job keep its id
-    as their source (their source name becomes null). Raise NotFoundError when the owner
-    has no such job."""
+    """Delete a job with its tasks, results and artifacts; a live job is canceled first
+    (the orchestrator then writes nothing more for it). Re-runs of the job keep its id as
+    their source (their source name becomes null). Raise NotFoundError when the owner has no
+    such job."""
     with session_scope() as session:
         job = jobs.get_owned_job(session=session, job_id=job_id, owner_id=owner_id,
                                  for_update=True)
         if job is None:
             raise NotFoundError(f"job {job_id} not found")
         was_live = not is_terminal(job.status)
-        if was_live:  # the orchestrator writes nothing more once it is not running
+        if was_live:
             transition(job, JobStatus.CANCELED, reason="deleted by the user")
             job.cancel_requested = True
             session.add(job)
     if was_live:
         observe_terminal(job)
-    while True:
-        with session_scope() as session:
-            if not task_queries.delete_task_slice(session=session, job_id=job_id,
-                                                  limit=DELETE_SLICE_ROWS):
-                break
-    get_artifact_store().delete_job(job_id)
-    with session_scope() as session:
-        jobs.delete_job_row(session=session, job_id=job_id)
-    released = release_free_pages()
-    logger.bind(job_id=str(job_id), user_id=str(owner_id), pages_released=released).info(
-        "job deleted"
-    )
+    purge_job(job_id)
+    logger.bind(job_id=str(job_id), user_id=str(owner_id)).info("job deleted")

@@ -8,6 +8,7 @@ import uuid
 from fastapi.testclient import TestClient
 from sqlmodel import col, func, select
 
+from optimizer_app.orchestration import deletion
 from optimizer_app.orchestration.artifacts import get_artifact_store
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import (
@@ -17,7 +18,6 @@ from optimizer_app.persistence.models import (
     OptimizationTask,
     ResultSummary,
 )
-from optimizer_app.services import optimizations
 from tests.integration.api.conftest import ApiUser, assert_error, stored_job
 
 
@@ -61,7 +61,7 @@ def test_delete_removes_the_job_its_tasks_results_and_artifacts(
 def test_a_large_job_is_deleted_in_short_transactions(
     client: TestClient, alice: ApiUser, bundled: list[Dataset], monkeypatch: object
 ) -> None:
-    monkeypatch.setattr(optimizations, "DELETE_SLICE_ROWS", 7)  # type: ignore[attr-defined]
+    monkeypatch.setattr(deletion, "DELETE_SLICE_ROWS", 7)  # type: ignore[attr-defined]
     job_id = stored_job(alice, bundled[0], tasks=50, top_n=5)
     assert client.delete(f"/api/v1/optimizations/{job_id}",
                          headers=alice.headers).status_code == 204
@@ -119,3 +119,19 @@ def test_the_disk_space_comes_back(client: TestClient, alice: ApiUser,
     after, free = _pages()
     assert free == 0
     assert after < before - 50, (before, after)  # 3,000 task rows span well over 50 pages
+
+
+def test_retention_removes_old_finished_jobs_only(
+    alice: ApiUser, bundled: list[Dataset]
+) -> None:
+    old = stored_job(alice, bundled[0], age_seconds=10 * 86_400)
+    old_running = stored_job(alice, bundled[0], age_seconds=10 * 86_400,
+                             status=JobStatus.RUNNING, total=100)
+    recent = stored_job(alice, bundled[0], age_seconds=86_400)
+    assert deletion.apply_retention(None) == 0  # off by default
+    assert _counts(old)[0] == 1
+    while deletion.apply_retention(7):
+        pass
+    assert _counts(old) == (0, 0, 0)
+    assert not _artifact_dir(old).exists()  # type: ignore[attr-defined]
+    assert _counts(old_running)[0] == 1 and _counts(recent)[0] == 1

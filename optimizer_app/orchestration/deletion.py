@@ -1,0 +1,55 @@
+"""Removing a job for good (its tasks, results, artifacts and row), and the retention rule
+that does so for old finished jobs. Every step is a short transaction: rows go
+``DELETE_SLICE_ROWS`` at a time, so a writer waiting behind it waits milliseconds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from optimizer_app.core.logging import logger
+from optimizer_app.orchestration.artifacts import get_artifact_store
+from optimizer_app.persistence import jobs
+from optimizer_app.persistence import tasks as task_queries
+from optimizer_app.persistence.db import release_free_pages, session_scope
+from optimizer_app.persistence.models import TERMINAL_STATUSES, OptimizationJob, utcnow
+
+DELETE_SLICE_ROWS = 4_096  # task rows per delete transaction
+RETENTION_BATCH = 20  # old jobs removed per retention pass
+
+
+def purge_job(job_id: uuid.UUID) -> None:
+    """Remove a job that no longer runs (terminal): rows in slices, then its artifacts and
+    its own row; on SQLite the freed pages go back to the disk. Safe to repeat."""
+    while True:
+        with session_scope() as session:
+            if not task_queries.delete_task_slice(session=session, job_id=job_id,
+                                                  limit=DELETE_SLICE_ROWS):
+                break
+    get_artifact_store().delete_job(job_id)
+    with session_scope() as session:
+        jobs.delete_job_row(session=session, job_id=job_id)
+    released = release_free_pages()
+    logger.bind(job_id=str(job_id), pages_released=released).info("job removed")
+
+
+def apply_retention(days: float | None) -> int:
+    """Remove up to ``RETENTION_BATCH`` finished jobs (any terminal status) that ended more
+    than ``days`` ago; return how many. Nothing when retention is off (None)."""
+    if not days:
+        return 0
+    cutoff = utcnow() - timedelta(days=days)
+    with session_scope(readonly=True) as session:
+        old = session.exec(
+            select(OptimizationJob.id)
+            .where(col(OptimizationJob.status).in_([s.value for s in TERMINAL_STATUSES]),
+                   col(OptimizationJob.updated_at) < cutoff)
+            .limit(RETENTION_BATCH)
+        ).all()
+    for job_id in old:
+        purge_job(job_id)
+    if old:
+        logger.bind(jobs=len(old), days=days).info("old jobs removed (retention)")
+    return len(old)
