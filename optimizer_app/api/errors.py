@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optimizer_app.core.errors import AppError
 from optimizer_app.core.logging import logger, request_id_var
+from optimizer_app.persistence.storage_errors import permanent_storage_error
 
 FASTAPI_BODY_ERROR = "There was an error parsing the body"
 _HTTP_CODES = {
@@ -26,6 +27,7 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "too_many_requests",
+    507: "storage_full",
 }
 
 
@@ -110,5 +112,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(_request: Request, exc: Exception) -> JSONResponse:
-        logger.opt(exception=exc).error("unhandled error")
-        return error_response(500, "internal_error", "an unexpected error occurred; it was logged")
+        return unexpected_error_response(exc)
+
+
+def unexpected_error_response(exc: BaseException) -> JSONResponse:
+    """The answer to an exception nothing else handled: 507 when the data disk is full or
+    read-only (the server keeps serving; the message says what to do), else a logged 500."""
+    storage = permanent_storage_error(exc)
+    if storage:
+        logger.bind(error=storage).error("storage error")
+        return error_response(507, "storage_full", storage)
+    logger.opt(exception=exc).error("unhandled error")
+    return error_response(500, "internal_error", "an unexpected error occurred; it was logged")

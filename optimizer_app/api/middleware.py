@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from optimizer_app.api.errors import error_response
+from optimizer_app.api.errors import error_response, unexpected_error_response
 from optimizer_app.core.config import settings
 from optimizer_app.core.logging import logger, request_id_var, user_id_var
 from optimizer_app.core.metrics import HTTP_LATENCY, REQUESTS_REFUSED
@@ -73,13 +73,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:
             # Answer in the one error shape (with the request id) instead of a bare 500.
-            logger.opt(exception=exc).error("unhandled error")
             if status_holder["started"]:
+                logger.opt(exception=exc).error("unhandled error")
                 raise
-            response = error_response(
-                500, "internal_error", "an unexpected error occurred; it was logged"
-            )
-            await response(scope, receive, send_wrapper)
+            await unexpected_error_response(exc)(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - start
             path = scope.get("path", "")
