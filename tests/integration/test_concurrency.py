@@ -146,10 +146,17 @@ def replies(results: list[Any]) -> list[Reply]:
     return results
 
 
-def assert_no_server_error(answers: list[Reply]) -> None:
+def assert_no_server_error(app: LiveApp, answers: list[Reply]) -> None:
     bad = [f"{a.status} {a.body[:300]}" for a in answers
            if a.status >= 500 or "database is locked" in a.body.lower()]
-    assert not bad, f"{len(bad)} of {len(answers)} answers were server errors: {bad[:3]}"
+    assert not bad, (f"{len(bad)} of {len(answers)} answers were server errors: {bad[:3]}\n"
+                     f"server errors logged:\n{logged_errors(app)}")
+
+
+def logged_errors(app: LiveApp, last: int = 5) -> str:
+    log = app.data_dir / "api.log"
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    return "\n".join([line[:500] for line in lines if '"ERROR"' in line][-last:]) or "(none)"
 
 
 def assert_healthy(health: HealthWatch) -> None:
@@ -179,7 +186,7 @@ def test_sign_ins_while_a_job_runs(scene: Scene) -> None:
             for a in accounts
         ]))
 
-    assert_no_server_error(answers)
+    assert_no_server_error(scene.app, answers)
     assert [a.status for a in answers] == [200] * SIGN_INS, [a.body[:200] for a in answers]
     for account, answer in zip(accounts, answers, strict=True):
         account.token = answer.json()["accessToken"]
@@ -203,7 +210,7 @@ def test_concurrent_submits_are_all_accounted_for(scene: Scene) -> None:
             for i, a in enumerate(owners)
         ]))
 
-    assert_no_server_error(answers)
+    assert_no_server_error(scene.app, answers)
     unexpected = [f"{a.status} {a.body[:200]}" for a in answers if a.status not in (201, 429)]
     assert not unexpected, unexpected
     for answer in answers:
@@ -245,7 +252,7 @@ def test_concurrent_registers_of_one_email(scene: Scene) -> None:
             for _ in range(RACERS)
         ]))
 
-    assert_no_server_error(answers)
+    assert_no_server_error(scene.app, answers)
     statuses = sorted(a.status for a in answers)
     assert statuses == [201] + [409] * (RACERS - 1), [f"{a.status} {a.body[:200]}"
                                                       for a in answers]
@@ -272,7 +279,7 @@ def test_concurrent_cancels_of_one_job(scene: Scene) -> None:
             for _ in range(RACERS)
         ]))
 
-    assert_no_server_error(answers)
+    assert_no_server_error(scene.app, answers)
     statuses = [a.status for a in answers]
     assert set(statuses) <= {200, 409}, [f"{a.status} {a.body[:200]}" for a in answers]
     assert 200 in statuses
