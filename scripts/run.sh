@@ -117,8 +117,12 @@ export REFLEX_WEB_WORKDIR="$RUN_DIR/web"
 # Each runs in its own session: Ctrl-C reaches only this script, which stops them in order
 # (the orchestrator hands its jobs back and shuts its workers down). Each is also given
 # PR_SET_PDEATHSIG: should this script die without cleaning up, the kernel sends SIGTERM.
-EXIT_WITH_PARENT='
+CHILD_OF_THIS_SCRIPT='
 import ctypes, os, signal, sys
+try:
+    os.setsid()  # its own session (and process group)
+except OSError:
+    pass  # already a group leader
 try:
     ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 except (AttributeError, OSError):
@@ -128,7 +132,7 @@ if os.getppid() != int(sys.argv[1]):
 os.execvp(sys.argv[2], sys.argv[2:])
 '
 start_child() {
-  setsid python -c "$EXIT_WITH_PARENT" "$$" "$@" &
+  python -c "$CHILD_OF_THIS_SCRIPT" "$$" "$@" &
   children+=($!)
 }
 

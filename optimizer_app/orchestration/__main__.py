@@ -13,12 +13,16 @@ import argparse
 import os
 import signal
 import threading
+import time
 from types import FrameType
 
 from optimizer_app.core.logging import configure_logging, logger
 from optimizer_app.orchestration.service import run_orchestrator
 
 PARENT_POLL_SECONDS = 1.0
+# Once the parent is gone, the orderly stop gets this long before the process just exits (its
+# worker processes follow at once): well within a lease, so no job waits for a dead owner.
+ORPHAN_EXIT_SECONDS = 10.0
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -40,14 +44,17 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
     """Set ``stop`` when this process's parent is no longer ``parent_pid`` (it died and we
-    were handed to another process), checking every ``PARENT_POLL_SECONDS``."""
+    were handed to another process), checking every ``PARENT_POLL_SECONDS``; exit outright if
+    the orderly stop takes longer than ``ORPHAN_EXIT_SECONDS``."""
 
     def watch() -> None:
         while os.getppid() == parent_pid:
-            if stop.wait(PARENT_POLL_SECONDS):
-                return
+            time.sleep(PARENT_POLL_SECONDS)
         logger.bind(parent_pid=parent_pid).warning("parent process gone: stopping")
         stop.set()
+        time.sleep(ORPHAN_EXIT_SECONDS)
+        logger.bind(seconds=ORPHAN_EXIT_SECONDS).error("orchestrator did not stop in time: exiting")
+        os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 

@@ -4,9 +4,10 @@ The first instance is started and up before the second starts (the order in whic
 used to rebuild the first one's frontend). Then: each serves its own API and pages, the
 pages of the first still talk to the first, the starts changed no tracked file, the
 metrics folders are private and off the data disk; finally SIGTERM stops the second within
-10 s and SIGKILL of the first's run.sh leaves no process of it running after a lease.
+10 s, SIGKILL of the first one's run.sh leaves no process of it running after a lease, and
+Ctrl-C stops a third one within 10 s.
 
-The tests share the two instances and run in file order (the last two stop them)."""
+The tests share the two instances and run in file order (two of them stop them)."""
 
 from __future__ import annotations
 
@@ -352,3 +353,21 @@ def test_orchestrator_stops_by_itself_once_its_parent_is_gone(tmp_path: Path) ->
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(shell.pid, signal.SIGKILL)
+
+
+def test_ctrl_c_stops_every_process_within_10_seconds(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """What a terminal does on Ctrl-C: SIGINT to run.sh's whole foreground process group."""
+    instance = _start("third", tmp_path_factory.mktemp("instance-third"))
+    try:
+        procs = [psutil.Process(instance.process.pid), *instance.procs]
+        os.killpg(instance.process.pid, signal.SIGINT)
+        took, alive = _gone_within(procs, STOP_LIMIT_SECONDS + 5)
+        print(f"\nCtrl-C: {len(procs)} processes gone in {took:.1f} s")
+        assert not alive, alive
+        assert took <= STOP_LIMIT_SECONDS
+        assert instance.process.wait(timeout=5) == 130
+        assert instance.run_dir is not None and not instance.run_dir.exists()
+    finally:
+        _kill_all(instance)
