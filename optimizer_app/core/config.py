@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     chunk_target_seconds: float = Field(0.5, gt=0)
 
     # Metrics shared by the web and orchestrator processes (prometheus_client multiprocess
-    # mode); scripts/run.sh points it at a folder in the data directory.
+    # mode); scripts/run.sh points it at a private folder in memory (tmpfs), off the data disk.
     prometheus_multiproc_dir: Path | None = Field(
         default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
     )
