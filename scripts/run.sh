@@ -58,7 +58,10 @@ stop_children() {
   if [ "${#children[@]}" -gt 0 ]; then
     for pid in "${children[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     (
-      sleep "$STOP_GRACE_SECONDS"
+      trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+      sleep "$STOP_GRACE_SECONDS" &
+      sleeper=$!
+      wait "$sleeper"
       for pid in "${children[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
     ) &
     local timer=$!
