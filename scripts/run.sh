@@ -33,7 +33,7 @@ if [ -z "${OPTIMIZER_JWT_SECRET:-}" ]; then
   export OPTIMIZER_JWT_SECRET
 fi
 
-# --- This instance's runtime folder: in memory when possible, never on the data disk -------
+# --- This instance's runtime folder: in memory (tmpfs) when possible, not in the data folder --
 runtime_base() {
   local dir
   for dir in "${XDG_RUNTIME_DIR:-}" /dev/shm /tmp; do
@@ -46,7 +46,7 @@ RUNTIME_BASE="$(runtime_base)"
 for stale in "$RUNTIME_BASE"/grid-optimizer.*; do
   [ -f "$stale/owner" ] || continue
   owner="$(cat "$stale/owner" 2>/dev/null || true)"
-  if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then rm -rf "$stale"; fi
+  if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then rm -rf "$stale" 2>/dev/null || true; fi
 done
 RUN_DIR="$(mktemp -d "$RUNTIME_BASE/grid-optimizer.XXXXXX")"
 echo "$$" > "$RUN_DIR/owner"
