@@ -29,6 +29,7 @@ import asyncio
 import math
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -66,6 +67,16 @@ TARGET_SUBMIT_P95_MS = 500.0
 TARGET_STATUS_P95_MS = 20.0
 TARGET_HEALTH_P99_MS = 100.0
 TARGET_THROUGHPUT_RATIO = 0.8
+
+# Server-side latency histograms (GET /metrics) of the routes each scenario uses.
+ROUTES = {
+    "sign-in": ("POST", f"{API}/auth/token"),
+    "submit": ("POST", f"{API}/optimizations"),
+    "status": ("GET", f"{API}/optimizations/{{id}}/status"),
+    "healthz": ("GET", "/healthz"),
+}
+BUCKET = re.compile(r"^http_request_duration_seconds_bucket\{(.*)\} (\S+)$", re.MULTILINE)
+LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 
 # --- the app ---------------------------------------------------------------------------------
@@ -221,10 +232,48 @@ class Run:
     health_ms: list[float] = field(default_factory=list)
     health_errors: int = 0
     live_during: dict[str, bool] = field(default_factory=dict)
+    server_p95: dict[str, str] = field(default_factory=dict)
+    load_before: str = ""
 
     @property
     def ratio(self) -> float:
         return self.alone_s / self.loaded_s
+
+
+def histograms(text: str) -> dict[str, dict[float, float]]:
+    """Per scenario: upper bound -> cumulative count (all statuses summed)."""
+    wanted = {route: name for name, route in ROUTES.items()}
+    found: dict[str, dict[float, float]] = {}
+    for labels, value in BUCKET.findall(text):
+        tags = dict(LABEL.findall(labels))
+        name = wanted.get((tags.get("method", ""), tags.get("route", "")))
+        if name is None:
+            continue
+        le = float("inf") if tags["le"] == "+Inf" else float(tags["le"])
+        found.setdefault(name, {})
+        found[name][le] = found[name].get(le, 0.0) + float(value)
+    return found
+
+
+def p95_bounds(before: dict[str, dict[float, float]], after: dict[str, dict[float, float]]
+               ) -> dict[str, str]:
+    """The smallest histogram bucket holding 95% of the requests between two scrapes."""
+    bounds = {}
+    for name, buckets in after.items():
+        diff = sorted((le, n - before.get(name, {}).get(le, 0.0)) for le, n in buckets.items())
+        total = diff[-1][1] if diff else 0.0
+        if total <= 0:
+            continue
+        bound = next(le for le, n in diff if n >= 0.95 * total)
+        bounds[name] = f"<= {bound * 1000:g} ms" if bound != float("inf") else "> 10 s"
+    return bounds
+
+
+async def scrape(client: httpx.AsyncClient) -> dict[str, dict[float, float]]:
+    try:
+        return histograms((await client.get("/metrics")).text)
+    except httpx.HTTPError:
+        return {}
 
 
 def count(kinds: dict[str, int], kind: str) -> None:
@@ -354,7 +403,7 @@ async def settle(client: httpx.AsyncClient, owners: dict[str, User], timeout: fl
 
 async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any],
                   small: dict[str, Any]) -> Run:
-    run = Run()
+    run = Run(load_before=", ".join(f"{v:.1f}" for v in os.getloadavg()))
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, limits=limits) as client:
         # Alone.
@@ -369,6 +418,7 @@ async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any
         live = asyncio.Event()
         live.set()
         stop = asyncio.Event()
+        scraped = await scrape(client)
         started = time.perf_counter()
         job_id = await submit(client, runner, big)
         watcher = asyncio.create_task(watch(client, runner, job_id, started, live))
@@ -389,6 +439,7 @@ async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any
         run.loaded_s, final = await watcher
         stop.set()
         await health
+        run.server_p95 = p95_bounds(scraped, await scrape(client))
         if final["status"] != "succeeded":
             raise RuntimeError(f"the job under load ended {final['status']}")
         await settle(client, small_jobs)
@@ -434,7 +485,10 @@ def describe(i: int, run: Run) -> None:
     print(f"  healthz: {len(run.health_ms)} ok, {run.health_errors} errors, "
           f"p50 {pct(run.health_ms, 50):.1f} / p99 {pct(run.health_ms, 99):.1f} ms, "
           f"max {max(run.health_ms, default=float('nan')):.1f} ms")
-    print(f"  job still running at: {live}", flush=True)
+    server = ", ".join(f"{k} {v}" for k, v in run.server_p95.items()) or "n/a"
+    print(f"  server-side p95 (histogram bucket, under load): {server}")
+    print(f"  job still running at: {live}; load average at the start: {run.load_before}",
+          flush=True)
 
 
 def median(values: list[float]) -> float:
