@@ -5,7 +5,7 @@
 # Several instances may run from one checkout, each with its own OPTIMIZER_PORT and
 # OPTIMIZER_DATA_DIR: each builds and serves its own copy of the frontend, in a private
 # runtime folder that also holds its metrics files and is removed when it stops.
-# SIGTERM or Ctrl-C stops everything within 10 s; if this script is killed outright, the
+# SIGTERM, Ctrl-C or a closed terminal (SIGHUP) stops everything within 10 s; if this script is killed outright, the
 # web server and the orchestrator are told to stop by the kernel (Linux) and the
 # orchestrator also notices by itself.
 set -euo pipefail
@@ -54,7 +54,7 @@ echo "$$" > "$RUN_DIR/owner"
 children=()
 stop_children() {
   # SIGTERM to each child (its own process group), SIGKILL to what is left after the grace.
-  trap 'for pid in "${children[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done' INT TERM
+  trap 'for pid in "${children[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done' HUP INT TERM
   if [ "${#children[@]}" -gt 0 ]; then
     for pid in "${children[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     (
@@ -73,6 +73,7 @@ stop_children() {
   rm -rf "$RUN_DIR"
 }
 trap stop_children EXIT
+trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
