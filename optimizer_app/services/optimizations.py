@@ -27,6 +27,7 @@ from optimizer_app.domain.engine import BacktestOptions
 from optimizer_app.domain.grid import Grid, GridError, build_grid
 from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
+from optimizer_app.domain.worker import WORKER_GRID_CAP
 from optimizer_app.orchestration.board import empty_summary
 from optimizer_app.orchestration.deletion import purge_job
 from optimizer_app.orchestration.transitions import is_terminal, observe_terminal, transition
@@ -70,7 +71,9 @@ def _validated(model: type[BaseModel], field: str, raw: Any, problems: list[dict
 
 def _grid(body: JobCreate, problems: list[dict[str, str]]) -> Grid | None:
     try:
-        return build_grid(body.strategy, body.param_space, cap=settings.grid_cap)
+        # One limit end to end: never accept a grid the workers would refuse to expand.
+        return build_grid(body.strategy, body.param_space,
+                          cap=min(settings.grid_cap, WORKER_GRID_CAP))
     except GridError as exc:
         problems.extend(exc.details or [{"field": "paramSpace", "problem": exc.message}])
         return None

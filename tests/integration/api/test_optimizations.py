@@ -218,3 +218,20 @@ def test_status_of_a_missing_or_malformed_id_is_404(client: TestClient, alice: A
             assert_error(response, 404, "not_found")
         assert_error(client.post(f"/api/v1/optimizations/{job_id}/cancel",
                                  headers=alice.headers), 404)
+
+
+def test_a_grid_the_workers_cannot_run_is_refused_whatever_the_cap(
+    client: TestClient, alice: ApiUser, bundled: list[Dataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One limit end to end: a cap configured above the engine's own limit does not let a
+    grid through that every chunk would then fail on."""
+    from optimizer_app.domain.worker import WORKER_GRID_CAP
+
+    monkeypatch.setattr(settings, "grid_cap", WORKER_GRID_CAP * 10)
+    space = {"period": {"start": 5, "stop": 200, "step": 1},  # 196 x 116,668 = 22.9 million
+             "k": {"start": 0.5, "stop": 4.0, "step": 0.00003}}
+    response = client.post("/api/v1/optimizations", headers=alice.headers,
+                           json=job_body(bundled[0].id, strategy="bollinger_breakout",
+                                         paramSpace=space))
+    error = assert_error(response, 422, "validation_error")
+    assert "10,000,000" in str(error) or "10000000" in str(error), error
