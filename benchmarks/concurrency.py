@@ -233,6 +233,7 @@ class Run:
     health_errors: int = 0
     live_during: dict[str, bool] = field(default_factory=dict)
     server_p95: dict[str, str] = field(default_factory=dict)
+    client_lag_ms: list[float] = field(default_factory=list)
     load_before: str = ""
 
     @property
@@ -320,6 +321,15 @@ async def health_loop(client: httpx.AsyncClient, stop: asyncio.Event, run: Run) 
         else:
             run.health_errors += 1
         await asyncio.sleep(HEALTH_INTERVAL)
+
+
+async def lag_loop(stop: asyncio.Event, run: Run, every: float = 0.01) -> None:
+    """How late this (client) process's event loop wakes up: client-side latencies include it."""
+    deadline = time.perf_counter() + JOB_TIMEOUT
+    while not stop.is_set() and time.perf_counter() < deadline:
+        started = time.perf_counter()
+        await asyncio.sleep(every)
+        run.client_lag_ms.append((time.perf_counter() - started - every) * 1000)
 
 
 async def poller(client: httpx.AsyncClient, user: User, job_id: str, run: Run,
@@ -423,6 +433,7 @@ async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any
         job_id = await submit(client, runner, big)
         watcher = asyncio.create_task(watch(client, runner, job_id, started, live))
         health = asyncio.create_task(health_loop(client, stop, run))
+        lag = asyncio.create_task(lag_loop(stop, run))
         pollers = [asyncio.create_task(poller(client, runner, job_id, run, live))
                    for _ in range(POLLERS)]
         await asyncio.sleep(1.0)
@@ -439,6 +450,7 @@ async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any
         run.loaded_s, final = await watcher
         stop.set()
         await health
+        await lag
         run.server_p95 = p95_bounds(scraped, await scrape(client))
         if final["status"] != "succeeded":
             raise RuntimeError(f"the job under load ended {final['status']}")
@@ -486,7 +498,9 @@ def describe(i: int, run: Run) -> None:
           f"p50 {pct(run.health_ms, 50):.1f} / p99 {pct(run.health_ms, 99):.1f} ms, "
           f"max {max(run.health_ms, default=float('nan')):.1f} ms")
     server = ", ".join(f"{k} {v}" for k, v in run.server_p95.items()) or "n/a"
-    print(f"  server-side p95 (histogram bucket, under load): {server}")
+    print(f"  server-side p95 (histogram bucket, under load): {server}; this client's event "
+          f"loop woke late by p95 {pct(run.client_lag_ms, 95):.1f} / "
+          f"max {max(run.client_lag_ms, default=float('nan')):.1f} ms")
     print(f"  job still running at: {live}; load average at the start: {run.load_before}",
           flush=True)
 
