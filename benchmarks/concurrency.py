@@ -20,6 +20,7 @@ to 127.0.0.1; every loop is bounded in count and time.
     python benchmarks/concurrency.py                   # one run (quick)
     python benchmarks/concurrency.py --runs 3          # the README's figures
     python benchmarks/concurrency.py --combinations 200000
+    python benchmarks/concurrency.py --skip ab         # only the pollers and /healthz
 """
 
 from __future__ import annotations
@@ -412,7 +413,7 @@ async def settle(client: httpx.AsyncClient, owners: dict[str, User], timeout: fl
 
 
 async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any],
-                  small: dict[str, Any]) -> Run:
+                  small: dict[str, Any], skip: str = "") -> Run:
     run = Run(load_before=", ".join(f"{v:.1f}" for v in os.getloadavg()))
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, limits=limits) as client:
@@ -437,14 +438,16 @@ async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any
         pollers = [asyncio.create_task(poller(client, runner, job_id, run, live))
                    for _ in range(POLLERS)]
         await asyncio.sleep(1.0)
-        run.live_during["sign-ins start"] = live.is_set()
-        await sign_ins(client, users[:SIGN_INS], run)
-        run.live_during["sign-ins end"] = live.is_set()
-        await asyncio.sleep(0.5)
-        submitters = users[:SUBMITTERS]
-        run.live_during["submits start"] = live.is_set()
-        small_jobs = await submits(client, submitters, small, run)
-        run.live_during["submits end"] = live.is_set()
+        if "a" not in skip:
+            run.live_during["sign-ins start"] = live.is_set()
+            await sign_ins(client, users[:SIGN_INS], run)
+            run.live_during["sign-ins end"] = live.is_set()
+            await asyncio.sleep(0.5)
+        small_jobs: dict[str, User] = {}
+        if "b" not in skip:
+            run.live_during["submits start"] = live.is_set()
+            small_jobs = await submits(client, users[:SUBMITTERS], small, run)
+            run.live_during["submits end"] = live.is_set()
         await asyncio.gather(*pollers)
         run.live_during["polling end"] = live.is_set()
         run.loaded_s, final = await watcher
@@ -484,12 +487,14 @@ def describe(i: int, run: Run) -> None:
     print(f"run {i}: {run.total:,} combinations alone {run.alone_s:.2f} s "
           f"({run.total / run.alone_s:,.0f}/s), under load {run.loaded_s:.2f} s "
           f"({run.total / run.loaded_s:,.0f}/s), ratio {run.ratio:.2f}")
-    print(f"  sign-ins: {run.signin_ok}/{SIGN_INS} 200, slowest {run.signin_slowest_s:.2f} s"
-          + (f", errors {run.signin_errors}" if run.signin_errors else ""))
-    print(f"  submits: {run.submit_errors} errors"
-          + (f" {run.submit_error_kinds}" if run.submit_errors else "")
-          + f", p50 {pct(run.submit_ms, 50):.0f} ms, p95 {pct(run.submit_ms, 95):.0f} ms, "
-          f"max {max(run.submit_ms):.0f} ms")
+    if "sign-ins start" in run.live_during:
+        print(f"  sign-ins: {run.signin_ok}/{SIGN_INS} 200, slowest {run.signin_slowest_s:.2f} s"
+              + (f", errors {run.signin_errors}" if run.signin_errors else ""))
+    if run.submit_ms:
+        print(f"  submits: {run.submit_errors} errors"
+              + (f" {run.submit_error_kinds}" if run.submit_errors else "")
+              + f", p50 {pct(run.submit_ms, 50):.0f} ms, p95 {pct(run.submit_ms, 95):.0f} ms, "
+              f"max {max(run.submit_ms):.0f} ms")
     print(f"  status polls: {len(run.status_ms)} ok, {run.status_errors} errors, "
           f"p50 {pct(run.status_ms, 50):.1f} / p95 {pct(run.status_ms, 95):.1f} / "
           f"p99 {pct(run.status_ms, 99):.1f} ms; while the job ran ({len(run.status_live_ms)}): "
@@ -509,7 +514,7 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def summary(runs: list[Run], hash_s: float) -> bool:
+def summary(runs: list[Run], hash_s: float, skip: str = "") -> bool:
     n = len(runs)
     signin_all = all(r.signin_ok == SIGN_INS for r in runs)
     slowest = median([r.signin_slowest_s for r in runs])
@@ -545,6 +550,9 @@ def summary(runs: list[Run], hash_s: float) -> bool:
          f"{ratio:.2f}x ({loaded:,.0f} vs {alone:,.0f} combinations/s)",
          f">= {TARGET_THROUGHPUT_RATIO:g}x", ratio >= TARGET_THROUGHPUT_RATIO),
     ]
+    for letter in skip:
+        index = "ab".index(letter)
+        rows[index] = (rows[index][0], "not run (--skip)", rows[index][2], True)
     print(f"\nmedians of {n} run{'s' if n != 1 else ''}; one Argon2 hash at the default cost: "
           f"{hash_s * 1000:.0f} ms")
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -553,7 +561,7 @@ def summary(runs: list[Run], hash_s: float) -> bool:
     print("-+-".join("-" * w for w in widths) + "-+----")
     for row in rows:
         print(" | ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True))
-              + f" | {'yes' if row[3] else 'NO'}")
+              + f" | {'-' if row[1].startswith('not run') else 'yes' if row[3] else 'NO'}")
     return all(row[3] for row in rows)
 
 
@@ -564,6 +572,9 @@ def main() -> int:
                         help="size of the big job (default 1,000,000)")
     parser.add_argument("--keep-data", action="store_true",
                         help="keep the temporary data folder (database, logs)")
+    parser.add_argument("--skip", default="", choices=["", "a", "b", "ab"],
+                        help="leave out the sign-ins (a) and/or the submits (b), to see what "
+                        "each costs the others")
     args = parser.parse_args()
     runs_wanted = max(1, min(args.runs, 20))
     combinations = max(1_000, min(args.combinations, 5_000_000))
@@ -604,9 +615,9 @@ def main() -> int:
         asyncio.run(warm_up())
         runs = []
         for i in range(1, runs_wanted + 1):
-            runs.append(asyncio.run(one_run(base, runner, users, big, small)))
+            runs.append(asyncio.run(one_run(base, runner, users, big, small, args.skip)))
             describe(i, runs[-1])
-        ok = summary(runs, hash_s)
+        ok = summary(runs, hash_s, args.skip)
         after = ", ".join(f"{v:.2f}" for v in os.getloadavg())
         print(f"machine: {os.cpu_count()} CPUs, load average before {before}, after {after}")
         return 0 if ok else 1
