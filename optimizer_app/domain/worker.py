@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from optimizer_app.domain.constraints import parse_constraints, passing
 from optimizer_app.domain.datasets import Bars
 from optimizer_app.domain.engine import (
     BacktestOptions,
@@ -43,6 +44,8 @@ class ChunkTask:
     mode: str
     top_n: int
     threshold: float | None = None  # the current N-th best score; None while the board is not full
+    # Result constraints ({metric, op, value}); a combination failing one is never ranked.
+    constraints: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -60,6 +63,8 @@ class ChunkResult:
     # object by object.
     metrics_lines: str = ""
     params_lines: str = ""
+    # Which rows pass the job's result constraints (None: the job has none, all pass).
+    passes: np.ndarray | None = None
 
     def metrics_json(self) -> list[str]:
         return self.metrics_lines.split("\n") if self.metrics_lines else []
@@ -101,9 +106,11 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
     params = grid.params_for(indices)
     metrics = evaluate_grid(bars, grid.strategy, params, options)
     scores = np.asarray(metrics[task.metric], dtype=np.float64)
+    passes = passing(metrics, parse_constraints(task.constraints), len(indices))
+    ranked = scores if passes is None else np.where(passes, scores, np.nan)
     artifacts: dict[int, dict[str, bytes]] = {}
     artifacts_started = time.perf_counter()
-    for pos in best_positions(scores, task.mode, task.top_n, task.threshold).tolist():
+    for pos in best_positions(ranked, task.mode, task.top_n, task.threshold).tolist():
         index = int(indices[pos])
         result = run_single(bars, grid.strategy, grid.params_at(index), options)
         artifacts[index] = {
@@ -120,6 +127,7 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
         artifact_seconds=artifact_seconds,
         metrics_lines=metric_lines(metrics, len(indices)),
         params_lines="\n".join(json_rows(params, len(indices))),
+        passes=passes,
     )
 
 

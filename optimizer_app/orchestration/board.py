@@ -65,6 +65,7 @@ class Board:
     total: int
     finished: int = 0
     failed: int = 0
+    constrained: int = 0  # finished (counted in ``finished``) but failed a result constraint
     since_best: int = 0
     entries: list[Entry] = field(default_factory=list)
     # (finished tasks, best score) each time the best improved, thinned to a bounded size
@@ -134,6 +135,12 @@ class Board:
             last = self.best_history[-1]
             self.best_history = self.best_history[:-1:2] + [last]
 
+    def add_constrained(self, count: int) -> None:
+        """Count finished combinations that failed a result constraint: finished, never
+        ranked, and not counted by the patience rule."""
+        self.finished += count
+        self.constrained += count
+
     def add_failures(self, count: int) -> None:
         self.failed += count
 
@@ -155,6 +162,7 @@ class Board:
             total=self.total,
             finished=self.finished,
             failed=self.failed,
+            constrained=self.constrained,
             since_best=self.since_best,
             entries=list(self.entries),
             best_history=list(self.best_history),
@@ -167,6 +175,7 @@ class Board:
             "total": self.total,
             "finished": self.finished,
             "failed": self.failed,
+            "constrained": self.constrained,
             "topN": [e.to_json() for e in self.entries],
             "sinceBest": self.since_best,
             "bestHistory": [[finished, score] for finished, score in self.best_history],
@@ -182,6 +191,7 @@ class Board:
             total=total,
             finished=int(summary.get("finished") or 0),
             failed=int(summary.get("failed") or 0),
+            constrained=int(summary.get("constrained") or 0),
             since_best=int(summary.get("sinceBest") or 0),
             best_history=[
                 (int(finished), float(score))
@@ -198,6 +208,7 @@ def empty_summary(total: int) -> dict[str, Any]:
         "total": total,
         "finished": 0,
         "failed": 0,
+        "constrained": 0,
         "topN": [],
         "sinceBest": 0,
         "bestHistory": [],

@@ -70,6 +70,7 @@ class JobRun:
     data_future: Any = None
     data_generation: int = -1
     chunks_sent: int = 0
+    constraints: list[dict[str, Any]] = field(default_factory=list)  # result constraints
 
     @property
     def total(self) -> int:

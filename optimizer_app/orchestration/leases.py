@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,6 +74,7 @@ class ClaimedJob:
     created_at: datetime
     started_at: datetime | None
     resumed: bool
+    constraints: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _host_prefix(me: str) -> str:
@@ -118,6 +119,7 @@ def claim_jobs(
                     created_at=job.created_at,
                     started_at=job.started_at,
                     resumed=resumed,
+                    constraints=list(job.constraints or []),
                 )
             )
     return claimed

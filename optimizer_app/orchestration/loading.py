@@ -89,4 +89,5 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         sizer=ChunkSizer(target=chunk_target_seconds),
         done=done,
         todo=np.flatnonzero(~done),
+        constraints=claimed.constraints,
     )

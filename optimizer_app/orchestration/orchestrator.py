@@ -358,6 +358,7 @@ class Orchestrator:
             mode=run.policy.mode,
             top_n=run.policy.top_n,
             threshold=run.board.threshold,
+            constraints=run.constraints,
         )
         key = f"chunk-{self.owner.rsplit(':', 1)[-1]}-{run.job_id.hex[:12]}-{run.chunks_sent}"
         run.chunks_sent += 1

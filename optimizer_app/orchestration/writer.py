@@ -132,12 +132,19 @@ def prepare_success(
     chosen = indices[positions]
     chosen_list = chosen.tolist()
     raw_scores = np.asarray(result.scores, dtype=np.float64)[positions]
-    scores = clean_scores(raw_scores)
-    metrics = _texts(result.metrics_json(), positions, len(indices), "metrics")
     board = run.board.copy()
-    board.record(raw_scores)
+    if result.passes is None:
+        ranked = raw_scores
+        board.record(raw_scores)
+    else:  # rows failing a result constraint are stored without a score and never ranked
+        passes = np.asarray(result.passes, dtype=bool)[positions]
+        ranked = np.where(passes, raw_scores, np.nan)
+        board.record(raw_scores[passes])
+        board.add_constrained(int(passes.size - np.count_nonzero(passes)))
+    scores = clean_scores(ranked)
+    metrics = _texts(result.metrics_json(), positions, len(indices), "metrics")
     links: dict[int, list[dict[str, str]]] = {}
-    for k in _best_first(raw_scores, chosen, board.mode):
+    for k in _best_first(ranked, chosen, board.mode):
         index = chosen_list[k]
         task_id = task_id_for(run.job_id, index)
         entry = Entry(

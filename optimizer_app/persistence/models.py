@@ -113,6 +113,10 @@ class OptimizationJob(SQLModel, table=True):
     )
     status: str = Field(default=JobStatus.QUEUED.value, max_length=20)
     summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Result constraints, each {metric, op, value} (see domain.constraints).
+    constraints: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     # No foreign key: a re-run keeps the id of a source job that was deleted (migration 0005).
     source_job_id: uuid.UUID | None = Field(default=None, index=True)
     stop_reason: str | None = Field(default=None, max_length=500)

@@ -219,9 +219,11 @@ def _manifest(job: OptimizationJob, dataset: Dataset | None, rows: int) -> dict[
             "sourceJobId": str(job.source_job_id) if job.source_job_id else None,
             "createdAt": _iso(job.created_at), "startedAt": _iso(job.started_at),
             "finishedAt": _iso(job.finished_at),
-            "summary": {k: summary.get(k, 0) for k in ("total", "finished", "failed")},
+            "summary": {k: summary.get(k, 0)
+                        for k in ("total", "finished", "failed", "constrained")},
         },
         "paramSpace": job.param_space,
+        "constraints": list(job.constraints or []),
         "earlyStopPolicy": job.early_stop_policy,
         "backtestOptions": job.backtest_options,
         "dataset": None if dataset is None else {

@@ -23,6 +23,8 @@ from optimizer_app.core.errors import (
     ValidationError,
 )
 from optimizer_app.core.logging import logger
+from optimizer_app.domain.constraints import Constraint, parse_constraints
+from optimizer_app.domain.constraints import as_json as constraint_json
 from optimizer_app.domain.engine import BacktestOptions
 from optimizer_app.domain.grid import Grid, GridError, build_grid
 from optimizer_app.domain.policy import EarlyStopPolicy
@@ -79,6 +81,16 @@ def _grid(body: JobCreate, problems: list[dict[str, str]]) -> Grid | None:
         return None
 
 
+def _constraints(raw: Any, problems: list[dict[str, str]]) -> list[Constraint]:
+    try:
+        return parse_constraints(raw)
+    except PydanticValidationError as exc:
+        problems.extend(_model_problems("constraints", exc))
+    except ValueError as exc:
+        problems.append({"field": "constraints", "problem": str(exc)})
+    return []
+
+
 def _raise_problems(problems: list[dict[str, str]]) -> None:
     shown = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:3])
     more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
@@ -103,6 +115,7 @@ def _summary(job: OptimizationJob) -> JobSummary:
             "total": raw.get("total", 0),
             "finished": raw.get("finished", 0),
             "failed": raw.get("failed", 0),
+            "constrained": raw.get("constrained", 0),
             "topN": raw.get("topN", []),
         }
     )
@@ -126,6 +139,7 @@ def job_to_public(
         param_space=job.param_space,
         early_stop_policy=job.early_stop_policy,
         backtest_options=job.backtest_options,
+        constraints=list(job.constraints or []),
         status=job.status,
         summary=summary,
         best_history=[
@@ -192,6 +206,7 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
     grid = _grid(body, problems)
     policy = _validated(EarlyStopPolicy, "earlyStopPolicy", body.early_stop_policy, problems)
     options = _validated(BacktestOptions, "backtestOptions", body.backtest_options or {}, problems)
+    constraints = _constraints(body.constraints, problems)
     if problems or grid is None:
         _raise_problems(problems)
     assert grid is not None and policy is not None and options is not None
@@ -205,6 +220,7 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
         backtest_options=options.model_dump(mode="json", by_alias=True),
         status=JobStatus.QUEUED.value,
         summary=empty_summary(grid.total),
+        constraints=constraint_json(constraints),
         source_job_id=source.id if source else None,
     )
     return NewJob(job, dataset.name, source.name if source else None, grid.total)

@@ -61,6 +61,7 @@ class JobSummary(CamelModel):
     total: int = 0
     finished: int = 0
     failed: int = 0
+    constrained: int = 0  # finished combinations that failed a result constraint (never ranked)
     top_n: list[TopNEntry] = []
 
 
@@ -77,6 +78,8 @@ class JobCreate(CamelModel):
     param_space: dict[str, Any]
     early_stop_policy: dict[str, Any]
     backtest_options: dict[str, Any] | None = None
+    # Result constraints, each {metric, op, value} with op one of >=, <=, >, <.
+    constraints: list[Any] | None = None
     source_job_id: uuid.UUID | None = None
 
 
@@ -89,6 +92,7 @@ class JobPublic(UtcModel):
     param_space: dict[str, Any]
     early_stop_policy: dict[str, Any]
     backtest_options: dict[str, Any]
+    constraints: list[dict[str, Any]] = []
     status: str
     summary: JobSummary
     # [finished tasks, best score] each time the best improved (for a best-score chart)

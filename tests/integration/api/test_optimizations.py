@@ -53,7 +53,7 @@ def test_submit_returns_the_queued_job(client: TestClient, alice: ApiUser,
     status = client.get(f"/api/v1/optimizations/{job['id']}/status", headers=alice.headers)
     assert status.status_code == 200
     assert set(status.json()) == STATUS_KEYS
-    assert set(status.json()["summary"]) == {"total", "finished", "failed", "topN"}
+    assert set(status.json()["summary"]) == {"total", "finished", "failed", "constrained", "topN"}
 
 
 @pytest.mark.parametrize(
@@ -235,3 +235,41 @@ def test_a_grid_the_workers_cannot_run_is_refused_whatever_the_cap(
                                          paramSpace=space))
     error = assert_error(response, 422, "validation_error")
     assert "10,000,000" in str(error) or "10000000" in str(error), error
+
+
+@pytest.mark.parametrize(
+    ("constraints", "problem"),
+    [
+        ([{"metric": "luck", "op": ">=", "value": 1}], "constraints.0.metric"),
+        ([{"metric": "trades", "op": "=>", "value": 1}], "constraints.0.op"),
+        ([{"metric": "trades", "op": ">=", "value": "many"}], "constraints.0.value"),
+        ([{"metric": "trades", "op": ">="}], "constraints.0.value"),
+        ({"metric": "trades"}, "constraints"),
+        ([{"metric": "trades", "op": ">=", "value": 1}] * 21, "constraints"),
+    ],
+    ids=["unknown-metric", "unknown-op", "not-a-number", "missing-value", "not-a-list",
+         "too-many"],
+)
+def test_invalid_constraints_are_422_naming_the_field(
+    client: TestClient, alice: ApiUser, bundled: list[Dataset], constraints: Any, problem: str
+) -> None:
+    response = client.post("/api/v1/optimizations", headers=alice.headers,
+                           json=job_body(bundled[0].id, constraints=constraints))
+    error = assert_error(response, 422, "validation_error")
+    assert any(d["field"].startswith(problem) for d in error["details"]), error
+
+
+def test_constraints_are_stored_and_shown_and_default_to_none(
+    client: TestClient, alice: ApiUser, bundled: list[Dataset]
+) -> None:
+    plain = submit(client, alice, job_body(bundled[0].id))
+    assert plain["constraints"] == [] and plain["summary"]["constrained"] == 0
+    constraints = [{"metric": "trades", "op": ">=", "value": 10},
+                   {"metric": "maxDrawdown", "op": "<=", "value": 0.3}]
+    job = submit(client, alice, job_body(bundled[0].id, constraints=constraints))
+    assert job["constraints"] == [{"metric": "trades", "op": ">=", "value": 10.0},
+                                  {"metric": "maxDrawdown", "op": "<=", "value": 0.3}]
+    again = client.get(f"/api/v1/optimizations/{job['id']}", headers=alice.headers).json()
+    assert again["constraints"] == job["constraints"]
+    status = client.get(f"/api/v1/optimizations/{job['id']}/status", headers=alice.headers)
+    assert status.json()["summary"]["constrained"] == 0

@@ -53,6 +53,7 @@ def submit(
     *,
     strategy: str = "sma_cross",
     options: dict[str, Any] | None = None,
+    constraints: list[dict[str, Any]] | None = None,
 ) -> JobPublic:
     body = JobCreate(
         strategy=strategy,
@@ -60,6 +61,7 @@ def submit(
         param_space=space,
         early_stop_policy=policy or {"mode": "max", "metric": "sharpe", "topN": 5},
         backtest_options=options,
+        constraints=constraints,
     )
     with session_scope() as session:
         return submit_job(session=session, owner_id=backend.owner_id, body=body)
