@@ -66,6 +66,19 @@ def default_mode(metric: str) -> str:
     return info.default_mode if info else "max"
 
 
+_OP_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+
+
+def constraints_text(constraints: list[dict[str, Any]]) -> str:
+    """``Number of trades ≥ 10 and Max drawdown ≤ 30.00%`` (each value in its metric's unit);
+    empty without constraints."""
+    return " and ".join(
+        f"{metric_label(str(c.get('metric')))} {_OP_SYMBOLS.get(str(c.get('op')), c.get('op'))} "
+        f"{show_metric(str(c.get('metric')), c.get('value'))}"
+        for c in constraints
+    )
+
+
 def direction_text(mode: str) -> str:
     return "lower is better" if mode == "min" else "higher is better"
 

@@ -88,8 +88,9 @@ def select(
         if dynamic is None
         else [rx.foreach(dynamic[0], dynamic[1])]
     )
+    trigger_props = {"aria_label": props.pop("aria_label")} if "aria_label" in props else {}
     return rx.select.root(
-        rx.select.trigger(id=control_id, placeholder=placeholder, width="100%"),
+        rx.select.trigger(id=control_id, placeholder=placeholder, width="100%", **trigger_props),
         rx.select.content(*items, position="popper"),
         value=value,
         on_change=on_change,

@@ -1,14 +1,22 @@
-"""The settings sections of the new-optimization form: objective, stop rules and backtest
-options."""
+"""The settings sections of the new-optimization form: objective, result constraints, stop
+rules and backtest options."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import reflex as rx
 
-from optimizer_app.ui.components.form_fields import columns, field, section, select, text_input
-from optimizer_app.ui.states.new_optimization import NewOptimizationState
+from optimizer_app.ui.components.form_fields import (
+    columns,
+    field,
+    field_error,
+    section,
+    select,
+    text_input,
+)
+from optimizer_app.ui.states.new_optimization import ConstraintInput, NewOptimizationState
 from optimizer_app.ui.vocabulary import DIRECTIONS, METRICS, MODE_LABELS, SIZINGS
 
 S = NewOptimizationState
@@ -110,5 +118,65 @@ def backtest_options() -> rx.Component:
             _choice("Positions", "direction", "direction", list(DIRECTIONS.items())),
             _choice("Sizing", "sizing", "sizing", list(SIZINGS.items())),
             count=3,
+        ),
+    )
+
+
+_OPS = [(">=", "at least (≥)"), ("<=", "at most (≤)"), (">", "more than (>)"),
+        ("<", "less than (<)")]
+
+
+def _constraint_row(row: ConstraintInput, index: Any) -> rx.Component:
+    """One row; ``index`` is the row's position (a number var of the foreach)."""
+    number = index + 1
+    return rx.grid(
+        select(control_id="constraint-metric-" + index.to_string(), value=row.metric,
+               on_change=lambda value: S.set_constraint(index, "metric", value),  # type: ignore[operator]
+               options=[(key, info.label) for key, info in METRICS.items()],
+               aria_label="Constraint " + number.to_string() + " metric"),
+        select(control_id="constraint-op-" + index.to_string(), value=row.op,
+               on_change=lambda value: S.set_constraint(index, "op", value),  # type: ignore[operator]
+               options=_OPS, aria_label="Constraint " + number.to_string() + " comparison"),
+        rx.vstack(
+            text_input(control_id="constraint-value-" + index.to_string(), value=row.value,
+                       on_change=lambda value: S.set_constraint(index, "value", value),  # type: ignore[operator]
+                       input_mode="decimal", invalid=row.error != "",
+                       aria_label="Constraint " + number.to_string() + " value"),
+            field_error(row.error),
+            spacing="1",
+            width="100%",
+        ),
+        rx.icon_button(
+            rx.icon("x", size=14),
+            variant="ghost",
+            color_scheme="gray",
+            on_click=S.remove_constraint(index),  # type: ignore[operator]
+            aria_label="Remove constraint " + number.to_string(),
+        ),
+        columns="minmax(0, 2fr) minmax(0, 1.4fr) minmax(0, 1fr) auto",
+        spacing="2",
+        align_items="start",
+        width="100%",
+    )
+
+
+def result_constraints() -> rx.Component:
+    return section(
+        "Result constraints",
+        "A combination that fails one still runs and is counted, but never ranked: the "
+        "Top-N and the stop rules see only those that pass. Percentages as fractions "
+        "(0.3 = 30%).",
+        rx.vstack(
+            rx.foreach(S.result_constraints, _constraint_row),
+            rx.button(
+                rx.icon("plus", size=14),
+                "Add constraint",
+                variant="soft",
+                size="2",
+                on_click=S.add_constraint,
+                type="button",
+            ),
+            spacing="3",
+            width="100%",
         ),
     )

@@ -9,7 +9,12 @@ from optimizer_app.ui import routes
 from optimizer_app.ui.components.form_fields import Text
 from optimizer_app.ui.components.grid_sections import parameter_grid, strategy_and_data
 from optimizer_app.ui.components.page_header import page_header
-from optimizer_app.ui.components.run_settings import backtest_options, objective, stop_rules
+from optimizer_app.ui.components.run_settings import (
+    backtest_options,
+    objective,
+    result_constraints,
+    stop_rules,
+)
 from optimizer_app.ui.layout import page
 from optimizer_app.ui.states.new_optimization import NewOptimizationState
 from optimizer_app.ui.theme import space
@@ -114,6 +119,7 @@ def form_body() -> rx.Component:
             strategy_and_data(),
             parameter_grid(),
             objective(),
+            result_constraints(),
             stop_rules(),
             backtest_options(),
             spacing="4",

@@ -25,7 +25,7 @@ from optimizer_app.services.schemas import JobPublic, OptimizationStatusResponse
 from optimizer_app.ui import calls, job_view, routes
 from optimizer_app.ui import format as fmt
 from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
-from optimizer_app.ui.vocabulary import direction_text, is_live, metric_label
+from optimizer_app.ui.vocabulary import constraints_text, direction_text, is_live, metric_label
 
 CHART_TASKS = 2000  # the best combinations plotted on the score chart
 CHART_REFRESH_SECONDS = 3.0
@@ -95,6 +95,8 @@ class JobDetailState(rx.State):
     export_error: str = ""
     canceling: bool = False
     deleting: bool = False
+    constraints_text: str = ""  # the job's result constraints in words; empty: none
+    constrained_text: str = "0"  # finished combinations that failed them
     source_deleted: bool = False
     action_error: str = ""
 
@@ -249,6 +251,8 @@ class JobDetailState(rx.State):
         self.top_n_size = int(policy.get("topN") or 10)
         summary = job.summary
         self.total, self.finished, self.failed = summary.total, summary.finished, summary.failed
+        self.constraints_text = constraints_text(job.constraints)
+        self.constrained_text = fmt.count(summary.constrained)
         self.banner_title, self.banner_text = job_view.banner(job, summary, self.metric, self.mode)
         self.timing = job_view.timing(job, summary, datetime.now(UTC))
         self.top = job_view.top_rows(self.job_key, summary, self.metric, self.mode)

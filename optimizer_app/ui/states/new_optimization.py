@@ -5,6 +5,7 @@ of a re-run from a source job."""
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -59,12 +60,48 @@ def _upload_message(error: AppError) -> str:
     return message[:1].upper() + message[1:]
 
 
+@dataclass
+class ConstraintInput:
+    """One result-constraint row of the form, as typed."""
+
+    metric: str = "trades"
+    op: str = ">="
+    value: str = "1"
+    error: str = ""
+
+
+PRESET_CONSTRAINTS = [ConstraintInput("trades", ">=", "1")]  # "at least 1 trade"
+MAX_CONSTRAINT_ROWS = 10
+
+
+def constraint_inputs(raw: list[dict[str, Any]]) -> list[ConstraintInput]:
+    return [ConstraintInput(str(c.get("metric")), str(c.get("op")), form.as_text(c.get("value")))
+            for c in raw]
+
+
+def checked_constraints(rows: list[ConstraintInput]
+                        ) -> tuple[list[ConstraintInput], list[dict[str, Any]] | None]:
+    """The rows with their errors, and the constraints to send (None when one is wrong)."""
+    checked, body = [], []
+    for row in rows:
+        text = row.value.strip().replace(",", "")
+        try:
+            value = float(text)
+            error = "" if math.isfinite(value) else "Enter a number"
+        except ValueError:
+            value, error = 0.0, "Enter a number" if text else "Enter a value"
+        checked.append(replace(row, error=error))
+        body.append({"metric": row.metric, "op": row.op, "value": value})
+    return checked, None if any(r.error for r in checked) else body
+
+
 class NewOptimizationState(rx.State):
     strategies: list[Choice] = []
     datasets: list[Choice] = []
     strategy: str = ""
     dataset_id: str = ""
     params: list[form.ParamInput] = []
+    result_constraints: list[ConstraintInput] = list(PRESET_CONSTRAINTS)
     inputs: form.FormValues = form.FormValues()
     loading: bool = True
     notice: str = ""  # e.g. a source job that could not be opened
@@ -202,6 +239,7 @@ class NewOptimizationState(rx.State):
         self.loading = True
         self.notice = ""
         self.inputs = form.FormValues()
+        self.result_constraints = list(PRESET_CONSTRAINTS)
         self.source_id = self.source_name = self.source_combination = ""
         self.submitting = False
         self.submit_error = ""
@@ -232,6 +270,7 @@ class NewOptimizationState(rx.State):
             self.source_combination = f"combination #{index}"
             name = f"{job.name} · #{index}"
         self.inputs = rerun.values_from_job(job, name[:200])
+        self.result_constraints = constraint_inputs(job.constraints)
         self.source_id, self.source_name = str(job.id), job.name
 
     # --- editing -------------------------------------------------------------------------------
@@ -251,6 +290,24 @@ class NewOptimizationState(rx.State):
     def set_dataset(self, dataset_id: str) -> None:
         self.dataset_id = dataset_id
         self._clear_server_error("dataset")
+
+    @rx.event
+    def add_constraint(self) -> None:
+        if len(self.result_constraints) < MAX_CONSTRAINT_ROWS:
+            self.result_constraints = [*self.result_constraints, ConstraintInput()]
+
+    @rx.event
+    def remove_constraint(self, index: int) -> None:
+        self.result_constraints = [
+            row for i, row in enumerate(self.result_constraints) if i != index
+        ]
+
+    @rx.event
+    def set_constraint(self, index: int, key: str, value: str) -> None:
+        if key in ("metric", "op", "value") and 0 <= index < len(self.result_constraints):
+            rows = list(self.result_constraints)
+            rows[index] = replace(rows[index], **{key: value, "error": ""})
+            self.result_constraints = rows
 
     @rx.event
     def set_value(self, key: str, value: str) -> None:
@@ -323,7 +380,9 @@ class NewOptimizationState(rx.State):
         space, problems = form.raw_space(self.params)
         policy, options, errors = form.policy_and_options(self.inputs)
         check = form.check_grid(self.strategy, self.params, settings.grid_cap)
-        if problems or errors or check.total is None or not self.strategy or not self.dataset_id:
+        self.result_constraints, constraints = checked_constraints(self.result_constraints)
+        if (problems or errors or check.total is None or not self.strategy or not self.dataset_id
+                or constraints is None):
             self.submit_error = "Fix the fields marked in red, then start again."
             return None
         return JobCreate(
@@ -333,6 +392,7 @@ class NewOptimizationState(rx.State):
             param_space=space,
             early_stop_policy=policy,
             backtest_options=options,
+            constraints=constraints,
             source_job_id=uuid.UUID(self.source_id) if self.source_id else None,
         )
 
