@@ -486,7 +486,7 @@ def describe(i: int, run: Run) -> None:
     live = ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in run.live_during.items())
     print(f"run {i}: {run.total:,} combinations alone {run.alone_s:.2f} s "
           f"({run.total / run.alone_s:,.0f}/s), under load {run.loaded_s:.2f} s "
-          f"({run.total / run.loaded_s:,.0f}/s), ratio {run.ratio:.2f}")
+          f"({run.total / run.loaded_s:,.0f}/s), ratio {run.ratio:.3f}")
     if "sign-ins start" in run.live_during:
         print(f"  sign-ins: {run.signin_ok}/{SIGN_INS} 200, slowest {run.signin_slowest_s:.2f} s"
               + (f", errors {run.signin_errors}" if run.signin_errors else ""))
@@ -547,7 +547,7 @@ def summary(runs: list[Run], hash_s: float, skip: str = "") -> bool:
          f"p99 <= {TARGET_HEALTH_P99_MS:g} ms",
          health_p99 <= TARGET_HEALTH_P99_MS and health_errors == 0),
         ("(e) big job under load / alone",
-         f"{ratio:.2f}x ({loaded:,.0f} vs {alone:,.0f} combinations/s)",
+         f"{ratio:.3f}x ({loaded:,.0f} vs {alone:,.0f} combinations/s)",
          f">= {TARGET_THROUGHPUT_RATIO:g}x", ratio >= TARGET_THROUGHPUT_RATIO),
     ]
     for letter in skip:
