@@ -100,7 +100,7 @@ class JobRun:
         size = min(size, max(-(-remaining // workers), floor))
         if remaining - size < floor:
             size = remaining  # no scrap of a chunk left over
-        chunk = self.todo[self.cursor : self.cursor + size]
+        chunk = np.sort(self.todo[self.cursor : self.cursor + size])  # a chunk runs in index order
         self.cursor += size
         return chunk
 

@@ -75,6 +75,8 @@ class ClaimedJob:
     started_at: datetime | None
     resumed: bool
     constraints: list[dict[str, Any]] = field(default_factory=list)
+    grid_order: str = "sequential"
+    seed: int | None = None
 
 
 def _host_prefix(me: str) -> str:
@@ -120,6 +122,8 @@ def claim_jobs(
                     started_at=job.started_at,
                     resumed=resumed,
                     constraints=list(job.constraints or []),
+                    grid_order=job.grid_order,
+                    seed=job.seed,
                 )
             )
     return claimed

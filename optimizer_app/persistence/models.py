@@ -7,7 +7,16 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from optimizer_app.domain.jsontext import stored_metrics
@@ -117,6 +126,12 @@ class OptimizationJob(SQLModel, table=True):
     constraints: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
+    # The order combinations run in (domain.order): "shuffled" by its seed, or "sequential".
+    grid_order: str = Field(
+        default="shuffled", sa_column=Column(String(20), nullable=False,
+                                             server_default="sequential")
+    )
+    seed: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     # No foreign key: a re-run keeps the id of a source job that was deleted (migration 0005).
     source_job_id: uuid.UUID | None = Field(default=None, index=True)
     stop_reason: str | None = Field(default=None, max_length=500)

@@ -27,6 +27,7 @@ from optimizer_app.domain.constraints import Constraint, parse_constraints
 from optimizer_app.domain.constraints import as_json as constraint_json
 from optimizer_app.domain.engine import BacktestOptions
 from optimizer_app.domain.grid import Grid, GridError, build_grid
+from optimizer_app.domain.order import new_seed
 from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
 from optimizer_app.domain.worker import WORKER_GRID_CAP
@@ -140,6 +141,8 @@ def job_to_public(
         early_stop_policy=job.early_stop_policy,
         backtest_options=job.backtest_options,
         constraints=list(job.constraints or []),
+        grid_order=job.grid_order,
+        seed=job.seed,
         status=job.status,
         summary=summary,
         best_history=[
@@ -221,6 +224,8 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
         status=JobStatus.QUEUED.value,
         summary=empty_summary(grid.total),
         constraints=constraint_json(constraints),
+        grid_order=body.grid_order,
+        seed=body.seed if body.seed is not None else new_seed(),
         source_job_id=source.id if source else None,
     )
     return NewJob(job, dataset.name, source.name if source else None, grid.total)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 from pydantic.alias_generators import to_camel
@@ -80,6 +80,10 @@ class JobCreate(CamelModel):
     backtest_options: dict[str, Any] | None = None
     # Result constraints, each {metric, op, value} with op one of >=, <=, >, <.
     constraints: list[Any] | None = None
+    # The order combinations run in: "shuffled" (seeded; the seed is generated when absent)
+    # or "sequential" (index order).
+    grid_order: Literal["shuffled", "sequential"] = "shuffled"
+    seed: int | None = Field(default=None, ge=0, le=2**53 - 1)
     source_job_id: uuid.UUID | None = None
 
 
@@ -93,6 +97,8 @@ class JobPublic(UtcModel):
     early_stop_policy: dict[str, Any]
     backtest_options: dict[str, Any]
     constraints: list[dict[str, Any]] = []
+    grid_order: str = "sequential"
+    seed: int | None = None
     status: str
     summary: JobSummary
     # [finished tasks, best score] each time the best improved (for a best-score chart)

@@ -33,12 +33,12 @@ def test_delete_from_the_detail_page_and_from_history(page: Page,
 
     # From the detail page: asked first, "Keep it" keeps it.
     page.goto(f"/optimizations/{first}")
-    page.get_by_role("button", name="Delete Delete me from detail").click()
+    page.get_by_role("button", name="Delete this optimization").click()
     dialog = page.get_by_role("alertdialog")
     expect(dialog).to_contain_text("Delete “Delete me from detail”?")
     dialog.get_by_role("button", name="Keep it").click()
     expect(dialog).to_be_hidden()
-    page.get_by_role("button", name="Delete Delete me from detail").click()
+    page.get_by_role("button", name="Delete this optimization").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Delete job").click()
     expect(page).to_have_url(re.compile(r"/optimizations/?$"), timeout=30_000)
     expect(page.get_by_text("Deleted “Delete me from detail”.")).to_be_visible()

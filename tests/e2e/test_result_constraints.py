@@ -1,6 +1,7 @@
 """Result constraints in the browser: the form presets "at least 1 trade", rows can be added,
 changed and removed, a wrong value is marked on its field; the detail page states the
-constraints and how many combinations failed them; a re-run copies them."""
+constraints and how many combinations failed them, and the job's order and seed; a re-run
+copies them."""
 
 from __future__ import annotations
 
@@ -53,6 +54,13 @@ def test_constraints_from_the_form_to_the_detail_page_and_a_rerun(
     expect(stated).to_contain_text("Number of trades ≥ 1 and Max drawdown ≤ 25.00%")
     expect(stated).to_contain_text(re.compile(r"· [\d,]+ finished combinations did not pass"))
 
+    order = page.get_by_test_id("grid-order")
+    expect(order).to_have_text(re.compile(r"^shuffled order, seed \d+$"))
+    seed_text = order.inner_text()
+
     page.get_by_role("button", name=re.compile(r"^Re-run job")).click()
     expect(page.get_by_label("Constraint 2 metric", exact=True)).to_have_text("Max drawdown")
     expect(page.get_by_label("Constraint 2 value", exact=True)).to_have_value("0.25")
+    submit_form(page)  # the re-run runs in the same order (same seed)
+    expect(page.get_by_test_id("grid-order")).to_have_text(seed_text)
+    expect(page.get_by_test_id("constraints")).to_contain_text("Max drawdown ≤ 25.00%")

@@ -16,8 +16,9 @@ DELETE_WARNING = (
 
 def confirm_delete(
     name: Any, on_confirm: Any, *, trigger_size: str = "2", loading: Any = False,
-    icon_only: bool = False,
+    icon_only: bool = False, aria_label: Any = None,
 ) -> rx.Component:
+    """A Delete button (named ``aria_label``, by default "Delete <name>") that asks first."""
     label = [] if icon_only else ["Delete"]
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(
@@ -28,7 +29,7 @@ def confirm_delete(
                 color_scheme="red",
                 variant="soft",
                 loading=loading,
-                aria_label="Delete " + name,
+                aria_label=aria_label if aria_label is not None else "Delete " + name,
                 white_space="nowrap",
             ),
         ),

@@ -63,7 +63,8 @@ def actions() -> rx.Component:
             loading=S.exporting,
         ),
         rx.button(rx.icon("rotate-ccw", size=14), "Re-run job", on_click=rx.redirect(S.rerun_href)),
-        confirm_delete(S.name, S.delete_job, loading=S.deleting),
+        confirm_delete(S.name, S.delete_job, loading=S.deleting,
+                       aria_label="Delete this optimization"),
         spacing="2",
         flex_wrap="wrap",
     )
@@ -138,6 +139,8 @@ def header() -> rx.Component:
             rx.text.strong(S.dataset),
             " · submitted ",
             S.created,
+            " · ",
+            rx.text.span(S.order_text, custom_attrs={"data-testid": "grid-order"}),
             size="2",
             color_scheme="gray",
         ),

@@ -95,6 +95,7 @@ class JobDetailState(rx.State):
     export_error: str = ""
     canceling: bool = False
     deleting: bool = False
+    order_text: str = ""  # "shuffled order, seed 1234" or "index order"
     constraints_text: str = ""  # the job's result constraints in words; empty: none
     constrained_text: str = "0"  # finished combinations that failed them
     source_deleted: bool = False
@@ -252,6 +253,10 @@ class JobDetailState(rx.State):
         summary = job.summary
         self.total, self.finished, self.failed = summary.total, summary.finished, summary.failed
         self.constraints_text = constraints_text(job.constraints)
+        self.order_text = (
+            f"shuffled order, seed {job.seed}" if job.grid_order == "shuffled"
+            else "index order"
+        )
         self.constrained_text = fmt.count(summary.constrained)
         self.banner_title, self.banner_text = job_view.banner(job, summary, self.metric, self.mode)
         self.timing = job_view.timing(job, summary, datetime.now(UTC))

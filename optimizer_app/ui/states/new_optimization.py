@@ -102,6 +102,8 @@ class NewOptimizationState(rx.State):
     dataset_id: str = ""
     params: list[form.ParamInput] = []
     result_constraints: list[ConstraintInput] = list(PRESET_CONSTRAINTS)
+    _grid_order: str = "shuffled"  # a re-run keeps its source's order and seed
+    _seed: int | None = None
     inputs: form.FormValues = form.FormValues()
     loading: bool = True
     notice: str = ""  # e.g. a source job that could not be opened
@@ -240,6 +242,7 @@ class NewOptimizationState(rx.State):
         self.notice = ""
         self.inputs = form.FormValues()
         self.result_constraints = list(PRESET_CONSTRAINTS)
+        self._grid_order, self._seed = "shuffled", None
         self.source_id = self.source_name = self.source_combination = ""
         self.submitting = False
         self.submit_error = ""
@@ -271,6 +274,7 @@ class NewOptimizationState(rx.State):
             name = f"{job.name} · #{index}"
         self.inputs = rerun.values_from_job(job, name[:200])
         self.result_constraints = constraint_inputs(job.constraints)
+        self._grid_order, self._seed = job.grid_order, job.seed  # the same order again
         self.source_id, self.source_name = str(job.id), job.name
 
     # --- editing -------------------------------------------------------------------------------
@@ -393,6 +397,8 @@ class NewOptimizationState(rx.State):
             early_stop_policy=policy,
             backtest_options=options,
             constraints=constraints,
+            grid_order="sequential" if self._grid_order == "sequential" else "shuffled",
+            seed=self._seed,
             source_job_id=uuid.UUID(self.source_id) if self.source_id else None,
         )
 

@@ -273,3 +273,18 @@ def test_constraints_are_stored_and_shown_and_default_to_none(
     assert again["constraints"] == job["constraints"]
     status = client.get(f"/api/v1/optimizations/{job['id']}/status", headers=alice.headers)
     assert status.json()["summary"]["constrained"] == 0
+
+
+def test_grid_order_defaults_to_shuffled_with_a_stored_seed(
+    client: TestClient, alice: ApiUser, bundled: list[Dataset]
+) -> None:
+    job = submit(client, alice, job_body(bundled[0].id))
+    assert job["gridOrder"] == "shuffled" and isinstance(job["seed"], int)
+    kept = submit(client, alice, job_body(bundled[0].id, gridOrder="sequential", seed=7))
+    assert (kept["gridOrder"], kept["seed"]) == ("sequential", 7)
+    again = client.get(f"/api/v1/optimizations/{kept['id']}", headers=alice.headers).json()
+    assert (again["gridOrder"], again["seed"]) == ("sequential", 7)
+    for bad in ({"gridOrder": "random"}, {"seed": -1}, {"seed": "abc"}, {"seed": 2**60}):
+        response = client.post("/api/v1/optimizations", headers=alice.headers,
+                               json=job_body(bundled[0].id, **bad))
+        assert_error(response, 422, "validation_error")

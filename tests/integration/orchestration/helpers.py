@@ -54,6 +54,8 @@ def submit(
     strategy: str = "sma_cross",
     options: dict[str, Any] | None = None,
     constraints: list[dict[str, Any]] | None = None,
+    grid_order: str = "shuffled",
+    seed: int | None = None,
 ) -> JobPublic:
     body = JobCreate(
         strategy=strategy,
@@ -62,6 +64,8 @@ def submit(
         early_stop_policy=policy or {"mode": "max", "metric": "sharpe", "topN": 5},
         backtest_options=options,
         constraints=constraints,
+        grid_order=grid_order,
+        seed=seed,
     )
     with session_scope() as session:
         return submit_job(session=session, owner_id=backend.owner_id, body=body)
