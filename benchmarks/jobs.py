@@ -120,6 +120,9 @@ def start_orchestrator(data: Path) -> subprocess.Popen[bytes]:
                             env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+ORDER = "shuffled"  # the product's default; --order sequential for index order
+
+
 def measured_run(space: dict) -> Run:
     data, owner_id, dataset_id = fresh_data_dir()
     orchestrator = start_orchestrator(data)
@@ -133,7 +136,7 @@ def measured_run(space: dict) -> Run:
 
 def run_job(owner_id: object, dataset_id: object, space: dict, pid: int) -> Run:
     body = JobCreate(strategy=STRATEGY, dataset_id=dataset_id, param_space=space,
-                     early_stop_policy=POLICY)
+                     early_stop_policy=POLICY, grid_order=ORDER)
     live = {s.value for s in LIVE_STATUSES}
     with RssSampler(pid) as sampler:
         started = time.perf_counter()
@@ -165,11 +168,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="10,000 combinations, one run")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--order", choices=["shuffled", "sequential"], default="shuffled",
+                        help="the jobs' grid order (default: shuffled, as submitted jobs are)")
+    parser.add_argument("--size", type=int, choices=sorted(SPACES), help="one grid size only")
     args = parser.parse_args()
-    sizes = [10_000] if args.quick else [10_000, 100_000, 200_000]
+    global ORDER
+    ORDER = args.order
+    sizes = [10_000] if args.quick else [args.size] if args.size else [10_000, 100_000, 200_000]
     runs = 1 if args.quick else args.runs
 
-    print(f"workers: {settings.workers}; data in {DATA}")
+    print(f"workers: {settings.workers}; grid order: {ORDER}; data in {DATA}")
     print(f"{'combinations':>12} {'wall s':>8} {'comb/s':>9} {'engine s':>9} "
           f"{'ratio':>6} {'queue s':>8} {'peak MB':>8}")
     for size in sizes:

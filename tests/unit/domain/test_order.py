@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer_app.domain.order import new_seed, run_order
+from optimizer_app.domain.order import block_size, new_seed, run_order
 
 
 def test_shuffled_is_a_seeded_permutation_and_sequential_is_index_order() -> None:
@@ -17,7 +17,19 @@ def test_shuffled_is_a_seeded_permutation_and_sequential_is_index_order() -> Non
 
 
 def test_any_prefix_of_a_shuffled_order_samples_the_whole_grid() -> None:
-    prefix = run_order(100_000, "shuffled", new_seed())[:1_000]
-    # a tenth of the first thousand in each tenth of the grid, give or take
-    counts = np.bincount(prefix // 10_000, minlength=10)
-    assert counts.min() > 50 and counts.max() < 150, counts
+    for seed in (1, 2, 3, 4, 5):
+        prefix = run_order(100_000, "shuffled", seed)[:10_000]
+        # a tenth of the first 10,000 in each tenth of the grid, give or take (blocks of 24)
+        counts = np.bincount(prefix // 10_000, minlength=10)
+        assert counts.min() > 500 and counts.max() < 1_500, (seed, counts)
+    assert 0 <= new_seed() < 2**31
+
+
+def test_large_grids_shuffle_small_blocks_of_consecutive_indices() -> None:
+    total = 1_000_003  # not a multiple of the block
+    order = run_order(total, "shuffled", 5)
+    assert len(order) == total and np.array_equal(np.sort(order), np.arange(total))
+    size = block_size(total)
+    assert 1 < size <= 256 and total // size >= 3_900
+    assert (np.diff(order[:size]) == 1).all()  # a block runs in index order
+    assert run_order(10_000, "shuffled", 5).tolist() != list(range(10_000))
