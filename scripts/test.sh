@@ -19,4 +19,12 @@ ruff check optimizer_app tests benchmarks
 mypy optimizer_app
 
 log "tests"
-python -m pytest "${@:-tests}"
+if [ "$#" -gt 0 ]; then
+  python -m pytest "$@"
+else
+  # The browser tests start their own app (scripts/run.sh) for the whole session; the other
+  # suites start and stop their own servers first, so the two never overlap.
+  python -m pytest tests --ignore=tests/e2e
+  log "browser tests"
+  python -m pytest tests/e2e
+fi

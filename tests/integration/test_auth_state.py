@@ -3,7 +3,6 @@ password rules, throttling, and the Reflex upload guard, on the test database.""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -15,6 +14,7 @@ from optimizer_app.core.config import settings
 from optimizer_app.services.login_throttle import throttle
 from optimizer_app.ui.states import auth as auth_state
 from optimizer_app.ui.states.auth import AuthState
+from tests.support.run_async import run_async
 
 PASSWORD = "correct horse battery"
 
@@ -28,15 +28,15 @@ async def _run(name: str, form: dict[str, Any]) -> AuthState:
 
 def test_sign_up_then_sign_in_sets_a_token(migrated_db: str) -> None:
     email = f"ui{uuid.uuid4().hex[:10]}@example.com"
-    signed_up = asyncio.run(_run("sign_up", {"email": email, "password": PASSWORD}))
+    signed_up = run_async(_run("sign_up", {"email": email, "password": PASSWORD}))
     assert signed_up.form_error == "" and signed_up.auth_token
-    signed_in = asyncio.run(_run("sign_in", {"email": email.upper(), "password": PASSWORD}))
+    signed_in = run_async(_run("sign_in", {"email": email.upper(), "password": PASSWORD}))
     assert signed_in.form_error == "" and signed_in.auth_token
     assert auth_state.user_for_token(signed_in.auth_token).email == email  # type: ignore[union-attr]
 
 
 def test_sign_up_shows_why_a_password_is_refused(migrated_db: str) -> None:
-    state = asyncio.run(_run("sign_up", {"email": f"ui{uuid.uuid4().hex[:8]}@example.com",
+    state = run_async(_run("sign_up", {"email": f"ui{uuid.uuid4().hex[:8]}@example.com",
                                          "password": "qwertyuiop"}))
     assert state.form_error == (
         "Password: this password is in a list of commonly used passwords; choose another."
@@ -49,11 +49,11 @@ def test_sign_in_is_throttled_in_the_ui_too(migrated_db: str,
     throttle.reset()
     monkeypatch.setattr(settings, "login_max_failures", 3)
     email = f"ui{uuid.uuid4().hex[:10]}@example.com"
-    asyncio.run(_run("sign_up", {"email": email, "password": PASSWORD}))
+    run_async(_run("sign_up", {"email": email, "password": PASSWORD}))
     for _ in range(3):
-        state = asyncio.run(_run("sign_in", {"email": email, "password": "wrong password"}))
+        state = run_async(_run("sign_in", {"email": email, "password": "wrong password"}))
         assert state.form_error == "Wrong email or password."
-    state = asyncio.run(_run("sign_in", {"email": email, "password": PASSWORD}))
+    state = run_async(_run("sign_in", {"email": email, "password": PASSWORD}))
     assert state.form_error.startswith("Email: too many failed sign-ins; try again in")
     assert state.auth_token == ""
     throttle.reset()
@@ -61,7 +61,7 @@ def test_sign_in_is_throttled_in_the_ui_too(migrated_db: str,
 
 def test_upload_guard_needs_a_signed_in_tab(migrated_db: str) -> None:
     manager = StateManagerMemory()
-    signed_in = asyncio.run(_run("sign_up", {"email": f"ui{uuid.uuid4().hex[:10]}@example.com",
+    signed_in = run_async(_run("sign_up", {"email": f"ui{uuid.uuid4().hex[:10]}@example.com",
                                              "password": PASSWORD}))
 
     async def check() -> list[bool]:
@@ -74,4 +74,4 @@ def test_upload_guard_needs_a_signed_in_tab(migrated_db: str) -> None:
         return [unknown, await auth_state.upload_allowed(manager, anonymous),
                 await auth_state.upload_allowed(manager, member)]
 
-    assert asyncio.run(check()) == [False, False, True]
+    assert run_async(check()) == [False, False, True]

@@ -3,7 +3,6 @@ Reflex's upload endpoint, odd JSON, the values cap, security headers and CORS.""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +23,7 @@ from optimizer_app.core.metrics import REQUESTS_REFUSED
 from optimizer_app.persistence.models import Dataset
 from tests.integration.api.conftest import ApiUser, assert_error, register
 from tests.integration.api.test_catalog import csv_bytes
+from tests.support.run_async import run_async
 
 MiB = 1024 * 1024
 JSON = {"content-type": "application/json"}
@@ -105,7 +105,7 @@ def _run_asgi(app: Any, scope: dict[str, Any], chunks: Iterator[bytes]) -> tuple
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    run_async(app(scope, receive, send))
     start = next(m for m in messages if m["type"] == "http.response.start")
     return start["status"], pulled
 
