@@ -197,3 +197,28 @@ class StrategiesPublic(CamelModel):
     data: list[StrategyPublic]
     count: int
     metric_keys: list[str] = []
+
+
+class CombinationPublic(CamelModel):
+    """One combination of a job (GET /optimizations/{id}/combinations/{index})."""
+
+    index: int
+    params: dict[str, Any]
+    status: str  # succeeded | failed | not_run (computed on demand, never run by the job)
+    score: float | None = None  # null when it fails a result constraint
+    metrics: dict[str, float | int | None] | None = None
+    passes_constraints: bool | None = None
+    rank: int | None = None  # its place in the Top-N, if it is there
+    error: str | None = None
+
+
+class EquityPublic(CamelModel):
+    dates: list[str]
+    equity: list[float | None]
+    benchmark: list[float | None]  # buy-and-hold of the same bars and cash
+    drawdown: list[float | None]  # fraction below the running peak (0.25 = 25%)
+
+
+class TradesPublic(CamelModel):
+    data: list[dict[str, Any]]
+    count: int

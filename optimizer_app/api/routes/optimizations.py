@@ -4,9 +4,9 @@ export."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -21,14 +21,17 @@ from optimizer_app.api.deps import (
 )
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import JobStatus
-from optimizer_app.services import export, history, optimizations
+from optimizer_app.services import combinations, export, history, optimizations
 from optimizer_app.services.history import SortOrder, TaskSort
 from optimizer_app.services.schemas import (
+    CombinationPublic,
+    EquityPublic,
     JobCreate,
     JobPublic,
     JobsPublic,
     OptimizationStatusResponse,
     TasksPublic,
+    TradesPublic,
 )
 
 router = APIRouter(prefix="/optimizations", tags=["optimizations"])
@@ -96,6 +99,54 @@ def delete_job(user: CurrentUser, job_id: JobIdPath) -> Response:
     Re-runs of it keep `sourceJobId`; their `sourceJobName` becomes null."""
     optimizations.delete_job(owner_id=user.id, job_id=job_id)
     return Response(status_code=204)
+
+
+Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
+IndexPath = Annotated[str, Path(description="Combination index in the job's grid (0-based)")]
+
+
+def _csv(data: bytes, filename: str) -> Response:
+    return Response(data, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/{id}/combinations/{index}", response_model=CombinationPublic)
+def get_combination(user: CurrentUser, job_id: JobIdPath, index: IndexPath,
+                    session: ReadSessionDep) -> CombinationPublic:
+    """Any combination of the job's grid: parameters, status, score, every metric, whether it
+    passes the result constraints and its Top-N rank. One not run (or not stored) is
+    backtested on demand."""
+    return combinations.get_combination(session=session, owner_id=user.id, job_id=job_id,
+                                        index=combinations.parse_index(index))
+
+
+@router.get("/{id}/combinations/{index}/equity", response_model=EquityPublic)
+def get_combination_equity(user: CurrentUser, job_id: JobIdPath, index: IndexPath,
+                           session: ReadSessionDep, format: Format = "json") -> Any:
+    """`{dates, equity, benchmark, drawdown}`: the equity curve against buy-and-hold of the
+    same bars and cash, and the drawdown below the running peak (a fraction)."""
+    number = combinations.parse_index(index)
+    equity = combinations.get_equity(session=session, owner_id=user.id, job_id=job_id,
+                                     index=number)
+    if format == "csv":
+        return _csv(combinations.equity_csv(equity), f"combination-{number}-equity.csv")
+    return equity
+
+
+@router.get("/{id}/combinations/{index}/trades", response_model=TradesPublic)
+def get_combination_trades(user: CurrentUser, job_id: JobIdPath, index: IndexPath,
+                           session: ReadSessionDep, format: Format = "json",
+                           limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
+                           offset: Offset = 0) -> Any:
+    """`{data, count}` of trades `{entryDate, exitDate, direction, size, entryPrice,
+    exitPrice, pnl, returnPct, bars}`, paginated with limit/offset (csv: every trade)."""
+    number = combinations.parse_index(index)
+    if format == "csv":
+        trades = combinations.get_trades(session=session, owner_id=user.id, job_id=job_id,
+                                         index=number)
+        return _csv(combinations.trades_csv(trades), f"combination-{number}-trades.csv")
+    return combinations.get_trades(session=session, owner_id=user.id, job_id=job_id,
+                                   index=number, limit=limit, offset=offset)
 
 
 @router.post("/{id}/cancel", response_model=OptimizationStatusResponse)
