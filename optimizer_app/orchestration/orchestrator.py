@@ -43,6 +43,7 @@ from optimizer_app.orchestration.writer import (
     write_success,
 )
 from optimizer_app.persistence import jobs
+from optimizer_app.persistence import reserve as disk_reserve
 from optimizer_app.persistence.db import CommitWatch, WalCheckpointer, session_scope
 from optimizer_app.persistence.models import JobStatus, utcnow
 from optimizer_app.persistence.storage_errors import permanent_storage_error
@@ -123,6 +124,8 @@ class Orchestrator:
         self._rotation: deque[uuid.UUID] = deque()
         # Jobs failed for a reason no retry fixes, whose status write has not landed yet.
         self._failing: dict[uuid.UUID, str] = {}
+        self._checkpointer = WalCheckpointer()
+        self._checkpoints_paused = False
         self._next_poll = 0.0
         self._next_renew = 0.0
         self._next_claim = 0.0
@@ -157,7 +160,8 @@ class Orchestrator:
 
     def run_forever(self, stop: threading.Event) -> None:
         self.log.info("orchestrator started")
-        checkpointer = WalCheckpointer()
+        disk_reserve.hold()
+        checkpointer = self._checkpointer
         checkpointer.start()
         self._watch = CommitWatch()
         try:
@@ -234,6 +238,12 @@ class Orchestrator:
         (on a full disk even that small write may fail for a while)."""
         self._drop(job_id)
         self._failing[job_id] = error
+        # While the failure is recorded, no checkpoint may take the space the reserve frees
+        # (copying the WAL into a growing database file would eat it first).
+        self._checkpointer.stop()
+        self._checkpoints_paused = True
+        if disk_reserve.release():  # room for the status and the reason
+            self.log.info("disk reserve released to record the failure")
         self._write_failures()
 
     def _write_failures(self) -> None:
@@ -246,6 +256,11 @@ class Orchestrator:
                 )
                 return
             self._failing.pop(job_id, None)
+        if not self._failing:
+            if self._checkpoints_paused:
+                self._checkpoints_paused = False
+                self._checkpointer.start()
+            disk_reserve.hold()  # again, once there is room
 
     def _settle_without_work(self, run: JobRun) -> None:
         """A taken-over job whose every combination is already written."""
