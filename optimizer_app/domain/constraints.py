@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
-from optimizer_app.domain.stats import METRIC_KEYS
+from optimizer_app.domain.stats import known_metric
 
 Op = Literal[">=", "<=", ">", "<"]
 MAX_CONSTRAINTS = 20
@@ -28,9 +28,7 @@ class Constraint(BaseModel):
     @field_validator("metric")
     @classmethod
     def _known_metric(cls, value: str) -> str:
-        if value not in METRIC_KEYS:
-            raise ValueError(f"unknown metric {value!r}; choose one of {', '.join(METRIC_KEYS)}")
-        return value
+        return known_metric(value)
 
     def text(self) -> str:
         value = int(self.value) if float(self.value).is_integer() else self.value
@@ -72,8 +70,8 @@ def passes_one(metrics: Mapping[str, Any], constraints: Sequence[Constraint]) ->
     """The same test for one combination's metrics (a mapping of plain numbers)."""
     if not constraints:
         return True
-    arrays = {c.metric: np.asarray([metrics.get(c.metric, np.nan) if metrics.get(c.metric)
-                                    is not None else np.nan], dtype=np.float64)
+    arrays = {c.metric: np.asarray([np.nan if metrics.get(c.metric) is None
+                                    else metrics[c.metric]], dtype=np.float64)
               for c in constraints}
     mask = passing(arrays, constraints, 1)
     return bool(mask is None or mask[0])

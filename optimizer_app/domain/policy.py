@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from optimizer_app.domain.stats import METRIC_KEYS
+from optimizer_app.domain.stats import known_metric
 
 __all__ = ["EarlyStopPolicy", "is_better", "stop_reason"]
 
@@ -28,9 +28,7 @@ class EarlyStopPolicy(BaseModel):
     @field_validator("metric")
     @classmethod
     def _known_metric(cls, value: str) -> str:
-        if value not in METRIC_KEYS:
-            raise ValueError(f"unknown metric {value!r}; choose one of {', '.join(METRIC_KEYS)}")
-        return value
+        return known_metric(value)
 
 
 def _is_number(x: float | None) -> bool:

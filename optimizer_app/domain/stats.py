@@ -42,6 +42,13 @@ METRIC_KEYS: tuple[str, ...] = (
     "exposure",
 )
 INTEGER_METRICS = frozenset({"trades"})
+
+
+def known_metric(value: str) -> str:
+    """``value`` if it names a metric; ValueError (with the choices) otherwise."""
+    if value not in METRIC_KEYS:
+        raise ValueError(f"unknown metric {value!r}; choose one of {', '.join(METRIC_KEYS)}")
+    return value
 PERIODS_PER_YEAR = 252.0
 N_ACCUMULATORS = 11
 

@@ -225,6 +225,14 @@ def get_task_results(
     return [(task, result) for task, result in session.exec(stmt).all()]
 
 
+def get_task_at(*, session: Session, job_id: uuid.UUID, index: int) -> OptimizationTask | None:
+    """The stored task of one combination of a job, if any."""
+    return session.exec(
+        select(OptimizationTask).where(OptimizationTask.job_id == job_id,
+                                       OptimizationTask.index == index)
+    ).first()
+
+
 def delete_task_slice(*, session: Session, job_id: uuid.UUID, limit: int) -> int:
     """Delete up to ``limit`` of a job's task rows (and their result summaries); return how
     many task rows went. Called in a loop, one short transaction per slice."""

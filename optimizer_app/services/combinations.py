@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from optimizer_app.core.config import settings
 from optimizer_app.core.errors import NotFoundError
@@ -23,7 +23,8 @@ from optimizer_app.domain.engine import TRADE_COLUMNS, BacktestOptions, SingleRe
 from optimizer_app.domain.grid import GridError, build_grid
 from optimizer_app.orchestration.loading import JobCannotRun, load_bars
 from optimizer_app.persistence import jobs
-from optimizer_app.persistence.models import Dataset, OptimizationJob, OptimizationTask
+from optimizer_app.persistence import tasks as task_queries
+from optimizer_app.persistence.models import Dataset, OptimizationJob
 from optimizer_app.services.schemas import CombinationPublic, EquityPublic, TradesPublic
 
 MAX_INDEX_TEXT = 19  # digits: anything longer names no combination
@@ -97,10 +98,7 @@ def get_combination(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID,
                     ) -> CombinationPublic:
     combination = _open(session, owner_id, job_id, index)
     job = combination.job
-    task = session.exec(
-        select(OptimizationTask).where(OptimizationTask.job_id == job_id,
-                                       OptimizationTask.index == index)
-    ).first()
+    task = task_queries.get_task_at(session=session, job_id=job_id, index=index)
     metric = str((job.early_stop_policy or {}).get("metric") or "sharpe")
     if task is not None and task.status == "failed":
         return CombinationPublic(index=index, params=combination.params, status="failed",
