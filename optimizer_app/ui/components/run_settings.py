@@ -130,10 +130,13 @@ def _constraint_row(row: ConstraintInput, index: Any) -> rx.Component:
     """One row; ``index`` is the row's position (a number var of the foreach)."""
     number = index + 1
     return rx.grid(
-        select(control_id="constraint-metric-" + index.to_string(), value=row.metric,
-               on_change=lambda value: S.set_constraint(index, "metric", value),  # type: ignore[operator]
-               options=[(key, info.label) for key, info in METRICS.items()],
-               aria_label="Constraint " + number.to_string() + " metric"),
+        rx.box(
+            select(control_id="constraint-metric-" + index.to_string(), value=row.metric,
+                   on_change=lambda value: S.set_constraint(index, "metric", value),  # type: ignore[operator]
+                   options=[(key, info.label) for key, info in METRICS.items()],
+                   aria_label="Constraint " + number.to_string() + " metric"),
+            grid_column=rx.breakpoints(initial="1 / -1", sm="auto"),
+        ),
         select(control_id="constraint-op-" + index.to_string(), value=row.op,
                on_change=lambda value: S.set_constraint(index, "op", value),  # type: ignore[operator]
                options=_OPS, aria_label="Constraint " + number.to_string() + " comparison"),
@@ -153,7 +156,9 @@ def _constraint_row(row: ConstraintInput, index: Any) -> rx.Component:
             on_click=S.remove_constraint(index),  # type: ignore[operator]
             aria_label="Remove constraint " + number.to_string(),
         ),
-        columns="minmax(0, 2fr) minmax(0, 1.4fr) minmax(0, 1fr) auto",
+        # On a phone the metric takes a line of its own; the comparison and value share the next.
+        columns=rx.breakpoints(initial="minmax(0, 1.4fr) minmax(0, 1fr) auto",
+                               sm="minmax(0, 2fr) minmax(0, 1.4fr) minmax(0, 1fr) auto"),
         spacing="2",
         align_items="start",
         width="100%",
