@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 from alembic.config import Config  # noqa: E402
+from sqlmodel import select  # noqa: E402
 
 from alembic import command  # noqa: E402
 from optimizer_app.core.config import settings  # noqa: E402
@@ -44,7 +45,12 @@ from optimizer_app.domain.datasets import load_bundled_bars  # noqa: E402
 from optimizer_app.domain.engine import BacktestOptions, evaluate_grid  # noqa: E402
 from optimizer_app.domain.grid import build_grid  # noqa: E402
 from optimizer_app.persistence.db import reset_engine, session_scope  # noqa: E402
-from optimizer_app.persistence.models import LIVE_STATUSES, OptimizationJob, User  # noqa: E402
+from optimizer_app.persistence.models import (  # noqa: E402
+    LIVE_STATUSES,
+    OptimizationJob,
+    ResultFile,
+    User,
+)
 from optimizer_app.services.bootstrap import ensure_bundled_datasets  # noqa: E402
 from optimizer_app.services.optimizations import submit_job  # noqa: E402
 from optimizer_app.services.schemas import JobCreate  # noqa: E402
@@ -56,6 +62,7 @@ SPACES = {  # rsi_reversion, lower < upper
     10_000: {"period": {"start": 2, "stop": 6, "step": 1}, "lower": LOWER, "upper": UPPER},
     100_000: {"period": {"start": 2, "stop": 50, "step": 1}, "lower": LOWER, "upper": UPPER},
     200_000: {"period": {"start": 2, "stop": 98, "step": 1}, "lower": LOWER, "upper": UPPER},
+    1_000_000: {"period": {"start": 2, "stop": 511, "step": 1}, "lower": LOWER, "upper": UPPER},
 }
 WARMUP = {"period": {"values": [14]}, "lower": {"values": [30]}, "upper": {"values": [70]}}
 POLICY = {"mode": "max", "metric": "sharpe", "topN": 10}
@@ -67,6 +74,8 @@ class Run:
     queue_wait: float
     peak_rss_mb: float
     status: str
+    store_bytes: int = 0  # the job's results file once compacted
+    db_bytes: int = 0  # the SQLite database (and its WAL) after the job
 
 
 class RssSampler:
@@ -128,7 +137,10 @@ def measured_run(space: dict) -> Run:
     orchestrator = start_orchestrator(data)
     try:
         run_job(owner_id, dataset_id, WARMUP, orchestrator.pid)  # cluster up, kernels compiled
-        return run_job(owner_id, dataset_id, space, orchestrator.pid)
+        run = run_job(owner_id, dataset_id, space, orchestrator.pid)
+        run.store_bytes = compacted_bytes(run)
+        run.db_bytes = sum(f.stat().st_size for f in data.glob("optimizer.db*"))
+        return run
     finally:
         orchestrator.terminate()
         orchestrator.wait(timeout=60)
@@ -150,12 +162,27 @@ def run_job(owner_id: object, dataset_id: object, space: dict, pid: int) -> Run:
                     break
             time.sleep(0.02)
         wall = time.perf_counter() - started
-    return Run(wall, row.queue_wait_seconds or 0.0, sampler.peak / 2**20, row.status)
+    run = Run(wall, row.queue_wait_seconds or 0.0, sampler.peak / 2**20, row.status)
+    run.job_id = job.id  # type: ignore[attr-defined]
+    return run
+
+
+def compacted_bytes(run: Run, timeout: float = 120.0) -> int:
+    """Bytes of the job's results once the orchestrator compacted them into one file."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope(readonly=True) as session:
+            files = session.exec(select(ResultFile).where(
+                ResultFile.job_id == run.job_id)).all()  # type: ignore[attr-defined]
+        if len(files) == 1 and files[0].kind == "job":
+            return int(files[0].bytes)
+        time.sleep(0.1)
+    raise TimeoutError("the job's results were not compacted")
 
 
 def pure_engine_seconds(space: dict) -> float:
     bars = load_bundled_bars("goog-daily")
-    grid = build_grid(STRATEGY, space, cap=1_000_000)
+    grid = build_grid(STRATEGY, space, cap=10_000_000)
     params = grid.params_for(np.arange(grid.total))
     options = BacktestOptions()
     evaluate_grid(bars, STRATEGY, grid.params_for(np.arange(64)), options)  # compile
@@ -174,22 +201,30 @@ def main() -> None:
     args = parser.parse_args()
     global ORDER
     ORDER = args.order
-    sizes = [10_000] if args.quick else [args.size] if args.size else [10_000, 100_000, 200_000]
+    sizes = ([10_000] if args.quick else [args.size] if args.size
+             else [10_000, 100_000, 200_000, 1_000_000])
     runs = 1 if args.quick else args.runs
 
     print(f"workers: {settings.workers}; grid order: {ORDER}; data in {DATA}")
+    print("ratio: wall / the pure engine on one core; parallel: wall / (that / workers); "
+          "B/comb: bytes per combination in the results store (compacted) and in SQLite")
     print(f"{'combinations':>12} {'wall s':>8} {'comb/s':>9} {'engine s':>9} "
-          f"{'ratio':>6} {'queue s':>8} {'peak MB':>8}")
+          f"{'ratio':>6} {'parallel':>8} {'queue s':>8} {'peak MB':>8} {'store B':>8} "
+          f"{'db B':>6}")
     for size in sizes:
         space = SPACES[size]
-        total = build_grid(STRATEGY, space, cap=1_000_000).total
+        total = build_grid(STRATEGY, space, cap=10_000_000).total
         results = [measured_run(space) for _ in range(runs)]
         assert all(r.status == "succeeded" for r in results), results
         engine = statistics.median(pure_engine_seconds(space) for _ in range(runs))
         wall = statistics.median(r.wall for r in results)
+        ideal = engine / settings.workers
         print(f"{total:>12,} {wall:>8.2f} {total / wall:>9,.0f} {engine:>9.2f} "
-              f"{wall / engine:>6.1f} {statistics.median(r.queue_wait for r in results):>8.2f} "
-              f"{statistics.median(r.peak_rss_mb for r in results):>8.0f}", flush=True)
+              f"{wall / engine:>6.1f} {wall / ideal:>8.2f} "
+              f"{statistics.median(r.queue_wait for r in results):>8.2f} "
+              f"{statistics.median(r.peak_rss_mb for r in results):>8.0f} "
+              f"{statistics.median(r.store_bytes for r in results) / total:>8.1f} "
+              f"{statistics.median(r.db_bytes for r in results) / total:>6.1f}", flush=True)
 
 
 if __name__ == "__main__":

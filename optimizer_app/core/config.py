@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = None
     artifact_dir: Path | None = None
+    # The results store: every combination's results as columnar files, one folder per job.
+    # With remote workers it must be storage they share with the orchestrator and the web
+    # server, like the artifact store (default: <data dir>/results).
+    results_dir: Path | None = None
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -93,6 +97,10 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_artifact_dir(self) -> Path:
         return (self.artifact_dir or self.data_dir / "artifacts").resolve()
+
+    @cached_property
+    def resolved_results_dir(self) -> Path:
+        return (self.results_dir or self.data_dir / "results").resolve()
 
     @cached_property
     def upload_dir(self) -> Path:

@@ -11,6 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,8 @@ from optimizer_app.domain.engine import (
     trades_csv,
 )
 from optimizer_app.domain.grid import Grid, build_grid
-from optimizer_app.domain.jsontext import json_rows, metric_lines
+from optimizer_app.domain.jsontext import metric_lines
+from optimizer_app.domain.results_file import chunk_table, write_table
 
 __all__ = ["ChunkResult", "ChunkTask", "best_positions", "cached_grid", "run_chunk", "warm_up",
            "warm_ups"]
@@ -46,6 +48,9 @@ class ChunkTask:
     threshold: float | None = None  # the current N-th best score; None while the board is not full
     # Result constraints ({metric, op, value}); a combination failing one is never ranked.
     constraints: list[dict[str, Any]] = field(default_factory=list)
+    # The job's folder in the results store: the worker writes the chunk's rows there as one
+    # columnar file (``domain.results_file``). Empty: no file (a warm-up).
+    results_dir: str = ""
 
 
 @dataclass
@@ -56,21 +61,21 @@ class ChunkResult:
     artifacts: dict[int, dict[str, bytes]] = field(default_factory=dict)
     elapsed: float = 0.0
     artifact_seconds: float = 0.0  # of ``elapsed``, making the artifacts
-    # The rows' JSON texts (in ``indices`` order) as they are stored — metrics as compact
-    # arrays (``jsontext.metric_lines``), parameters as objects — encoded here so that the
-    # one process that writes every result does not have to, and joined by newlines (which
-    # JSON text never holds unescaped): one string is sent as one frame, a list of them
-    # object by object.
-    metrics_lines: str = ""
-    params_lines: str = ""
     # Which rows pass the job's result constraints (None: the job has none, all pass).
     passes: np.ndarray | None = None
+    # The chunk's results file in the job's folder of the results store, and its size. The
+    # orchestrator commits its name; it never sees the other rows' metrics.
+    file: str = ""
+    file_bytes: int = 0
+    # The rows that may enter the Top-N (positions in ``indices``, best first) and their
+    # metrics as exact compact JSON arrays (``jsontext.metric_lines``), one per line.
+    candidates: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    metrics_lines: str = ""
 
-    def metrics_json(self) -> list[str]:
-        return self.metrics_lines.split("\n") if self.metrics_lines else []
-
-    def params_json(self) -> list[str]:
-        return self.params_lines.split("\n") if self.params_lines else []
+    def candidate_metrics(self) -> dict[int, str]:
+        """``{position: metrics JSON}`` of the candidate rows."""
+        lines = self.metrics_lines.split("\n") if self.metrics_lines else []
+        return dict(zip(self.candidates.tolist(), lines, strict=True))
 
 
 @lru_cache(maxsize=16)
@@ -108,9 +113,15 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
     scores = np.asarray(metrics[task.metric], dtype=np.float64)
     passes = passing(metrics, parse_constraints(task.constraints), len(indices))
     ranked = scores if passes is None else np.where(passes, scores, np.nan)
+    candidates = best_positions(ranked, task.mode, task.top_n, task.threshold)
+    file, file_bytes = "", 0
+    if task.results_dir:
+        table = chunk_table(indices=indices, params=params, scores=scores, passes=passes,
+                            metrics=metrics)
+        file, file_bytes = write_table(table, Path(task.results_dir))
     artifacts: dict[int, dict[str, bytes]] = {}
     artifacts_started = time.perf_counter()
-    for pos in best_positions(ranked, task.mode, task.top_n, task.threshold).tolist():
+    for pos in candidates.tolist():
         index = int(indices[pos])
         result = run_single(bars, grid.strategy, grid.params_at(index), options)
         artifacts[index] = {
@@ -125,9 +136,14 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
         artifacts=artifacts,
         elapsed=time.perf_counter() - started,
         artifact_seconds=artifact_seconds,
-        metrics_lines=metric_lines(metrics, len(indices)),
-        params_lines="\n".join(json_rows(params, len(indices))),
         passes=passes,
+        file=file,
+        file_bytes=file_bytes,
+        candidates=candidates,
+        metrics_lines=metric_lines(
+            {key: np.asarray(column)[candidates] for key, column in metrics.items()},
+            len(candidates),
+        ),
     )
 
 

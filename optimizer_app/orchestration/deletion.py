@@ -1,4 +1,4 @@
-"""Removing a job for good (its tasks, results, artifacts and row), and the retention rule
+"""Removing a job for good (its tasks, results files, artifacts and row), and the retention rule
 that does so for old finished jobs. Every step is a short transaction: rows go
 ``DELETE_SLICE_ROWS`` at a time, so a writer waiting behind it waits milliseconds."""
 
@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from optimizer_app.core.logging import logger
 from optimizer_app.orchestration.artifacts import get_artifact_store
-from optimizer_app.persistence import jobs
+from optimizer_app.persistence import jobs, results_store
 from optimizer_app.persistence import tasks as task_queries
 from optimizer_app.persistence.db import release_free_pages, session_scope
 from optimizer_app.persistence.models import TERMINAL_STATUSES, OptimizationJob, utcnow
@@ -30,7 +30,9 @@ def purge_job(job_id: uuid.UUID) -> None:
                 break
     get_artifact_store().delete_job(job_id)
     with session_scope() as session:
+        results_store.forget_job(session=session, job_id=job_id)
         jobs.delete_job_row(session=session, job_id=job_id)
+    results_store.remove_job(job_id)
     released = release_free_pages()
     logger.bind(job_id=str(job_id), pages_released=released).info("job removed")
 

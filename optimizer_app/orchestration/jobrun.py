@@ -21,7 +21,7 @@ from optimizer_app.orchestration.board import Board
 FIRST_CHUNK = 1024
 PROBES_PER_WORKER = 4  # a small job's first chunks still spread over every worker
 MIN_CHUNK = 8
-MAX_CHUNK = 16384  # ~60-90 ms of writing here: the longest a chunk holds SQLite's write lock
+MAX_CHUNK = 65_536  # rows per chunk file (workers write them; the orchestrator commits a name)
 MAX_GROWTH = 4.0
 MAX_SHRINK = 4.0
 

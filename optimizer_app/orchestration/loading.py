@@ -17,7 +17,7 @@ from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.orchestration.board import Board
 from optimizer_app.orchestration.jobrun import ChunkSizer, JobRun
 from optimizer_app.orchestration.leases import ClaimedJob
-from optimizer_app.persistence import tasks
+from optimizer_app.persistence import results_store
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import Dataset
 
@@ -69,15 +69,17 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         raise JobCannotRun(f"the job's stored specification is invalid: {exc}") from exc
     with session_scope(readonly=True) as session:
         bars = load_bars(session.get(Dataset, claimed.dataset_id))
-        stored = tasks.done_indices(session=session, job_id=claimed.id) if claimed.resumed else []
-        counts = tasks.count_tasks(session=session, job_id=claimed.id) if stored else {}
+        files = results_store.job_results(session=session, job_id=claimed.id)
+    stored, succeeded, failed = (results_store.stored_indices(files.paths) if claimed.resumed
+                                 else (np.zeros(0, dtype=np.int64), 0, 0))
+    counts = {"succeeded": succeeded, "failed": failed}
     done = np.zeros(grid.total, dtype=bool)
-    if stored:
-        done[np.asarray(stored, dtype=np.int64)] = True
+    if len(stored):
+        done[stored] = True
     board = Board.from_summary(
         claimed.summary, mode=policy.mode, top_n=policy.top_n, total=grid.total
     )
-    if stored and board.done != len(stored):
+    if len(stored) and board.done != len(stored):
         logger.bind(job_id=str(claimed.id), summary=board.done, stored=len(stored)).warning(
             "summary counts differ from stored tasks; using the stored counts"
         )

@@ -30,6 +30,7 @@ from optimizer_app.core.logging import logger
 from optimizer_app.core.metrics import JOBS_LIVE
 from optimizer_app.domain.worker import ChunkResult, ChunkTask
 from optimizer_app.orchestration.artifacts import ArtifactStore, get_artifact_store
+from optimizer_app.orchestration.compaction import Compactor
 from optimizer_app.orchestration.deletion import apply_retention
 from optimizer_app.orchestration.executor import ChunkFunction, Executor, load_chunk_function
 from optimizer_app.orchestration.failures import Verdict, decide_cancelled, decide_error
@@ -42,7 +43,7 @@ from optimizer_app.orchestration.writer import (
     write_failure,
     write_success,
 )
-from optimizer_app.persistence import jobs
+from optimizer_app.persistence import jobs, results_store
 from optimizer_app.persistence import reserve as disk_reserve
 from optimizer_app.persistence.db import CommitWatch, WalCheckpointer, session_scope
 from optimizer_app.persistence.models import JobStatus, utcnow
@@ -51,6 +52,7 @@ from optimizer_app.persistence.storage_errors import permanent_storage_error
 MAX_HELD_JOBS = 16
 PREFETCHED = 2  # results fetched from the workers ahead of the one being written
 WATCH_SECONDS = 0.01  # while idle, how often to look whether a job may have been submitted
+COMPACT_EVERY_SECONDS = 2.0  # how often finished jobs' results files are looked for
 RETENTION_EVERY_SECONDS = 600.0  # how often old finished jobs are looked for (when retention is on)
 
 
@@ -130,6 +132,8 @@ class Orchestrator:
         self._next_renew = 0.0
         self._next_claim = 0.0
         self._next_retention = 0.0
+        self._next_compaction = 0.0
+        self._compactor = Compactor()
         self._generation = executor.generation
         # Not a SimpleQueue: on Python 3.11 its get(timeout=...) can block forever when a
         # signal handler runs during the wait (e.g. SIGTERM asking this process to stop).
@@ -163,12 +167,14 @@ class Orchestrator:
         disk_reserve.hold()
         checkpointer = self._checkpointer
         checkpointer.start()
+        self._compactor.start()
         self._watch = CommitWatch()
         try:
             while not stop.is_set():
                 self.run_once()
         finally:
             self.shutdown()
+            self._compactor.stop()
             checkpointer.stop()
             self._watch.close()
 
@@ -199,6 +205,9 @@ class Orchestrator:
         if now >= self._next_retention:
             self._next_retention = now + RETENTION_EVERY_SECONDS
             apply_retention(settings.retention_days)
+        if now >= self._next_compaction:
+            self._next_compaction = now + COMPACT_EVERY_SECONDS
+            self._compactor.poke()
         if connected:
             if now >= self._next_claim:
                 self._claim()
@@ -374,6 +383,7 @@ class Orchestrator:
             top_n=run.policy.top_n,
             threshold=run.board.threshold,
             constraints=run.constraints,
+            results_dir=str(results_store.job_dir(run.job_id)),
         )
         key = f"chunk-{self.owner.rsplit(':', 1)[-1]}-{run.job_id.hex[:12]}-{run.chunks_sent}"
         run.chunks_sent += 1

@@ -1,10 +1,13 @@
-"""Writing a chunk's outcome: one transaction per chunk, idempotent, guarded by the lease.
+"""Writing a chunk's outcome: short transactions, idempotent, guarded by the lease.
 
-In that transaction: lock the job row, check that it is still ``running`` and leased to this
-orchestrator (a job canceled, finished or taken over gets nothing more), insert the task rows
-not stored yet (metrics included) and the result summaries of those that got artifacts,
-update the summary, renew the lease, and apply the early-stop rules and completion — so a terminal status and the final summary are written
-together, and nothing is written after."""
+A worker writes every result of its chunk to a file of the results store itself; here, in one
+transaction: lock the job row, check that it is still ``running`` and leased to this
+orchestrator (a job canceled, finished or taken over gets nothing more, and its file is
+removed), commit the chunk's file, insert the task rows of the results that enter the Top-N
+(with their result summaries and artifacts), update the summary, renew the lease, and apply
+the early-stop rules and completion — so a terminal status and the final summary are written
+together, and nothing is written after. Failed combinations also get task rows (their error).
+"""
 
 from __future__ import annotations
 
@@ -14,25 +17,27 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlmodel import Session
 
 from optimizer_app.core.logging import logger
 from optimizer_app.core.metrics import QUEUE_WAIT, TASKS_FAILED, TASKS_FINISHED
 from optimizer_app.domain.policy import stop_reason
+from optimizer_app.domain.results_file import chunk_table, write_table
 from optimizer_app.domain.worker import ChunkResult
 from optimizer_app.orchestration.artifacts import ArtifactStore, artifact_kind
 from optimizer_app.orchestration.board import Board, Entry
 from optimizer_app.orchestration.jobrun import JobRun
 from optimizer_app.orchestration.rows import (
     RESULT_ID_POSITION,
-    clean_scores,
     link_results,
     metrics_of,
     params_json,
     task_rows,
 )
 from optimizer_app.orchestration.transitions import observe_terminal, transition
-from optimizer_app.persistence import jobs, tasks
+from optimizer_app.persistence import jobs, results_store, tasks
 from optimizer_app.persistence.db import get_engine, session_scope
 from optimizer_app.persistence.models import JobStatus, OptimizationJob, TaskStatus, utcnow
 from optimizer_app.persistence.tasks import (
@@ -44,6 +49,16 @@ from optimizer_app.persistence.tasks import (
 )
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A results file in the job's folder of the results store, to commit."""
+
+    name: str
+    rows: int
+    failed: int
+    size: int
+
+
 @dataclass
 class Prepared:
     board: Board
@@ -52,6 +67,7 @@ class Prepared:
     result_rows: list[tuple[Any, ...]]
     finished: int = 0
     failed: int = 0
+    file: StoredFile | None = None
 
 
 @dataclass
@@ -93,36 +109,30 @@ def _artifacts_for(
     ]
 
 
-def _best_first(scores: np.ndarray, indices: np.ndarray, mode: str) -> list[int]:
-    """Positions of the finite scores, best first (ties: lower index first), as the worker
-    ranks them when it picks which rows get artifacts."""
-    finite = np.flatnonzero(np.isfinite(scores))
-    key = -scores[finite] if mode == "max" else scores[finite]
-    return finite[np.lexsort((indices[finite], key))].tolist()  # type: ignore[no-any-return]
-
-
-def _texts(encoded: list[str], positions: np.ndarray, rows: int, what: str) -> list[str]:
-    """The worker's JSON texts (one per row of the chunk) of the rows at ``positions``."""
-    if len(encoded) != rows:
-        raise ValueError(f"the chunk result holds {len(encoded)} {what} texts for {rows} rows")
-    if len(positions) == len(encoded) and _in_order(positions):
-        return encoded
-    return [encoded[p] for p in positions.tolist()]
-
-
-def _in_order(positions: np.ndarray) -> bool:
-    return bool(positions[0] == 0 and (np.diff(positions) == 1).all()) if len(positions) else True
-
-
 def _dialect() -> str:
     return get_engine().dialect.name
+
+
+def _committed_file(run: JobRun, result: ChunkResult, positions: np.ndarray) -> StoredFile:
+    """The chunk's results file as committed: the worker's file, or — when some of its rows
+    are stored already (a chunk sent again after part of it was written) — a copy holding
+    only ``positions``' rows, so that a combination is never in two committed files."""
+    folder = results_store.job_dir(run.job_id)
+    if len(positions) == len(result.indices):
+        return StoredFile(result.file, len(positions), 0, result.file_bytes)
+    table = pq.read_table(folder / result.file)
+    keep = pa.array(np.isin(table.column("index").to_numpy(), result.indices[positions]))
+    name, size = write_table(table.filter(keep), folder)
+    (folder / result.file).unlink(missing_ok=True)
+    return StoredFile(name, len(positions), 0, size)
 
 
 def prepare_success(
     run: JobRun, result: ChunkResult, *, store: ArtifactStore, now: datetime, skip: set[int]
 ) -> Prepared:
-    """Rows and the updated board for a finished chunk (artifact files written for every
-    result that enters the Top-N). Combinations already stored are skipped."""
+    """The updated board, the task rows of the chunk's results that enter the Top-N (artifact
+    files written for each) and the chunk's results file to commit. Combinations already
+    stored are skipped."""
     indices = np.asarray(result.indices, dtype=np.int64)
     order = np.argsort(indices, kind="stable")
     keep = ~run.done[indices[order]]
@@ -130,38 +140,42 @@ def prepare_success(
         keep &= ~np.isin(indices[order], np.fromiter(skip, dtype=np.int64))
     positions = order[keep]
     chosen = indices[positions]
-    chosen_list = chosen.tolist()
-    raw_scores = np.asarray(result.scores, dtype=np.float64)[positions]
+    raw_scores = np.asarray(result.scores, dtype=np.float64)
     board = run.board.copy()
+    kept = np.zeros(len(indices), dtype=bool)
+    kept[positions] = True
     if result.passes is None:
         ranked = raw_scores
-        board.record(raw_scores)
+        board.record(raw_scores[positions])
     else:  # rows failing a result constraint are stored without a score and never ranked
-        passes = np.asarray(result.passes, dtype=bool)[positions]
+        passes = np.asarray(result.passes, dtype=bool)
         ranked = np.where(passes, raw_scores, np.nan)
-        board.record(raw_scores[passes])
-        board.add_constrained(int(passes.size - np.count_nonzero(passes)))
-    scores = clean_scores(ranked)
-    metrics = _texts(result.metrics_json(), positions, len(indices), "metrics")
+        board.record(raw_scores[positions][passes[positions]])
+        board.add_constrained(int(len(positions) - np.count_nonzero(passes[positions])))
+    metrics = result.candidate_metrics()
+    entries: list[tuple[int, float, str]] = []
     links: dict[int, list[dict[str, str]]] = {}
-    for k in _best_first(ranked, chosen, board.mode):
-        index = chosen_list[k]
+    candidates = [k for k in np.asarray(result.candidates).tolist() if kept[k]]
+    for k in sorted(candidates, key=lambda k: (-ranked[k] if board.mode == "max" else ranked[k],
+                                               int(indices[k]))):
+        index = int(indices[k])
         task_id = task_id_for(run.job_id, index)
-        entry = Entry(
-            str(task_id), index, scores[k], run.grid.params_at(index),  # type: ignore[arg-type]
-            metrics_of(metrics[k]),
-        )
+        entry = Entry(str(task_id), index, float(ranked[k]), run.grid.params_at(index),
+                      metrics_of(metrics[k]))
         if not board.offer(entry):
             break  # the rest of the chunk scores no better
-        links[k] = _artifacts_for(run, store, task_id, index, result.artifacts.get(index))
+        links[len(entries)] = _artifacts_for(run, store, task_id, index,
+                                             result.artifacts.get(index))
+        entries.append((index, float(ranked[k]), metrics[k]))
     dialect = _dialect()
+    entry_indices = np.asarray([e[0] for e in entries], dtype=np.int64)
     rows = task_rows(
         job_id=run.job_id,
-        indices=chosen_list,
-        params=_texts(result.params_json(), positions, len(indices), "parameter"),
+        indices=entry_indices.tolist(),
+        params=params_json(run.grid, entry_indices),
         status=TaskStatus.SUCCEEDED,
-        scores=scores,
-        metrics=metrics,
+        scores=[e[1] for e in entries],
+        metrics=[e[2] for e in entries],
         attempts=1,
         error=None,
         started_at=timestamp_text(now - timedelta(seconds=max(0.0, float(result.elapsed))),
@@ -169,7 +183,17 @@ def prepare_success(
         finished_at=timestamp_text(now, dialect=dialect),
     )
     results = link_results(rows, links)
-    return Prepared(board, chosen, rows, results, finished=len(rows))
+    file = _committed_file(run, result, positions) if len(positions) else None
+    return Prepared(board, chosen, rows, results, finished=len(chosen), file=file)
+
+
+def failure_file(run: JobRun, indices: np.ndarray) -> StoredFile:
+    """A results file holding ``indices`` as failed combinations (written here: no worker
+    returned them)."""
+    table = chunk_table(indices=indices, params=run.grid.params_for(indices), scores=None,
+                        passes=None, metrics=None)
+    name, size = write_table(table, results_store.job_dir(run.job_id))
+    return StoredFile(name, len(indices), len(indices), size)
 
 
 def prepare_failure(
@@ -242,7 +266,6 @@ def _settle(job: OptimizationJob, run: JobRun, board: Board) -> None:
 # default, so a request that writes (a sign-up, a submit) waits at most about that long.
 WRITE_SLICE_ROWS = 4_096
 _INDEX = ROW_COLUMNS.index("index")
-_SCORE = ROW_COLUMNS.index("score")
 _STATUS = SHARED_COLUMNS.index("status")
 
 
@@ -259,15 +282,35 @@ def _slices(batch: TaskBatch, size: int) -> tuple[list[TaskBatch], TaskBatch]:
     return head, TaskBatch(batch.shared, plain[cut:] + linked)
 
 
+def _failure_file(run: JobRun, batch: TaskBatch) -> StoredFile | None:
+    if batch.shared[_STATUS] != TaskStatus.FAILED.value or not batch.rows:
+        return None
+    return failure_file(run, np.asarray([row[_INDEX] for row in batch.rows], dtype=np.int64))
+
+
+def _discard(run: JobRun, file: StoredFile | None) -> None:
+    if file is not None:
+        (results_store.job_dir(run.job_id) / file.name).unlink(missing_ok=True)
+
+
 def _write_slice(run: JobRun, batch: TaskBatch, *, owner: str) -> WriteOutcome:
-    """Insert one leading slice in a transaction of its own (nothing when the job is no
-    longer ours)."""
+    """Insert one leading slice (with its results file, for failed rows) in a transaction of
+    its own (nothing when the job is no longer ours)."""
+    file = _failure_file(run, batch)
     with session_scope() as session:
         job = jobs.get_job(session=session, job_id=run.job_id, for_update=True)
         if not _held(job, owner):
+            _discard(run, file)
             return WriteOutcome(held=False, status=job.status if job else None)
         tasks.insert_tasks(session=session, batch=batch)
+        _add(session, run, file)
     return WriteOutcome(held=True, status=JobStatus.RUNNING.value, written=len(batch))
+
+
+def _add(session: Session, run: JobRun, file: StoredFile | None) -> None:
+    if file is not None:
+        results_store.add_file(session=session, job_id=run.job_id, name=file.name,
+                               rows=file.rows, failed=file.failed, size=file.size)
 
 
 def commit_chunk(
@@ -276,21 +319,18 @@ def commit_chunk(
     *,
     owner: str,
     lease_seconds: float,
-    redo: Any,
     elapsed: float = 0.0,
 ) -> WriteOutcome:
-    """Write ``prepared`` in short transactions (``WRITE_SLICE_ROWS`` rows each; the last one
-    also writes the summary, the lease and the status); ``redo(skip)`` rebuilds it if some
-    of its combinations turn out to be stored already (after a takeover race, or a slice
-    written by an earlier try of the same chunk)."""
-    with session_scope(readonly=True) as session:
-        prepared = _dedupe(session, run, prepared, redo)
+    """Write ``prepared`` in short transactions: the chunk's results file is committed with
+    its Top-N rows, the summary, the lease and the status in one; failed rows (which may be
+    many) go ``WRITE_SLICE_ROWS`` at a time, each slice with a results file of its own."""
     head, last = _slices(prepared.task_rows, WRITE_SLICE_ROWS)
     written: list[TaskBatch] = []
     try:
         for batch in head:
             outcome = _write_slice(run, batch, owner=owner)
             if not outcome.held:
+                _discard(run, prepared.file)
                 return outcome
             written.append(batch)
         return _commit_last(run, prepared, last, owner=owner, lease_seconds=lease_seconds,
@@ -302,16 +342,12 @@ def commit_chunk(
 
 def _account_for(run: JobRun, written: list[TaskBatch]) -> None:
     """Count slices already committed by a chunk write that then failed, so that the
-    chunk's next try skips them and the summary still adds up."""
-    succeeded = TaskStatus.SUCCEEDED.value
+    chunk's next try skips them and the summary still adds up (leading slices only ever
+    hold failed rows)."""
     for batch in written:
         run.mark_done(np.asarray([row[_INDEX] for row in batch.rows], dtype=np.int64))
-        if batch.shared[_STATUS] == succeeded:
-            run.board.record([row[_SCORE] for row in batch.rows])
-            TASKS_FINISHED.inc(len(batch))
-        else:
-            run.board.add_failures(len(batch))
-            TASKS_FAILED.inc(len(batch))
+        run.board.add_failures(len(batch))
+        TASKS_FAILED.inc(len(batch))
 
 
 def _commit_last(
@@ -320,13 +356,16 @@ def _commit_last(
 ) -> WriteOutcome:
     now = utcnow()
     queue_wait: float | None = None
+    file = prepared.file if prepared.file is not None else _failure_file(run, last)
     with session_scope() as session:
         job = jobs.get_job(session=session, job_id=run.job_id, for_update=True)
         if not _held(job, owner):
+            _discard(run, file)
             return WriteOutcome(held=False, status=job.status if job else None)
         assert job is not None
         tasks.insert_tasks(session=session, batch=last)
         tasks.insert_results(session=session, rows=prepared.result_rows)
+        _add(session, run, file)
         job.summary = prepared.board.to_summary()
         job.updated_at = now
         job.lease_expires_at = now + timedelta(seconds=lease_seconds)
@@ -344,37 +383,15 @@ def _commit_last(
         run.started = True
     if status != JobStatus.RUNNING.value:
         observe_terminal(job)
-    return WriteOutcome(held=True, status=status, written=len(prepared.task_rows))
-
-
-def _dedupe(session: Session, run: JobRun, prepared: Prepared, redo: Any) -> Prepared:
-    if not prepared.indices.size:
-        return prepared
-    clash = tasks.stored_indices(
-        session=session, job_id=run.job_id, indices=prepared.indices.tolist()
-    )
-    if not clash:
-        return prepared
-    logger.bind(job_id=str(run.job_id), count=len(clash)).warning(
-        "combinations already stored; skipping them"
-    )
-    run.mark_done(np.fromiter(clash, dtype=np.int64))
-    return redo(clash)  # type: ignore[no-any-return]
+    return WriteOutcome(held=True, status=status, written=prepared.finished + prepared.failed)
 
 
 def write_success(
     run: JobRun, result: ChunkResult, *, owner: str, lease_seconds: float, store: ArtifactStore
 ) -> WriteOutcome:
-    now = utcnow()
-    prepared = prepare_success(run, result, store=store, now=now, skip=set())
-    return commit_chunk(
-        run,
-        prepared,
-        owner=owner,
-        lease_seconds=lease_seconds,
-        redo=lambda skip: prepare_success(run, result, store=store, now=now, skip=skip),
-        elapsed=float(result.elapsed),
-    )
+    prepared = prepare_success(run, result, store=store, now=utcnow(), skip=set())
+    return commit_chunk(run, prepared, owner=owner, lease_seconds=lease_seconds,
+                        elapsed=float(result.elapsed))
 
 
 def write_failure(
@@ -386,12 +403,9 @@ def write_failure(
     owner: str,
     lease_seconds: float,
 ) -> WriteOutcome:
-    now = utcnow()
-
-    def build(skip: set[int]) -> Prepared:
-        return prepare_failure(run, indices, error=error, attempts=attempts, now=now, skip=skip)
-
-    return commit_chunk(run, build(set()), owner=owner, lease_seconds=lease_seconds, redo=build)
+    prepared = prepare_failure(run, indices, error=error, attempts=attempts, now=utcnow(),
+                               skip=set())
+    return commit_chunk(run, prepared, owner=owner, lease_seconds=lease_seconds)
 
 
 def finish_job(

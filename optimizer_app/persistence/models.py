@@ -190,3 +190,23 @@ class ResultSummary(SQLModel, table=True):
     artifacts: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+
+
+class ResultFile(SQLModel, table=True):
+    """A columnar results file committed to a job (``domain.results_file``): the manifest of
+    the results store. A worker writes a chunk's file under a unique name; it is part of the
+    job once its row is here. ``kind`` is ``chunk`` while the job runs and ``job`` for the one
+    file a finished job is compacted into (its rows sorted best first)."""
+
+    __tablename__ = "result_files"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    job_id: uuid.UUID = Field(index=True)
+    name: str = Field(max_length=80)
+    kind: str = Field(default="chunk", max_length=10)
+    rows: int = 0
+    failed: int = 0
+    bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

@@ -22,7 +22,7 @@ from optimizer_app.domain.datasets import Bars
 from optimizer_app.domain.engine import TRADE_COLUMNS, BacktestOptions, SingleResult, run_single
 from optimizer_app.domain.grid import GridError, build_grid
 from optimizer_app.orchestration.loading import JobCannotRun, load_bars
-from optimizer_app.persistence import jobs
+from optimizer_app.persistence import jobs, results_store
 from optimizer_app.persistence import tasks as task_queries
 from optimizer_app.persistence.models import Dataset, OptimizationJob
 from optimizer_app.services.schemas import CombinationPublic, EquityPublic, TradesPublic
@@ -104,13 +104,19 @@ def get_combination(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID,
         return CombinationPublic(index=index, params=combination.params, status="failed",
                                  score=None, metrics=None, passes_constraints=None, rank=None,
                                  error=task.error)
+    if task is not None:
+        status = task.status
+    else:  # every finished combination is in the results store
+        stored = results_store.row_at(
+            results_store.job_results(session=session, job_id=job_id), index)
+        status = stored["status"] if stored is not None else "not_run"
     metrics = {k: _clean(v) for k, v in _run(combination).metrics.items()}
     passes = passes_one(metrics, parse_constraints(job.constraints or []))
     ranked = [int(entry.get("index", -1)) for entry in (job.summary or {}).get("topN") or []]
     return CombinationPublic(
         index=index,
         params=combination.params,
-        status=task.status if task is not None else "not_run",
+        status=status,
         score=metrics.get(metric) if passes else None,
         metrics=metrics,
         passes_constraints=passes,

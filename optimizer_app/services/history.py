@@ -9,13 +9,14 @@ from typing import Any, Literal
 from sqlmodel import Session, col, func, select
 
 from optimizer_app.core.errors import NotFoundError
-from optimizer_app.persistence import jobs
+from optimizer_app.persistence import jobs, results_store
 from optimizer_app.persistence.models import (
     Dataset,
     OptimizationJob,
     OptimizationTask,
     ResultSummary,
 )
+from optimizer_app.persistence.tasks import task_id_for
 from optimizer_app.services.optimizations import job_to_public
 from optimizer_app.services.schemas import (
     JobPublic,
@@ -26,6 +27,7 @@ from optimizer_app.services.schemas import (
 
 TaskSort = Literal["score", "index"]
 SortOrder = Literal["desc", "asc"]
+TaskStatusFilter = Literal["succeeded", "failed"]
 
 
 def owned_job_or_404(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID
@@ -109,14 +111,6 @@ def get_job(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID) -> JobP
     return _with_lineage(session, owner_id, [job])[0]
 
 
-def _task_order(sort: TaskSort, order: SortOrder) -> list[Any]:
-    index = col(OptimizationTask.index)
-    if sort == "index":
-        return [index.desc() if order == "desc" else index.asc()]
-    score = col(OptimizationTask.score)
-    return [score.is_(None), score.desc() if order == "desc" else score.asc(), index.asc()]
-
-
 def _task_public(task: OptimizationTask, result: ResultSummary | None) -> TaskPublic:
     """Metrics from the task row; artifact links from its result summary (only tasks that
     entered the Top-N have one)."""
@@ -136,23 +130,46 @@ def list_tasks(
     offset: int = 0,
     sort: TaskSort = "score",
     order: SortOrder | None = None,
+    status: TaskStatusFilter | None = None,
 ) -> TasksPublic:
-    """Finished tasks of an owned job with their metrics. Sorting by score puts the best first
-    by default (the policy's direction); tasks without a score come last."""
+    """Finished combinations of an owned job with their metrics, read from the results store.
+    Sorting by score puts the best first by default (the policy's direction); combinations
+    without a score (failed, or failing a result constraint) come last. Rows that entered the
+    Top-N or failed also have a task row: its exact metrics, artifact links and error."""
     job = owned_job_or_404(session=session, owner_id=owner_id, job_id=job_id)
+    minimizing = (job.early_stop_policy or {}).get("mode") == "min"
     if order is None:
-        minimizing = (job.early_stop_policy or {}).get("mode") == "min"
         best_first: SortOrder = "asc" if minimizing else "desc"
         order = best_first if sort == "score" else "asc"
-    count = session.exec(
-        select(func.count()).select_from(OptimizationTask).where(OptimizationTask.job_id == job.id)
-    ).one()
-    rows = session.exec(
-        select(OptimizationTask, ResultSummary)
-        .outerjoin(ResultSummary, col(ResultSummary.task_id) == col(OptimizationTask.id))
-        .where(OptimizationTask.job_id == job.id)
-        .order_by(*_task_order(sort, order))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return TasksPublic(data=[_task_public(t, r) for t, r in rows], count=int(count))
+    results = results_store.job_results(session=session, job_id=job.id)
+    rows = results_store.page(
+        results, sort=sort, descending=order == "desc", offset=offset, limit=limit,
+        status=status, best_first_descending=not minimizing,
+    )
+    linked = {
+        task.index: (task, result)
+        for task, result in session.exec(
+            select(OptimizationTask, ResultSummary)
+            .outerjoin(ResultSummary, col(ResultSummary.task_id) == col(OptimizationTask.id))
+            .where(OptimizationTask.job_id == job.id,
+                   col(OptimizationTask.index).in_([row["index"] for row in rows]))
+        ).all()
+    } if rows else {}
+    data = [
+        _task_public(*linked[row["index"]]) if row["index"] in linked
+        else _stored_task(job.id, row)
+        for row in rows
+    ]
+    return TasksPublic(data=data, count=results.count(status))
+
+
+def _stored_task(job_id: uuid.UUID, row: dict[str, Any]) -> TaskPublic:
+    return TaskPublic(
+        id=task_id_for(job_id, row["index"]),
+        job_id=job_id,
+        index=row["index"],
+        params=row["params"],
+        status=row["status"],
+        score=row["score"],
+        metrics=row["metrics"],
+    )

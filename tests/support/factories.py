@@ -13,10 +13,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 from sqlmodel import Session
 
+from optimizer_app.domain.results_file import (
+    STATUS_FAILED,
+    STATUS_SUCCEEDED,
+    chunk_table,
+    write_table,
+)
 from optimizer_app.domain.stats import METRIC_KEYS
 from optimizer_app.orchestration.artifacts import artifact_kind, get_artifact_store
+from optimizer_app.persistence import results_store
 from optimizer_app.persistence.models import (
     Dataset,
     JobStatus,
@@ -137,6 +146,7 @@ def make_job(
         session.add(task)
         session.add(ResultSummary(id=result_id, task_id=task.id, metrics=entry["metrics"],
                                   artifacts=artifacts))
+    _store_results(session, job_id, task_rows)
     job.summary = {
         "total": spec.total if spec.total is not None else spec.tasks,
         "finished": spec.tasks - spec.failed,
@@ -146,3 +156,27 @@ def make_job(
     session.add(job)
     session.flush()
     return job
+
+
+def _store_results(session: Session, job_id: uuid.UUID, rows: list[OptimizationTask]) -> None:
+    """The job's rows in the results store too (one file), as the orchestrator leaves them."""
+    if not rows:
+        return
+    ok = [row.status == TaskStatus.SUCCEEDED.value for row in rows]
+    indices = np.asarray([row.index for row in rows], dtype=np.int64)
+    params = {name: np.asarray([row.params[name] for row in rows]) for name in rows[0].params}
+
+    def column(key: str) -> np.ndarray:
+        return np.asarray([(row.metrics or {}).get(key, np.nan) if good else np.nan
+                           for row, good in zip(rows, ok, strict=True)], dtype=np.float64)
+
+    metrics = {key: column(key) for key in METRIC_KEYS}
+    metrics["trades"] = np.nan_to_num(metrics["trades"]).astype(np.int64)
+    scores = np.asarray([np.nan if row.score is None else row.score for row in rows])
+    table = chunk_table(indices=indices, params=params, scores=scores, passes=None,
+                        metrics=metrics)
+    status = pa.array(np.where(ok, STATUS_SUCCEEDED, STATUS_FAILED).astype(np.int8))
+    table = table.set_column(table.schema.get_field_index("status"), "status", status)
+    name, size = write_table(table, results_store.job_dir(job_id))
+    results_store.add_file(session=session, job_id=job_id, name=name, rows=len(rows),
+                           failed=len(rows) - sum(ok), size=size)

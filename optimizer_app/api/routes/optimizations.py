@@ -22,7 +22,7 @@ from optimizer_app.api.deps import (
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import JobStatus
 from optimizer_app.services import combinations, export, history, optimizations
-from optimizer_app.services.history import SortOrder, TaskSort
+from optimizer_app.services.history import SortOrder, TaskSort, TaskStatusFilter
 from optimizer_app.services.schemas import (
     CombinationPublic,
     EquityPublic,
@@ -88,9 +88,11 @@ def list_tasks(
     offset: Offset = 0,
     sort: Annotated[TaskSort, Query(description="score (best first) or index")] = "score",
     order: Annotated[SortOrder | None, Query(description="default: best first")] = None,
+    status: Annotated[TaskStatusFilter | None,
+                      Query(description="only combinations with this status")] = None,
 ) -> TasksPublic:
     return history.list_tasks(session=session, owner_id=user.id, job_id=job_id, limit=limit,
-                              offset=offset, sort=sort, order=order)
+                              offset=offset, sort=sort, order=order, status=status)
 
 
 @router.delete("/{id}", status_code=204, response_class=Response)

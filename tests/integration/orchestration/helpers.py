@@ -14,11 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlmodel import col, func, select
 
 from optimizer_app.core.config import settings
 from optimizer_app.orchestration.artifacts import get_artifact_store
 from optimizer_app.orchestration.orchestrator import Orchestrator
+from optimizer_app.persistence import results_store
 from optimizer_app.persistence import tasks as task_queries
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import (
@@ -153,14 +155,26 @@ def job_row(job_id: uuid.UUID) -> OptimizationJob:
         return job
 
 
+def store_counts(job_id: uuid.UUID) -> dict[str, int]:
+    """Rows of the job's committed results files: total, distinct indices, by status."""
+    with session_scope(readonly=True) as session:
+        files = results_store.job_results(session=session, job_id=job_id)
+    indices, succeeded, failed = results_store.stored_indices(files.paths)
+    assert files.rows == len(indices) and files.failed == failed, "the manifest adds up"
+    return {"total": len(indices), "distinct": len(np.unique(indices)),
+            "succeeded": succeeded, "failed": failed}
+
+
 def assert_books_balance(job_id: uuid.UUID, *, complete: bool = True) -> OptimizationJob:
-    """finished + failed == stored task rows == distinct indices (== total when complete);
-    each succeeded task has its metrics; each task linked to a result summary has one; every
-    Top-N row has readable artifacts."""
+    """finished + failed == rows in the results store == distinct indices (== total when
+    complete); failed combinations have task rows, succeeded ones only when they entered the
+    Top-N, each linked to a result summary with its metrics; every Top-N row has readable
+    artifacts."""
     job = job_row(job_id)
     summary = job.summary
+    counts = store_counts(job_id)
     with session_scope(readonly=True) as session:
-        counts = task_queries.count_tasks(session=session, job_id=job_id)
+        sql = task_queries.count_tasks(session=session, job_id=job_id)
         results = session.exec(
             select(ResultSummary.task_id, ResultSummary.artifacts)
             .join(OptimizationTask, col(OptimizationTask.id) == col(ResultSummary.task_id))
@@ -179,6 +193,8 @@ def assert_books_balance(job_id: uuid.UUID, *, complete: bool = True) -> Optimiz
                 col(OptimizationTask.result_summary_id).is_not(None),
             )
         ).one()
+    assert sql.get("failed", 0) == summary["failed"], "every failed combination has its row"
+    assert sql.get("succeeded", 0) == linked, "succeeded rows exist only for the Top-N"
     done = summary["finished"] + summary["failed"]
     assert counts["total"] == counts["distinct"] == done, (counts, summary)
     assert counts.get("succeeded", 0) == summary["finished"]

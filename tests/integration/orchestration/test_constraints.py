@@ -4,13 +4,15 @@ Top-N and the early-stop rules see only those that pass."""
 from __future__ import annotations
 
 import numpy as np
-from sqlmodel import col, select
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from optimizer_app.domain.datasets import load_bundled_bars
 from optimizer_app.domain.engine import BacktestOptions, evaluate_grid
 from optimizer_app.domain.grid import build_grid
+from optimizer_app.persistence import results_store
 from optimizer_app.persistence.db import session_scope
-from optimizer_app.persistence.models import OptimizationTask
 from tests.integration.orchestration.conftest import Backend
 from tests.integration.orchestration.helpers import (
     MEDIUM_SPACE,
@@ -57,8 +59,11 @@ def test_combinations_failing_a_constraint_are_counted_but_never_ranked(backend:
     assert [entry.score for entry in top] == expected
     assert all(entry.metrics["trades"] <= MAX_TRADES for entry in top)
     with session_scope(readonly=True) as session:
-        unscored = session.exec(
-            select(OptimizationTask.index).where(OptimizationTask.job_id == job.id,
-                                                 col(OptimizationTask.score).is_(None))
-        ).all()
-    assert set(unscored) >= set(np.flatnonzero(trades > MAX_TRADES).tolist())
+        files = results_store.job_results(session=session, job_id=job.id)
+    stored = pa.concat_tables([pq.read_table(path) for path in files.paths])
+    unscored = stored.filter(pc.is_null(stored.column("score")))
+    failing_rows = stored.filter(pc.invert(stored.column("passes")))
+    assert set(unscored.column("index").to_pylist()) >= set(
+        np.flatnonzero(trades > MAX_TRADES).tolist())
+    assert sorted(failing_rows.column("index").to_pylist()) == np.flatnonzero(
+        trades > MAX_TRADES).tolist()

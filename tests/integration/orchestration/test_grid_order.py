@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer_app.domain.order import run_order
-from optimizer_app.persistence import tasks as task_queries
+from optimizer_app.persistence import results_store
 from optimizer_app.persistence.db import session_scope
 from tests.integration.orchestration.conftest import Backend
 from tests.integration.orchestration.helpers import (
@@ -28,7 +28,8 @@ def test_an_early_stopped_shuffled_job_has_sampled_the_whole_grid(backend: Backe
     assert final.status == "early-stopped"
     total = final.summary.total
     with session_scope(readonly=True) as session:
-        done = np.asarray(task_queries.done_indices(session=session, job_id=job.id))
+        files = results_store.job_results(session=session, job_id=job.id)
+    done = results_store.stored_indices(files.paths)[0]
     assert 400 <= len(done) < total
     assert_books_balance(job.id, complete=False)
     # Index order would have run only the first fast values; this sample spans the grid.

@@ -4,6 +4,8 @@ import json
 import pickle
 
 import numpy as np
+import pyarrow.parquet as pq
+import pytest
 
 from optimizer_app.domain.datasets import Bars
 from optimizer_app.domain.engine import BacktestOptions, equity_csv, run_single, trades_csv
@@ -40,8 +42,6 @@ def test_chunk_metrics_scores_and_artifacts_for_the_best(goog: Bars) -> None:
     indices = np.arange(40, 140, dtype=np.int64)
     result = run_chunk(task(indices), goog)
     assert result.job_id == "job-1" and np.array_equal(result.indices, indices)
-    sharpe = [json.loads(line)[METRIC_KEYS.index("sharpe")] for line in result.metrics_json()]
-    assert np.array_equal(result.scores, np.array(sharpe, dtype=float), equal_nan=True)
     finite = ~np.isnan(result.scores)
     best = indices[finite][np.argsort(-result.scores[finite], kind="stable")[:5]]
     assert sorted(result.artifacts) == sorted(best.tolist())
@@ -80,18 +80,35 @@ def test_grid_is_built_once_per_space() -> None:
     assert cached_grid("sma_cross", reordered) is first
 
 
-def test_chunk_rows_come_with_their_json_texts(goog: Bars) -> None:
+def test_chunk_results_file_and_candidate_metrics(goog: Bars, tmp_path) -> None:
     grid = build_grid("sma_cross", SPACE, cap=10_000)
-    indices = np.array([7, 3, 120, 41], dtype=np.int64)
-    result = run_chunk(task(indices), goog)
-    assert len(result.metrics_json()) == len(result.params_json()) == len(indices)
+    indices = np.array([7, 3, 120, 41, 55, 90], dtype=np.int64)
+    result = run_chunk(task(indices, top_n=3, results_dir=str(tmp_path)), goog)
     options = BacktestOptions.model_validate(OPTIONS)
-    for k, index in enumerate(indices.tolist()):
-        metrics = stored_metrics(json.loads(result.metrics_json()[k]))
-        single = run_single(goog, "sma_cross", grid.params_at(index), options)
+    # every row is in the chunk's file, sorted by index, with exact scores and its parameters
+    table = pq.read_table(tmp_path / result.file)
+    assert result.file_bytes == (tmp_path / result.file).stat().st_size
+    assert table.column("index").to_pylist() == sorted(indices.tolist())
+    for row in table.to_pylist():
+        single = run_single(goog, "sma_cross", grid.params_at(row["index"]), options)
+        assert {"fast": row["p_fast"], "slow": row["p_slow"]} == grid.params_at(row["index"])
+        sharpe = float(single.metrics["sharpe"])
+        assert row["score"] == (sharpe if np.isfinite(sharpe) else None)
+        assert row["trades"] == single.metrics["trades"] and row["status"] == 0
+        assert row["totalReturn"] == pytest.approx(single.metrics["totalReturn"], rel=1e-6)
+    # the candidates (the best three) travel with their exact metrics
+    candidates = result.candidate_metrics()
+    assert len(candidates) == 3
+    for position, line in candidates.items():
+        metrics = stored_metrics(json.loads(line))
+        single = run_single(goog, "sma_cross", grid.params_at(int(indices[position])), options)
         assert metrics is not None and list(metrics) == list(METRIC_KEYS)
         for key, value in metrics.items():
             raw = float(single.metrics[key])
             assert value == raw if np.isfinite(raw) else value is None
-        assert json.loads(result.params_json()[k]) == grid.params_at(index)
-    assert pickle.loads(pickle.dumps(result)).metrics_json() == result.metrics_json()
+    assert pickle.loads(pickle.dumps(result)).candidate_metrics() == candidates
+
+
+def test_no_results_dir_writes_no_file(goog: Bars) -> None:
+    result = run_chunk(task(np.array([1, 2], dtype=np.int64)), goog)
+    assert result.file == "" and result.file_bytes == 0

@@ -39,8 +39,8 @@ def test_chunk_size_starts_small_and_grows_towards_the_target() -> None:
     assert sizer.size == 2000
     sizer.observe(2000, 0.4)
     assert sizer.size == 2500
-    for _ in range(6):
-        sizer.observe(sizer.size, sizer.size * 1e-5)  # a fast engine: 50,000 wanted
+    for _ in range(8):
+        sizer.observe(sizer.size, sizer.size * 1e-6)  # a fast engine: 500,000 wanted
     assert sizer.size == MAX_CHUNK
 
 

@@ -1,0 +1,100 @@
+"""Compacting a finished job's results files into one file sorted best first.
+
+While a job runs it has one results file per chunk; once it is terminal (any terminal status)
+a background thread of the orchestrator rewrites them as one file (DuckDB streams and sorts
+them within bounded memory), swaps the manifest in one short transaction — only if the job
+still exists and its files are still the ones read — and then removes the old files and any
+file that was never committed. Safe to repeat and to run from several orchestrators.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from sqlmodel import col, select
+
+from optimizer_app.core.logging import logger
+from optimizer_app.persistence import jobs, results_store
+from optimizer_app.persistence.db import session_scope
+from optimizer_app.persistence.models import (
+    TERMINAL_STATUSES,
+    OptimizationJob,
+    ResultFile,
+)
+
+__all__ = ["Compactor", "compact_job", "jobs_to_compact"]
+
+BATCH = 10  # jobs looked at per pass
+
+
+def jobs_to_compact(limit: int = BATCH) -> list[uuid.UUID]:
+    """Terminal jobs that still have per-chunk files."""
+    with session_scope(readonly=True) as session:
+        rows = session.exec(
+            select(ResultFile.job_id)
+            .join(OptimizationJob, col(OptimizationJob.id) == col(ResultFile.job_id))
+            .where(col(ResultFile.kind) == "chunk",
+                   col(OptimizationJob.status).in_([s.value for s in TERMINAL_STATUSES]))
+            .distinct()
+            .limit(limit)
+        ).all()
+    return list(rows)
+
+
+def compact_job(job_id: uuid.UUID) -> bool:
+    """Compact one terminal job's files; False when there was nothing to do or the job
+    changed meanwhile (deleted, already compacted elsewhere)."""
+    with session_scope(readonly=True) as session:
+        job = session.get(OptimizationJob, job_id)
+        if job is None:
+            return False
+        mode = (job.early_stop_policy or {}).get("mode", "max")
+        current = results_store.job_results(session=session, job_id=job_id)
+    if not current.names or current.compacted:
+        return False
+    name, rows, failed, size = results_store.compact_files(current, descending=mode != "min")
+    with session_scope() as session:
+        job = jobs.get_job(session=session, job_id=job_id, for_update=True)
+        now = results_store.job_results(session=session, job_id=job_id)
+        if job is None or now.names != current.names:
+            results_store.remove_orphans(job_id, keep=now.names)
+            return False
+        results_store.replace_files(session=session, job_id=job_id, old=current.names,
+                                    name=name, rows=rows, failed=failed, size=size)
+    results_store.remove_orphans(job_id, keep=[name])
+    logger.bind(job_id=str(job_id), files=len(current.names), rows=rows,
+                bytes=size).info("results compacted")
+    return True
+
+
+class Compactor:
+    """One background thread that compacts finished jobs when poked."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="compact-results", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            try:
+                for job_id in jobs_to_compact():
+                    if self._stop.is_set():
+                        return
+                    compact_job(job_id)
+            except Exception:
+                logger.opt(exception=True).warning("compacting results failed; will retry")
