@@ -62,7 +62,9 @@ SPACES = {  # rsi_reversion, lower < upper
     10_000: {"period": {"start": 2, "stop": 6, "step": 1}, "lower": LOWER, "upper": UPPER},
     100_000: {"period": {"start": 2, "stop": 50, "step": 1}, "lower": LOWER, "upper": UPPER},
     200_000: {"period": {"start": 2, "stop": 98, "step": 1}, "lower": LOWER, "upper": UPPER},
-    1_000_000: {"period": {"start": 2, "stop": 511, "step": 1}, "lower": LOWER, "upper": UPPER},
+    1_000_000: {"period": {"start": 2, "stop": 100, "step": 1},  # 960,498
+                "lower": {"start": 1, "stop": 49.5, "step": 0.5},
+                "upper": {"start": 50, "stop": 99, "step": 0.5}},
 }
 WARMUP = {"period": {"values": [14]}, "lower": {"values": [30]}, "upper": {"values": [70]}}
 POLICY = {"mode": "max", "metric": "sharpe", "topN": 10}
@@ -109,6 +111,8 @@ def fresh_data_dir() -> tuple[Path, object, object]:
     """A new data folder with a migrated database, the bundled datasets and one user."""
     data = Path(tempfile.mkdtemp(prefix="run-", dir=DATA))
     settings.__dict__["resolved_database_url"] = f"sqlite:///{data / 'optimizer.db'}"
+    settings.__dict__["resolved_results_dir"] = data / "results"  # as the orchestrator's
+    settings.__dict__["resolved_artifact_dir"] = data / "artifacts"
     reset_engine()
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.attributes["url"] = settings.resolved_database_url
@@ -146,9 +150,10 @@ def measured_run(space: dict) -> Run:
         orchestrator.wait(timeout=60)
 
 
-def run_job(owner_id: object, dataset_id: object, space: dict, pid: int) -> Run:
+def run_job(owner_id: object, dataset_id: object, space: dict, pid: int,
+            policy: dict | None = None) -> Run:
     body = JobCreate(strategy=STRATEGY, dataset_id=dataset_id, param_space=space,
-                     early_stop_policy=POLICY, grid_order=ORDER)
+                     early_stop_policy=policy or POLICY, grid_order=ORDER)
     live = {s.value for s in LIVE_STATUSES}
     with RssSampler(pid) as sampler:
         started = time.perf_counter()

@@ -39,15 +39,22 @@ class Grid:
     """
 
     def __init__(
-        self, strategy: str, values: dict[str, np.ndarray], kept: np.ndarray | None
+        self, strategy: str, values: dict[str, np.ndarray], kept: np.ndarray | None,
+        *, suffix_size: int | None = None,
     ) -> None:
+        """``kept``: the allowed raw indices of the last parameters' own grid (of
+        ``suffix_size`` combinations; all parameters when None) — the same for every value of
+        the parameters before them, so a constraint on the last parameters costs memory in
+        their grid's size, not the whole grid's."""
         self.strategy = strategy
         self.param_names: tuple[str, ...] = tuple(values)
         self._arrays = values
         self._sizes = np.array([len(v) for v in values.values()], dtype=np.int64)
         self.raw_total = int(np.prod(self._sizes))
         self._kept = kept
-        self.total = self.raw_total if kept is None else int(len(kept))
+        self._suffix = self.raw_total if suffix_size is None else int(suffix_size)
+        self.total = (self.raw_total if kept is None
+                      else self.raw_total // self._suffix * int(len(kept)))
         self.values: dict[str, list[int | float]] = {k: v.tolist() for k, v in values.items()}
 
     def __len__(self) -> int:
@@ -58,8 +65,10 @@ class Grid:
         idx = np.asarray(indices, dtype=np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= self.total):
             raise IndexError(f"combination indices must be in 0..{self.total - 1}")
-        raw = idx if self._kept is None else self._kept[idx]
-        return self._columns(raw)
+        if self._kept is None:
+            return self._columns(idx)
+        block, within = np.divmod(idx, len(self._kept))
+        return self._columns(block * self._suffix + self._kept[within])
 
     def params_at(self, i: int) -> dict[str, int | float]:
         columns = self.params_for(np.array([i], dtype=np.int64))
@@ -215,12 +224,20 @@ def build_grid(
     ):
         raise _too_many(grid.raw_total, cap, constraint=strategy.constraint_text, before=True)
     if strategy.constraint_text:
-        kept, count = _filtered(strategy, grid, cap)
+        # The constraint is evaluated over the grid of the parameters from the first one it
+        # reads to the last; the parameters before those repeat that grid.
+        first = min((strategy.param_names.index(p) for p in strategy.constraint_params),
+                    default=0)
+        suffix = {name: values[name] for name in strategy.param_names[first:]}
+        repeats = grid.raw_total // max(1, int(np.prod([len(v) for v in suffix.values()])))
+        kept, count = _filtered(strategy, Grid(strategy.name, suffix, None), cap // repeats)
+        count *= repeats
         if count > cap:
             raise _too_many(count, cap, constraint=strategy.constraint_text)
         if count == 0:
             text = f"no combination satisfies the constraint {strategy.constraint_text}"
             raise GridError(text, [("paramSpace", text + "; widen the ranges")])
         if count < grid.raw_total:
-            grid = Grid(strategy.name, values, kept)
+            grid = Grid(strategy.name, values, kept,
+                        suffix_size=grid.raw_total // repeats)
     return grid

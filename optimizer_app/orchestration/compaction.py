@@ -53,18 +53,18 @@ def compact_job(job_id: uuid.UUID) -> bool:
         current = results_store.job_results(session=session, job_id=job_id)
     if not current.names or current.compacted:
         return False
-    name, rows, failed, size = results_store.compact_files(current, descending=mode != "min")
+    made = results_store.compact_files(current, descending=mode != "min")
     with session_scope() as session:
         job = jobs.get_job(session=session, job_id=job_id, for_update=True)
         now = results_store.job_results(session=session, job_id=job_id)
-        if job is None or now.names != current.names:
-            results_store.remove_orphans(job_id, keep=now.names)
+        if job is None or now.all_names != current.all_names:
+            results_store.remove_orphans(job_id, keep=now.all_names)
             return False
-        results_store.replace_files(session=session, job_id=job_id, old=current.names,
-                                    name=name, rows=rows, failed=failed, size=size)
-    results_store.remove_orphans(job_id, keep=[name])
-    logger.bind(job_id=str(job_id), files=len(current.names), rows=rows,
-                bytes=size).info("results compacted")
+        results_store.replace_files(session=session, job_id=job_id, old=current.all_names,
+                                    new=made)
+    results_store.remove_orphans(job_id, keep=[f.name for f in made])
+    logger.bind(job_id=str(job_id), files=len(current.names), rows=made[0].rows,
+                bytes=sum(f.size for f in made)).info("results compacted")
     return True
 
 

@@ -45,7 +45,7 @@ def _json(value: Any) -> Any:
 
 
 def _write_batch(job_id: uuid.UUID, rows: list[Any]) -> tuple[str, int, int, int]:
-    indices = np.asarray([r.index for r in rows], dtype=np.int64)
+    indices = np.asarray([r.idx for r in rows], dtype=np.int64)
     params_rows = [_json(r.params) or {} for r in rows]
     names = list(params_rows[0]) if params_rows else []
     params = {name: np.asarray([p.get(name) for p in params_rows]) for name in names}
@@ -84,15 +84,15 @@ def move_task_rows_to_store(bind: sa.engine.Connection) -> None:
         last = -1
         while True:
             rows = bind.execute(
-                sa.select(_tasks.c.index, _tasks.c.params, _tasks.c.status, _tasks.c.score,
+                sa.select(_tasks.c.index.label("idx"), _tasks.c.params, _tasks.c.status, _tasks.c.score,
                           _tasks.c.metrics)
                 .where(_tasks.c.job_id == job_id, _tasks.c.index > last)
                 .order_by(_tasks.c.index).limit(BATCH_ROWS)
             ).all()
             if not rows:
                 break
-            last = rows[-1].index
-            name, count, failed, size = _write_batch(job_id, rows)
+            last = rows[-1].idx
+            name, count, failed, size = _write_batch(job_id, list(rows))
             bind.execute(sa.insert(_files).values(
                 id=uuid.uuid4(), job_id=job_id, name=name, kind="chunk", rows=count,
                 failed=failed, bytes=size, created_at=datetime.now(UTC),

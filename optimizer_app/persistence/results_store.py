@@ -28,7 +28,12 @@ import pyarrow.parquet as pq
 from sqlmodel import Session, col, delete, select
 
 from optimizer_app.core.config import settings
-from optimizer_app.domain.results_file import STATUS_FAILED, STATUS_SUCCEEDED, param_column
+from optimizer_app.domain.results_file import (
+    ROW_GROUP_ROWS,
+    STATUS_FAILED,
+    STATUS_SUCCEEDED,
+    param_column,
+)
 from optimizer_app.domain.stats import INTEGER_METRICS, METRIC_KEYS
 from optimizer_app.persistence.models import ResultFile, TaskStatus
 
@@ -62,9 +67,16 @@ def add_file(
                            bytes=size))
 
 
+DATA_KINDS = ("chunk", "job")  # files holding a job's rows (each row in exactly one)
+INDEX_KIND = "job-index"  # a finished job's rows again, in index order
+PAIRS_KIND = "job-pairs"  # a finished job's best score per value pair of two parameters
+
+
 @dataclass(frozen=True)
 class JobResults:
-    """The committed files of one job, as read from the manifest."""
+    """The committed files of one job, as read from the manifest: ``names`` hold its rows
+    (per-chunk files while it runs; one file sorted best first once compacted, with an
+    index-ordered copy and the pair aggregates beside it)."""
 
     job_id: uuid.UUID
     names: tuple[str, ...]
@@ -72,11 +84,20 @@ class JobResults:
     rows: int
     failed: int
     bytes: int
+    index_name: str | None = None
+    pairs_name: str | None = None
 
     @property
     def paths(self) -> list[str]:
         folder = job_dir(self.job_id)
         return [str(folder / name) for name in self.names]
+
+    def path(self, name: str) -> str:
+        return str(job_dir(self.job_id) / name)
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        return self.names + tuple(n for n in (self.index_name, self.pairs_name) if n)
 
     def count(self, status: str | None) -> int:
         if status is None:
@@ -88,13 +109,17 @@ def job_results(*, session: Session, job_id: uuid.UUID) -> JobResults:
     files = session.exec(
         select(ResultFile).where(ResultFile.job_id == job_id).order_by(col(ResultFile.created_at))
     ).all()
+    data = [f for f in files if f.kind in DATA_KINDS]
+    extra = {f.kind: f.name for f in files if f.kind not in DATA_KINDS}
     return JobResults(
         job_id=job_id,
-        names=tuple(f.name for f in files),
-        compacted=len(files) == 1 and files[0].kind == "job",
-        rows=sum(f.rows for f in files),
-        failed=sum(f.failed for f in files),
+        names=tuple(f.name for f in data),
+        compacted=len(data) == 1 and data[0].kind == "job",
+        rows=sum(f.rows for f in data),
+        failed=sum(f.failed for f in data),
         bytes=sum(f.bytes for f in files),
+        index_name=extra.get(INDEX_KIND),
+        pairs_name=extra.get(PAIRS_KIND),
     )
 
 
@@ -194,9 +219,15 @@ def page(
     ``best_first_descending`` is the job's direction (the compacted file's order)."""
     if not results.names or limit <= 0:
         return []
-    if (results.compacted and sort == "score" and status is None
-            and descending == best_first_descending):
-        return _slice(results.paths[0], offset, limit)
+    if results.compacted and status is None:
+        if sort == "score" and descending == best_first_descending:
+            return _slice(results.paths[0], offset, limit)
+        if sort == "index" and results.index_name:
+            if not descending:
+                return _slice(results.path(results.index_name), offset, limit)
+            start = max(0, results.rows - offset - limit)
+            end = max(0, results.rows - offset)
+            return _slice(results.path(results.index_name), start, end - start)[::-1]
     where = "" if status is None else f"WHERE status = {_STATUS_CODES[status]}"
     if sort == "score":
         order = f"score {'DESC' if descending else 'ASC'} NULLS LAST, index ASC"
@@ -228,31 +259,53 @@ def row_at(results: JobResults, index: int) -> dict[str, Any] | None:
     """The stored row of combination ``index``, or None."""
     if not results.names:
         return None
-    query = f"SELECT * FROM {_files_sql(results.paths)} WHERE index = {int(index)} LIMIT 1"
+    paths = [results.path(results.index_name)] if results.index_name else results.paths
+    query = f"SELECT * FROM {_files_sql(paths)} WHERE index = {int(index)} LIMIT 1"
     rows = _rows(_cursor().sql(query).to_arrow_table())
     return rows[0] if rows else None
+
+
+def _best_and_holder(maximize: bool) -> tuple[str, str]:
+    """The best score of a group and the index holding it (ties: the lowest index, compared
+    as a struct: score first, then the index)."""
+    if maximize:
+        return "max(score)", "arg_max(index, row(score, -index))"
+    return "min(score)", "arg_min(index, row(score, index))"
+
+
+def _grouping_mask(columns: Sequence[str], group: Sequence[str]) -> int:
+    """DuckDB's ``GROUPING(columns…)`` of a grouping set: a bit set for each column not in it."""
+    return sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if c not in group)
 
 
 def best_by_pair(
     results: JobResults, x: str, y: str | None, *, maximize: bool
 ) -> list[dict[str, Any]]:
     """For each value pair of parameters ``x`` and ``y`` (or each value of ``x``), the best
-    score over every ranked combination and the index holding it (ties: lowest index)."""
+    score over every ranked combination and the index holding it (ties: lowest index). A
+    compacted job reads its precomputed aggregates; a running one aggregates its files."""
     if not results.names:
         return []
     keys = [param_column(x)] + ([param_column(y)] if y else [])
-    group = ", ".join(f'"{k}"' for k in keys)
-    # ties: the lowest index (compared as a struct: score first, then the index)
-    if maximize:
-        best, holder = "max(score)", "arg_max(index, row(score, -index))"
-    else:
-        best, holder = "min(score)", "arg_min(index, row(score, index))"
+    if results.pairs_name:
+        path = results.path(results.pairs_name)
+        columns = [c for c in pq.read_schema(path).names if c.startswith("p_")]
+        if all(k in columns for k in keys):
+            mask = _grouping_mask(columns, keys)
+            query = (f"SELECT {', '.join(keys)}, score, index FROM read_parquet('{path}') "
+                     f"WHERE grouping = {mask}")
+            return _cells(_cursor().sql(query).to_arrow_table(), keys)
+    best, holder = _best_and_holder(maximize)
+    group = ", ".join(keys)
     query = (f"SELECT {group}, {best} AS score, {holder} AS index "
              f"FROM {_files_sql(results.paths)} WHERE score IS NOT NULL GROUP BY {group}")
-    table = _cursor().sql(query).to_arrow_table()
+    return _cells(_cursor().sql(query).to_arrow_table(), keys)
+
+
+def _cells(table: pa.Table, keys: list[str]) -> list[dict[str, Any]]:
     data = table.to_pydict()
     return [
-        {"x": data[keys[0]][k], "y": data[keys[1]][k] if y else None,
+        {"x": data[keys[0]][k], "y": data[keys[1]][k] if len(keys) > 1 else None,
          "score": data["score"][k], "index": data["index"][k]}
         for k in range(table.num_rows)
     ]
@@ -261,41 +314,78 @@ def best_by_pair(
 # -- compaction and removal (the orchestrator) -------------------------------------------------
 
 
-def compact_files(results: JobResults, *, descending: bool) -> tuple[str, int, int, int]:
-    """Write the rows of every file of ``results`` as one new file sorted best first; return
-    (name, rows, failed, bytes). The caller commits it and then removes the old files."""
-    folder = job_dir(results.job_id)
-    name = f"job-{uuid.uuid4().hex}.parquet"
+@dataclass(frozen=True)
+class NewFile:
+    name: str
+    kind: str
+    rows: int
+    failed: int
+    size: int
+
+
+def _copy(cursor: duckdb.DuckDBPyConnection, select_sql: str, folder: Path, prefix: str
+          ) -> tuple[str, int]:
+    name = f"{prefix}-{uuid.uuid4().hex}.parquet"
     partial = folder / f".{name}.partial"
-    order = f"score {'DESC' if descending else 'ASC'} NULLS LAST, index ASC"
-    cursor = _cursor()
     try:
         cursor.execute(
-            f"COPY (SELECT * FROM {_files_sql(results.paths)} ORDER BY {order}) TO "
-            f"'{partial}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536, "
-            f"PARQUET_VERSION v2)"
+            f"COPY ({select_sql}) TO '{partial}' (FORMAT parquet, COMPRESSION zstd, "
+            f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, PARQUET_VERSION v2)"
         ).fetchall()
         partial.replace(folder / name)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    final = folder / name
-    meta = pq.ParquetFile(final).metadata
-    failed = int(cursor.execute(
-        f"SELECT count(*) FROM read_parquet('{final}') WHERE status = {STATUS_FAILED}"
-    ).fetchall()[0][0])
-    return name, meta.num_rows, failed, final.stat().st_size
+    return name, (folder / name).stat().st_size
+
+
+def compact_files(results: JobResults, *, descending: bool) -> list[NewFile]:
+    """Write the rows of every file of ``results`` as one new file sorted best first, a copy
+    in index order, and the best score per value pair (and per value) of the parameters.
+    The caller commits them and then removes the old files."""
+    folder = job_dir(results.job_id)
+    source = _files_sql(results.paths)
+    cursor = _cursor()
+    made: list[NewFile] = []
+    try:
+        order = f"score {'DESC' if descending else 'ASC'} NULLS LAST, index ASC"
+        name, size = _copy(cursor, f"SELECT * FROM {source} ORDER BY {order}", folder, "job")
+        path = folder / name
+        rows, failed = cursor.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE status = {STATUS_FAILED}) "
+            f"FROM read_parquet('{path}')"
+        ).fetchall()[0]
+        made.append(NewFile(name, "job", int(rows), int(failed), size))
+        name, size = _copy(cursor, f"SELECT * FROM read_parquet('{path}') ORDER BY index",
+                           folder, "index")
+        made.append(NewFile(name, INDEX_KIND, int(rows), int(failed), size))
+        columns = [c for c in pq.read_schema(path).names if c.startswith("p_")]
+        sets = [f"({a}, {b})" for i, a in enumerate(columns) for b in columns[i + 1:]]
+        sets += [f"({b}, {a})" for i, a in enumerate(columns) for b in columns[i + 1:]]
+        sets += [f"({a})" for a in columns]
+        best, holder = _best_and_holder(descending)
+        group = ", ".join(columns)
+        pairs = (f"SELECT {group}, GROUPING({group}) AS grouping, {best} AS score, "
+                 f"{holder} AS index FROM read_parquet('{path}') WHERE score IS NOT NULL "
+                 f"GROUP BY GROUPING SETS ({', '.join(dict.fromkeys(sets))})")
+        name, size = _copy(cursor, pairs, folder, "pairs")
+        made.append(NewFile(name, PAIRS_KIND, 0, 0, size))
+    except BaseException:
+        for new in made:
+            (folder / new.name).unlink(missing_ok=True)
+        raise
+    return made
 
 
 def replace_files(
-    *, session: Session, job_id: uuid.UUID, old: Sequence[str], name: str, rows: int,
-    failed: int, size: int,
+    *, session: Session, job_id: uuid.UUID, old: Sequence[str], new: Sequence[NewFile]
 ) -> None:
-    """Swap a job's committed files for its compacted one (in the caller's transaction)."""
+    """Swap a job's committed files for its compacted ones (in the caller's transaction)."""
     session.exec(delete(ResultFile).where(  # type: ignore[call-overload]
         col(ResultFile.job_id) == job_id, col(ResultFile.name).in_(list(old))))
-    add_file(session=session, job_id=job_id, name=name, rows=rows, failed=failed, size=size,
-             kind="job")
+    for f in new:
+        add_file(session=session, job_id=job_id, name=f.name, rows=f.rows, failed=f.failed,
+                 size=f.size, kind=f.kind)
 
 
 def remove_orphans(job_id: uuid.UUID, keep: Sequence[str]) -> int:

@@ -46,6 +46,8 @@ class Strategy(ABC):
     description: ClassVar[str]
     params: ClassVar[tuple[ParamSpec, ...]]
     constraint_text: ClassVar[str] = ""
+    # The parameters ``allowed`` reads (all of them when empty).
+    constraint_params: ClassVar[tuple[str, ...]] = ()
 
     @property
     def param_names(self) -> tuple[str, ...]:

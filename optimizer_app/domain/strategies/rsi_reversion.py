@@ -23,6 +23,7 @@ class RsiReversion(Strategy):
         ParamSpec("upper", "float", 50, 99, 70, "Upper level", "Exit when RSI crosses above this"),
     )
     constraint_text = "lower < upper"
+    constraint_params = ("lower", "upper")
 
     def allowed(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         return np.asarray(columns["lower"] < columns["upper"])

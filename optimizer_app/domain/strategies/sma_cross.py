@@ -22,6 +22,7 @@ class SmaCross(Strategy):
         ParamSpec("slow", "int", 3, 400, 20, "Slow SMA", "Bars in the slow moving average"),
     )
     constraint_text = "fast < slow"
+    constraint_params = ("fast", "slow")
 
     def allowed(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         return np.asarray(columns["fast"] < columns["slow"])

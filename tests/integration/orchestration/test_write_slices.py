@@ -82,7 +82,7 @@ def test_a_commit_failing_is_written_again_without_duplicates(
         assert results_store.job_results(session=session, job_id=job.id).compacted
     assert_books_balance(job.id)
     folder = results_store.job_dir(job.id)
-    assert len(list(folder.iterdir())) == 1, "uncommitted files are removed"
+    assert len(list(folder.iterdir())) == 3, "only the compacted files remain"
 
 
 def test_failed_rows_are_written_in_bounded_slices(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,127 @@
+"""The results store's reads, against a brute-force reading of the same rows: pages in every
+order at any offset (per-chunk files and compacted), the status filter, one row, and the
+best score per value pair — live and precomputed — for both directions."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pytest
+
+from optimizer_app.domain.results_file import chunk_table, write_table
+from optimizer_app.domain.stats import METRIC_KEYS
+from optimizer_app.persistence import results_store
+from optimizer_app.persistence.results_store import JobResults
+
+TOTAL = 3_000
+
+
+def _chunked_job(rng: np.random.Generator) -> tuple[JobResults, dict[int, dict]]:
+    """A job of TOTAL combinations (a, b, c grid) in shuffled chunks; some rows failed, some
+    fail a constraint, some scores tie."""
+    job_id = uuid.uuid4()
+    folder = results_store.job_dir(job_id)
+    order = rng.permutation(TOTAL)
+    names, expected, failed_total = [], {}, 0
+    for chunk in np.array_split(order, 7):
+        a, b, c = chunk // 100, (chunk // 10) % 10, chunk % 10
+        params = {"a": a, "b": b * 0.5, "c": c}
+        if len(names) == 3:  # a chunk that failed as a whole
+            table = chunk_table(indices=chunk, params=params, scores=None, passes=None,
+                                metrics=None)
+            failed_total += len(chunk)
+            for i in chunk.tolist():
+                expected[i] = {"status": "failed", "score": None,
+                               "params": {"a": i // 100, "b": (i // 10) % 10 * 0.5, "c": i % 10}}
+        else:
+            scores = np.round(rng.normal(size=len(chunk)), 2)  # ties
+            scores[rng.random(len(chunk)) < 0.02] = np.nan
+            passes = rng.random(len(chunk)) > 0.1
+            metrics = {k: rng.normal(size=len(chunk)) for k in METRIC_KEYS}
+            metrics["trades"] = rng.integers(0, 40, len(chunk))
+            table = chunk_table(indices=chunk, params=params, scores=scores, passes=passes,
+                                metrics=metrics)
+            for k, i in enumerate(chunk.tolist()):
+                ok = bool(passes[k]) and np.isfinite(scores[k])
+                expected[i] = {"status": "succeeded", "score": float(scores[k]) if ok else None,
+                               "params": {"a": i // 100, "b": (i // 10) % 10 * 0.5,
+                                          "c": i % 10}}
+        names.append(write_table(table, folder)[0])
+    results = JobResults(job_id, tuple(names), False, TOTAL, failed_total, 0)
+    return results, expected
+
+
+def _expected_order(expected: dict[int, dict], *, sort: str, descending: bool,
+                    status: str | None) -> list[int]:
+    rows = [(i, r) for i, r in expected.items() if status is None or r["status"] == status]
+    if sort == "index":
+        return sorted((i for i, _ in rows), reverse=descending)
+    scored = [(i, r["score"]) for i, r in rows if r["score"] is not None]
+    unscored = sorted(i for i, r in rows if r["score"] is None)
+    scored.sort(key=lambda t: ((-t[1] if descending else t[1]), t[0]))
+    return [i for i, _ in scored] + unscored
+
+
+def _compacted(results: JobResults, *, descending: bool) -> JobResults:
+    made = results_store.compact_files(results, descending=descending)
+    data = made[0]
+    return JobResults(results.job_id, (data.name,), True, data.rows, data.failed,
+                      sum(f.size for f in made), index_name=made[1].name,
+                      pairs_name=made[2].name)
+
+
+@pytest.mark.parametrize("descending_job", [True, False])
+def test_pages_agree_with_brute_force_before_and_after_compaction(descending_job: bool) -> None:
+    rng = np.random.default_rng(7)
+    chunked, expected = _chunked_job(rng)
+    compacted = _compacted(chunked, descending=descending_job)
+    assert (compacted.rows, compacted.failed) == (chunked.rows, chunked.failed)
+    for results in (chunked, compacted):
+        for sort in ("score", "index"):
+            for descending in (True, False):
+                for status in (None, "failed", "succeeded"):
+                    order = _expected_order(expected, sort=sort, descending=descending,
+                                            status=status)
+                    for offset in (0, 17, len(order) // 2, max(0, len(order) - 5)):
+                        page = results_store.page(
+                            results, sort=sort, descending=descending, offset=offset,
+                            limit=10, status=status, best_first_descending=descending_job)
+                        got = [row["index"] for row in page]
+                        assert got == order[offset:offset + 10], (sort, descending, status,
+                                                                   offset, results.compacted)
+                        for row in page:
+                            want = expected[row["index"]]
+                            assert row["status"] == want["status"]
+                            assert row["score"] == want["score"]
+                            assert row["params"] == want["params"]
+                            assert (row["metrics"] is None) == (want["status"] == "failed")
+    for index in (0, 1234, TOTAL - 1):
+        for results in (chunked, compacted):
+            row = results_store.row_at(results, index)
+            assert row is not None and row["index"] == index
+            assert row["score"] == expected[index]["score"]
+    assert results_store.row_at(compacted, TOTAL + 5) is None
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_best_by_pair_live_and_precomputed(maximize: bool) -> None:
+    rng = np.random.default_rng(11)
+    chunked, expected = _chunked_job(rng)
+    compacted = _compacted(chunked, descending=maximize)
+    for x, y in (("a", "b"), ("c", "a"), ("b", None)):
+        cells: dict[tuple, tuple[float, int]] = {}
+        for i in sorted(expected):
+            row = expected[i]
+            if row["score"] is None:
+                continue
+            key = (row["params"][x], row["params"][y] if y else None)
+            best = cells.get(key)
+            better = best is None or (row["score"] > best[0] if maximize
+                                      else row["score"] < best[0])
+            if better:
+                cells[key] = (row["score"], i)
+        for results in (chunked, compacted):
+            got = {(c["x"], c["y"]): (c["score"], c["index"])
+                   for c in results_store.best_by_pair(results, x, y, maximize=maximize)}
+            assert got == cells, (x, y, results.compacted)
