@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     poll_interval_ms: int = Field(1000, ge=100, le=60_000)
 
     # Jobs
-    grid_cap: int = Field(200_000, ge=1)
+    grid_cap: int = Field(10_000_000, ge=1)
     export_batch_size: int = Field(500, ge=1)
     max_live_jobs_per_user: int = Field(5, ge=1)
     upload_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)

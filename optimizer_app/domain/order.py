@@ -41,3 +41,49 @@ def run_order(total: int, order: str, seed: int | None) -> np.ndarray:
     blocks = rng.permutation(-(-total // size)).astype(np.int64)
     indices = (blocks[:, None] * size + np.arange(size, dtype=np.int64)).ravel()
     return indices[indices < total] if total % size else indices
+
+
+SEQUENTIAL_BLOCK = 65_536
+
+
+class PendingOrder:
+    """The combinations of a grid still to run, in ``run_order``'s order, expanded a few
+    blocks at a time as they are taken — so that a job of ten million combinations keeps one
+    number per block in memory (~40k), not one per combination. ``done`` (shared, not copied)
+    marks combinations already stored; they are skipped."""
+
+    def __init__(self, total: int, order: str, seed: int | None, done: np.ndarray) -> None:
+        self._total = total
+        self._done = done
+        if order == "sequential" or total <= 1:
+            self._size = SEQUENTIAL_BLOCK
+            self._blocks = np.arange(-(-total // SEQUENTIAL_BLOCK), dtype=np.int64)
+        else:
+            rng = np.random.Generator(np.random.PCG64(int(seed or 0)))
+            self._size = block_size(total)
+            self._blocks = rng.permutation(-(-total // self._size)).astype(np.int64)
+        self._next_block = 0
+        self._buffer = np.zeros(0, dtype=np.int64)
+        self._length = total - int(np.count_nonzero(done[:total]))
+
+    def __len__(self) -> int:
+        """How many combinations were pending when the job was opened."""
+        return self._length
+
+    def take(self, count: int) -> np.ndarray:
+        """The next ``count`` pending combinations (fewer at the end), in run order."""
+        parts = [self._buffer]
+        have = len(self._buffer)
+        while have < count and self._next_block < len(self._blocks):
+            step = max(1, (count - have) // self._size + 1)
+            blocks = self._blocks[self._next_block : self._next_block + step]
+            self._next_block += len(blocks)
+            indices = (blocks[:, None] * self._size
+                       + np.arange(self._size, dtype=np.int64)).ravel()
+            indices = indices[indices < self._total]
+            indices = indices[~self._done[indices]]
+            parts.append(indices)
+            have += len(indices)
+        pending = np.concatenate(parts)
+        self._buffer = pending[count:]
+        return pending[:count]

@@ -15,6 +15,7 @@ import numpy as np
 
 from optimizer_app.domain.datasets import Bars
 from optimizer_app.domain.grid import Grid
+from optimizer_app.domain.order import PendingOrder
 from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.orchestration.board import Board
 
@@ -62,7 +63,7 @@ class JobRun:
     started: bool
     sizer: ChunkSizer
     done: np.ndarray  # bool per combination index: a task row exists
-    todo: np.ndarray  # indices without a task row when the job was taken, in order
+    todo: PendingOrder  # combinations not stored when the job was taken, in run order
     cursor: int = 0
     retry: deque[np.ndarray] = field(default_factory=deque)
     in_flight: dict[str, np.ndarray] = field(default_factory=dict)  # future key -> indices
@@ -100,7 +101,7 @@ class JobRun:
         size = min(size, max(-(-remaining // workers), floor))
         if remaining - size < floor:
             size = remaining  # no scrap of a chunk left over
-        chunk = np.sort(self.todo[self.cursor : self.cursor + size])  # a chunk runs in index order
+        chunk = np.sort(self.todo.take(size))  # a chunk runs in index order
         self.cursor += size
         return chunk
 

@@ -12,7 +12,7 @@ from optimizer_app.core.config import settings
 from optimizer_app.core.logging import logger
 from optimizer_app.domain.datasets import Bars, DatasetError, parse_csv
 from optimizer_app.domain.grid import GridError, build_grid
-from optimizer_app.domain.order import run_order
+from optimizer_app.domain.order import PendingOrder
 from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.orchestration.board import Board
 from optimizer_app.orchestration.jobrun import ChunkSizer, JobRun
@@ -48,13 +48,6 @@ def _parsed(path: str, size: int, mtime_ns: int, name: str) -> Bars:
         return parse_csv(data, max_bytes=max(len(data), 1))
     except DatasetError as exc:
         raise JobCannotRun(f"the dataset file of {name!r} is invalid: {exc.message}") from exc
-
-
-def _unsent(done: np.ndarray, order: str, seed: int | None) -> np.ndarray:
-    """The combinations still to run, in the job's order; each chunk is then sent in index
-    order (rows of a chunk are written in index order)."""
-    everything = run_order(len(done), order, seed)
-    return everything[~done[everything]]
 
 
 def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
@@ -98,6 +91,6 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         started=claimed.started_at is not None,
         sizer=ChunkSizer(target=chunk_target_seconds),
         done=done,
-        todo=_unsent(done, claimed.grid_order, claimed.seed),
+        todo=PendingOrder(grid.total, claimed.grid_order, claimed.seed, done),
         constraints=claimed.constraints,
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from optimizer_app.domain.order import block_size, new_seed, run_order
+from optimizer_app.domain.order import PendingOrder, block_size, new_seed, run_order
 
 
 def test_shuffled_is_a_seeded_permutation_and_sequential_is_index_order() -> None:
@@ -33,3 +34,19 @@ def test_large_grids_shuffle_small_blocks_of_consecutive_indices() -> None:
     assert 1 < size <= 256 and total // size >= 3_900
     assert (np.diff(order[:size]) == 1).all()  # a block runs in index order
     assert run_order(10_000, "shuffled", 5).tolist() != list(range(10_000))
+
+
+@pytest.mark.parametrize("order", ["shuffled", "sequential"])
+@pytest.mark.parametrize("total", [1, 5, 4_097, 300_001])
+def test_pending_order_is_run_order_without_the_done_taken_in_any_steps(order: str,
+                                                                         total: int) -> None:
+    rng = np.random.default_rng(total)
+    done = rng.random(total) < 0.3
+    expected = run_order(total, order, 99)
+    expected = expected[~done[expected]]
+    pending = PendingOrder(total, order, 99, done)
+    assert len(pending) == len(expected)
+    taken = []
+    while (part := pending.take(int(rng.integers(1, 70_000)))).size:
+        taken.append(part)
+    assert np.array_equal(np.concatenate(taken), expected)
