@@ -24,11 +24,12 @@ from optimizer_app.domain.engine import (
     run_single,
     trades_csv,
 )
+from optimizer_app.domain.failures import FailureCategory, category_of, describe
 from optimizer_app.domain.grid import Grid, build_grid
 from optimizer_app.domain.jsontext import json_rows, metric_lines
 
-__all__ = ["ChunkResult", "ChunkTask", "best_positions", "cached_grid", "run_chunk", "warm_up",
-           "warm_ups"]
+__all__ = ["ChunkResult", "ChunkTask", "FailedRows", "bars_problem",
+           "best_positions", "cached_grid", "run_chunk", "warm_up", "warm_ups"]
 
 WORKER_GRID_CAP = 10_000_000  # jobs are validated against the configured cap when submitted
 
@@ -49,9 +50,18 @@ class ChunkTask:
 
 
 @dataclass
+class FailedRows:
+    """Combinations of a chunk that failed, why (a ``FailureCategory`` value) and how."""
+
+    indices: np.ndarray
+    category: str
+    message: str
+
+
+@dataclass
 class ChunkResult:
     job_id: str
-    indices: np.ndarray
+    indices: np.ndarray  # the combinations that ran (``failures`` holds those that did not)
     scores: np.ndarray
     artifacts: dict[int, dict[str, bytes]] = field(default_factory=dict)
     elapsed: float = 0.0
@@ -65,6 +75,7 @@ class ChunkResult:
     params_lines: str = ""
     # Which rows pass the job's result constraints (None: the job has none, all pass).
     passes: np.ndarray | None = None
+    failures: list[FailedRows] = field(default_factory=list)
 
     def metrics_json(self) -> list[str]:
         return self.metrics_lines.split("\n") if self.metrics_lines else []
@@ -98,13 +109,85 @@ def best_positions(
     return finite[order[:top_n]]
 
 
+def bars_problem(bars: Bars) -> str | None:
+    """Why these bars cannot be backtested at all (None: they can): no bars, or prices that
+    are missing, not finite or not positive."""
+    if len(bars) == 0:
+        return "the dataset window holds no bars"
+    bad = np.zeros(len(bars), dtype=bool)
+    for prices in (bars.open, bars.close):
+        values = np.asarray(prices, dtype=np.float64)
+        bad |= ~np.isfinite(values) | (values <= 0)
+    if not bad.any():
+        return None
+    first = str(np.datetime_as_string(bars.dates[int(np.argmax(bad))], unit="D"))
+    count = int(np.count_nonzero(bad))
+    if count == len(bars):
+        return "no valid prices in the dataset window (every open or close is missing or not positive)"
+    return (f"{count:,} of {len(bars):,} bars have no valid open or close price (the first on "
+            f"{first}); fix the dataset's gaps and re-run the failed combinations")
+
+
+# How many failed evaluations one chunk may spend isolating the combinations that raise (by
+# halving the failing part): one bad combination in 16,384 takes ~14, so bystanders still
+# run; past it, what is left fails together.
+BISECT_BUDGET = 64
+
+
+def _evaluate(
+    bars: Bars, grid: Grid, indices: np.ndarray, options: BacktestOptions
+) -> tuple[np.ndarray, dict[str, np.ndarray], list[FailedRows]]:
+    """Metrics of the combinations that run; those whose evaluation raises are isolated
+    (halving the failing part, within ``BISECT_BUDGET``) and reported with their category."""
+    parts: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
+    failed: dict[tuple[str, str], list[np.ndarray]] = {}
+    budget = BISECT_BUDGET
+
+    def attempt(part: np.ndarray) -> None:
+        nonlocal budget
+        try:
+            parts.append((part, evaluate_grid(bars, grid.strategy, grid.params_for(part), options)))
+            return
+        except Exception as exc:  # classified below; the chunk goes on
+            budget -= 1
+            if len(part) > 1 and budget > 0:
+                half = len(part) // 2
+                attempt(part[:half])
+                attempt(part[half:])
+                return
+            failed.setdefault((category_of(exc), describe(exc)), []).append(part)
+
+    attempt(indices)
+    failures = [FailedRows(np.concatenate(chunks), category, message)
+                for (category, message), chunks in failed.items()]
+    if len(parts) == 1:
+        return parts[0][0], parts[0][1], failures
+    if not parts:
+        return np.empty(0, dtype=np.int64), {}, failures
+    merged = {key: np.concatenate([m[key] for _, m in parts]) for key in parts[0][1]}
+    return np.concatenate([p for p, _ in parts]), merged, failures
+
+
+def _failed_chunk(task: ChunkTask, failures: list[FailedRows], started: float) -> ChunkResult:
+    """A chunk none of whose combinations ran."""
+    return ChunkResult(job_id=task.job_id, indices=np.empty(0, dtype=np.int64),
+                       scores=np.empty(0, dtype=np.float64),
+                       elapsed=time.perf_counter() - started, failures=failures)
+
+
 def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
     started = time.perf_counter()
-    grid = cached_grid(task.strategy, task.raw_space)
     indices = np.asarray(task.indices, dtype=np.int64)
+    problem = bars_problem(bars)
+    if problem:
+        failure = FailedRows(indices, FailureCategory.DATA.value, problem)
+        return _failed_chunk(task, [failure], started)
+    grid = cached_grid(task.strategy, task.raw_space)
     options = BacktestOptions.model_validate(task.options)
+    indices, metrics, failures = _evaluate(bars, grid, indices, options)
+    if not indices.size:
+        return _failed_chunk(task, failures, started)
     params = grid.params_for(indices)
-    metrics = evaluate_grid(bars, grid.strategy, params, options)
     scores = np.asarray(metrics[task.metric], dtype=np.float64)
     passes = passing(metrics, parse_constraints(task.constraints), len(indices))
     ranked = scores if passes is None else np.where(passes, scores, np.nan)
@@ -128,6 +211,7 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
         metrics_lines=metric_lines(metrics, len(indices)),
         params_lines="\n".join(json_rows(params, len(indices))),
         passes=passes,
+        failures=failures,
     )
 
 

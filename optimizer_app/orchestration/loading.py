@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from optimizer_app.domain.datasets import Bars, DatasetError, parse_csv
 from optimizer_app.domain.grid import GridError, build_grid
 from optimizer_app.domain.order import run_order
 from optimizer_app.domain.policy import EarlyStopPolicy
+from optimizer_app.domain.subset import decode_subset
 from optimizer_app.orchestration.board import Board
 from optimizer_app.orchestration.jobrun import ChunkSizer, JobRun
 from optimizer_app.orchestration.leases import ClaimedJob
@@ -50,11 +52,28 @@ def _parsed(path: str, size: int, mtime_ns: int, name: str) -> Bars:
         raise JobCannotRun(f"the dataset file of {name!r} is invalid: {exc.message}") from exc
 
 
-def _unsent(done: np.ndarray, order: str, seed: int | None) -> np.ndarray:
+def _unsent(done: np.ndarray, order: str, seed: int | None,
+            subset: np.ndarray | None = None) -> np.ndarray:
     """The combinations still to run, in the job's order; each chunk is then sent in index
-    order (rows of a chunk are written in index order)."""
-    everything = run_order(len(done), order, seed)
+    order (rows of a chunk are written in index order). A job over a ``subset`` of the grid
+    runs its indices in the order's permutation of the subset."""
+    if subset is None:
+        everything = run_order(len(done), order, seed)
+    else:
+        everything = subset[run_order(len(subset), order, seed)]
     return everything[~done[everything]]
+
+
+def _subset(blob: bytes | None, total: int) -> np.ndarray | None:
+    if blob is None:
+        return None
+    try:
+        subset = decode_subset(blob)
+    except (ValueError, zlib.error) as exc:
+        raise JobCannotRun(f"the job's list of combinations is unreadable: {exc}") from exc
+    if subset.size and (subset[0] < 0 or subset[-1] >= total):
+        raise JobCannotRun("the job's list of combinations does not fit its grid")
+    return subset
 
 
 def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
@@ -71,11 +90,15 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         bars = load_bars(session.get(Dataset, claimed.dataset_id))
         stored = tasks.done_indices(session=session, job_id=claimed.id) if claimed.resumed else []
         counts = tasks.count_tasks(session=session, job_id=claimed.id) if stored else {}
-    done = np.zeros(grid.total, dtype=bool)
+    subset = _subset(claimed.combination_subset, grid.total)
+    done = np.zeros(grid.total, dtype=bool) if subset is None else np.ones(grid.total, dtype=bool)
+    if subset is not None:
+        done[subset] = False  # only the subset is to run
     if stored:
         done[np.asarray(stored, dtype=np.int64)] = True
     board = Board.from_summary(
-        claimed.summary, mode=policy.mode, top_n=policy.top_n, total=grid.total
+        claimed.summary, mode=policy.mode, top_n=policy.top_n,
+        total=grid.total if subset is None else len(subset),
     )
     if stored and board.done != len(stored):
         logger.bind(job_id=str(claimed.id), summary=board.done, stored=len(stored)).warning(
@@ -83,6 +106,8 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         )
         board.finished = counts.get("succeeded", 0)
         board.failed = counts.get("failed", 0)
+        with session_scope(readonly=True) as session:
+            board.failures = tasks.failure_counts(session=session, job_id=claimed.id)
     return JobRun(
         job_id=claimed.id,
         strategy=claimed.strategy,
@@ -96,6 +121,7 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         started=claimed.started_at is not None,
         sizer=ChunkSizer(target=chunk_target_seconds),
         done=done,
-        todo=_unsent(done, claimed.grid_order, claimed.seed),
+        todo=_unsent(done, claimed.grid_order, claimed.seed, subset),
         constraints=claimed.constraints,
+        subset=subset,
     )

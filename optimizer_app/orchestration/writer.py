@@ -177,6 +177,7 @@ def prepare_failure(
     indices: np.ndarray,
     *,
     error: str,
+    category: str,
     attempts: int,
     now: datetime,
     skip: set[int],
@@ -187,7 +188,7 @@ def prepare_failure(
         keep &= ~np.isin(indices, np.fromiter(skip, dtype=np.int64))
     chosen = indices[keep]
     board = run.board.copy()
-    board.add_failures(len(chosen))
+    board.add_failures(len(chosen), category)
     stamp = timestamp_text(now, dialect=_dialect())
     rows = task_rows(
         job_id=run.job_id,
@@ -198,6 +199,7 @@ def prepare_failure(
         metrics=None,
         attempts=attempts,
         error=error,
+        error_category=category,
         started_at=stamp,
         finished_at=stamp,
     )
@@ -244,6 +246,7 @@ WRITE_SLICE_ROWS = 4_096
 _INDEX = ROW_COLUMNS.index("index")
 _SCORE = ROW_COLUMNS.index("score")
 _STATUS = SHARED_COLUMNS.index("status")
+_CATEGORY = SHARED_COLUMNS.index("error_category")
 
 
 def _slices(batch: TaskBatch, size: int) -> tuple[list[TaskBatch], TaskBatch]:
@@ -310,7 +313,7 @@ def _account_for(run: JobRun, written: list[TaskBatch]) -> None:
             run.board.record([row[_SCORE] for row in batch.rows])
             TASKS_FINISHED.inc(len(batch))
         else:
-            run.board.add_failures(len(batch))
+            run.board.add_failures(len(batch), batch.shared[_CATEGORY])
             TASKS_FAILED.inc(len(batch))
 
 
@@ -382,6 +385,7 @@ def write_failure(
     indices: np.ndarray,
     *,
     error: str,
+    category: str,
     attempts: int,
     owner: str,
     lease_seconds: float,
@@ -389,7 +393,8 @@ def write_failure(
     now = utcnow()
 
     def build(skip: set[int]) -> Prepared:
-        return prepare_failure(run, indices, error=error, attempts=attempts, now=now, skip=skip)
+        return prepare_failure(run, indices, error=error, category=category, attempts=attempts,
+                               now=now, skip=skip)
 
     return commit_chunk(run, build(set()), owner=owner, lease_seconds=lease_seconds, redo=build)
 

@@ -136,21 +136,24 @@ def list_tasks(
     offset: int = 0,
     sort: TaskSort = "score",
     order: SortOrder | None = None,
+    status: str | None = None,
 ) -> TasksPublic:
-    """Finished tasks of an owned job with their metrics. Sorting by score puts the best first
-    by default (the policy's direction); tasks without a score come last."""
+    """Finished tasks of an owned job with their metrics (only those in ``status`` when
+    given). Sorting by score puts the best first by default (the policy's direction); tasks
+    without a score come last."""
     job = owned_job_or_404(session=session, owner_id=owner_id, job_id=job_id)
     if order is None:
         minimizing = (job.early_stop_policy or {}).get("mode") == "min"
         best_first: SortOrder = "asc" if minimizing else "desc"
         order = best_first if sort == "score" else "asc"
-    count = session.exec(
-        select(func.count()).select_from(OptimizationTask).where(OptimizationTask.job_id == job.id)
-    ).one()
+    where: list[Any] = [OptimizationTask.job_id == job.id]
+    if status is not None:
+        where.append(OptimizationTask.status == status)
+    count = session.exec(select(func.count()).select_from(OptimizationTask).where(*where)).one()
     rows = session.exec(
         select(OptimizationTask, ResultSummary)
         .outerjoin(ResultSummary, col(ResultSummary.task_id) == col(OptimizationTask.id))
-        .where(OptimizationTask.job_id == job.id)
+        .where(*where)
         .order_by(*_task_order(sort, order))
         .offset(offset)
         .limit(limit)

@@ -20,7 +20,7 @@ from optimizer_app.api.deps import (
     user_for_token,
 )
 from optimizer_app.persistence.db import session_scope
-from optimizer_app.persistence.models import JobStatus
+from optimizer_app.persistence.models import JobStatus, TaskStatus
 from optimizer_app.services import combinations, export, history, optimizations
 from optimizer_app.services.history import SortOrder, TaskSort
 from optimizer_app.services.schemas import (
@@ -43,7 +43,9 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 @router.post("", status_code=201, response_model=JobPublic)
 def submit(user: CurrentUser, body: JobCreate) -> JobPublic:
     """Validate, expand and queue a job. With `sourceJobId` it is a re-run of that job
-    (a single combination is a paramSpace of single values)."""
+    (a single combination is a paramSpace of single values); `{"sourceJobId": …, "rerun":
+    "failed"}` re-runs exactly the source's failed combinations (409 while the source is
+    live or when nothing failed)."""
     return optimizations.submit(owner_id=user.id, body=body)
 
 
@@ -88,9 +90,14 @@ def list_tasks(
     offset: Offset = 0,
     sort: Annotated[TaskSort, Query(description="score (best first) or index")] = "score",
     order: Annotated[SortOrder | None, Query(description="default: best first")] = None,
+    status: Annotated[TaskStatus | None, Query(description="Only tasks in this status "
+                                                           "(succeeded or failed)")] = None,
 ) -> TasksPublic:
+    """A job's tasks; `?status=failed` lists its failed combinations with `error` and
+    `errorCategory`."""
     return history.list_tasks(session=session, owner_id=user.id, job_id=job_id, limit=limit,
-                              offset=offset, sort=sort, order=order)
+                              offset=offset, sort=sort, order=order,
+                              status=status.value if status else None)
 
 
 @router.delete("/{id}", status_code=204, response_class=Response)
