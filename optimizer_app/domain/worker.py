@@ -129,9 +129,9 @@ def bars_problem(bars: Bars) -> str | None:
 
 
 # How many failed evaluations one chunk may spend isolating the combinations that raise (by
-# halving the failing part): one bad combination in 16,384 takes ~14, so bystanders still
-# run; past it, what is left fails together.
-BISECT_BUDGET = 64
+# halving the failing part): one bad combination in 16,384 takes ~15, a run of k bad ones
+# about 2k, so bystanders still run; past the budget, each part still failing fails whole.
+BISECT_BUDGET = 256
 
 
 def _evaluate(
