@@ -134,19 +134,24 @@ def bars_problem(bars: Bars) -> str | None:
 BISECT_BUDGET = 256
 
 
+Columns = dict[str, np.ndarray]
+
+
 def _evaluate(
     bars: Bars, grid: Grid, indices: np.ndarray, options: BacktestOptions
-) -> tuple[np.ndarray, dict[str, np.ndarray], list[FailedRows]]:
-    """Metrics of the combinations that run; those whose evaluation raises are isolated
-    (halving the failing part, within ``BISECT_BUDGET``) and reported with their category."""
-    parts: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
+) -> tuple[np.ndarray, Columns, Columns, list[FailedRows]]:
+    """(indices that ran, their parameters, their metrics, the failed rows): the combinations
+    whose evaluation raises are isolated (halving the failing part, within ``BISECT_BUDGET``)
+    and reported with their category."""
+    parts: list[tuple[np.ndarray, Columns, Columns]] = []
     failed: dict[tuple[str, str], list[np.ndarray]] = {}
     budget = BISECT_BUDGET
 
     def attempt(part: np.ndarray) -> None:
         nonlocal budget
+        params = grid.params_for(part)
         try:
-            parts.append((part, evaluate_grid(bars, grid.strategy, grid.params_for(part), options)))
+            parts.append((part, params, evaluate_grid(bars, grid.strategy, params, options)))
             return
         except Exception as exc:  # classified below; the chunk goes on
             budget -= 1
@@ -161,11 +166,14 @@ def _evaluate(
     failures = [FailedRows(np.concatenate(chunks), category, message)
                 for (category, message), chunks in failed.items()]
     if len(parts) == 1:
-        return parts[0][0], parts[0][1], failures
+        return (*parts[0], failures)
     if not parts:
-        return np.empty(0, dtype=np.int64), {}, failures
-    merged = {key: np.concatenate([m[key] for _, m in parts]) for key in parts[0][1]}
-    return np.concatenate([p for p, _ in parts]), merged, failures
+        return np.empty(0, dtype=np.int64), {}, {}, failures
+
+    def merged(k: int) -> Columns:
+        return {key: np.concatenate([part[k][key] for part in parts]) for key in parts[0][k]}
+
+    return np.concatenate([part[0] for part in parts]), merged(1), merged(2), failures
 
 
 def _failed_chunk(task: ChunkTask, failures: list[FailedRows], started: float) -> ChunkResult:
@@ -184,10 +192,9 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
         return _failed_chunk(task, [failure], started)
     grid = cached_grid(task.strategy, task.raw_space)
     options = BacktestOptions.model_validate(task.options)
-    indices, metrics, failures = _evaluate(bars, grid, indices, options)
+    indices, params, metrics, failures = _evaluate(bars, grid, indices, options)
     if not indices.size:
         return _failed_chunk(task, failures, started)
-    params = grid.params_for(indices)
     scores = np.asarray(metrics[task.metric], dtype=np.float64)
     passes = passing(metrics, parse_constraints(task.constraints), len(indices))
     ranked = scores if passes is None else np.where(passes, scores, np.nan)
