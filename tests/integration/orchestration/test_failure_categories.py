@@ -134,11 +134,10 @@ def _mount_full_scratch() -> tuple[bool, str]:
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
         return False, (result.stderr or result.stdout).strip()
-    with open(SCRATCH_DIR / "filler.bin", "wb") as handle:  # fill it up
+    with open(SCRATCH_DIR / "filler.bin", "wb", buffering=0) as handle:  # fill it up
         try:
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
+            while handle.write(b"\0" * 65536):
+                pass
         except OSError:
             pass
     return True, ""
