@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(15.0, gt=0)
     max_attempts: int = Field(3, ge=1)
     chunk_target_seconds: float = Field(0.5, gt=0)
+    # A chunk not back this many seconds after it was sent fails its combinations as
+    # ``timeout`` (chunks are sized to ~chunk_target_seconds of work).
+    chunk_timeout_seconds: float = Field(300.0, gt=0)
 
     # Metrics shared by the web and orchestrator processes (prometheus_client multiprocess
     # mode); scripts/run.sh points it at a private folder in memory (tmpfs), off the data disk.

@@ -25,12 +25,13 @@ from optimizer_app.domain.engine import (
     run_single,
     trades_csv,
 )
+from optimizer_app.domain.failures import FailureCategory, category_of, describe
 from optimizer_app.domain.grid import Grid, build_grid
 from optimizer_app.domain.jsontext import metric_lines
 from optimizer_app.domain.results_file import chunk_table, write_table
 
-__all__ = ["ChunkResult", "ChunkTask", "best_positions", "cached_grid", "run_chunk", "warm_up",
-           "warm_ups"]
+__all__ = ["ChunkResult", "ChunkTask", "FailedRows", "bars_problem",
+           "best_positions", "cached_grid", "run_chunk", "warm_up", "warm_ups"]
 
 WORKER_GRID_CAP = 10_000_000  # jobs are validated against the configured cap when submitted
 
@@ -54,23 +55,33 @@ class ChunkTask:
 
 
 @dataclass
+class FailedRows:
+    """Combinations of a chunk that failed, why (a ``FailureCategory`` value) and how."""
+
+    indices: np.ndarray
+    category: str
+    message: str
+
+
+@dataclass
 class ChunkResult:
     job_id: str
-    indices: np.ndarray
+    indices: np.ndarray  # the combinations that ran (``failures`` holds those that did not)
     scores: np.ndarray
     artifacts: dict[int, dict[str, bytes]] = field(default_factory=dict)
     elapsed: float = 0.0
     artifact_seconds: float = 0.0  # of ``elapsed``, making the artifacts
     # Which rows pass the job's result constraints (None: the job has none, all pass).
     passes: np.ndarray | None = None
-    # The chunk's results file in the job's folder of the results store, and its size. The
-    # orchestrator commits its name; it never sees the other rows' metrics.
+    # The chunk's results file in the job's folder of the results store (the rows that ran),
+    # and its size. The orchestrator commits its name; it never sees the other rows' metrics.
     file: str = ""
     file_bytes: int = 0
     # The rows that may enter the Top-N (positions in ``indices``, best first) and their
     # metrics as exact compact JSON arrays (``jsontext.metric_lines``), one per line.
     candidates: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     metrics_lines: str = ""
+    failures: list[FailedRows] = field(default_factory=list)
 
     def candidate_metrics(self) -> dict[int, str]:
         """``{position: metrics JSON}`` of the candidate rows."""
@@ -103,13 +114,92 @@ def best_positions(
     return finite[order[:top_n]]
 
 
+def bars_problem(bars: Bars) -> str | None:
+    """Why these bars cannot be backtested at all (None: they can): no bars, or prices that
+    are missing, not finite or not positive."""
+    if len(bars) == 0:
+        return "the dataset window holds no bars"
+    bad = np.zeros(len(bars), dtype=bool)
+    for prices in (bars.open, bars.close):
+        values = np.asarray(prices, dtype=np.float64)
+        bad |= ~np.isfinite(values) | (values <= 0)
+    if not bad.any():
+        return None
+    first = str(np.datetime_as_string(bars.dates[int(np.argmax(bad))], unit="D"))
+    count = int(np.count_nonzero(bad))
+    if count == len(bars):
+        return "no valid prices in the dataset window (every open or close is missing or not positive)"
+    return (f"{count:,} of {len(bars):,} bars have no valid open or close price (the first on "
+            f"{first}); fix the dataset's gaps and re-run the failed combinations")
+
+
+# How many failed evaluations one chunk may spend isolating the combinations that raise (by
+# halving the failing part): one bad combination in 16,384 takes ~15, a run of k bad ones
+# about 2k, so bystanders still run; past the budget, each part still failing fails whole.
+BISECT_BUDGET = 256
+
+
+Columns = dict[str, np.ndarray]
+
+
+def _evaluate(
+    bars: Bars, grid: Grid, indices: np.ndarray, options: BacktestOptions
+) -> tuple[np.ndarray, Columns, Columns, list[FailedRows]]:
+    """(indices that ran, their parameters, their metrics, the failed rows): the combinations
+    whose evaluation raises are isolated (halving the failing part, within ``BISECT_BUDGET``)
+    and reported with their category."""
+    parts: list[tuple[np.ndarray, Columns, Columns]] = []
+    failed: dict[tuple[str, str], list[np.ndarray]] = {}
+    budget = BISECT_BUDGET
+
+    def attempt(part: np.ndarray) -> None:
+        nonlocal budget
+        params = grid.params_for(part)
+        try:
+            parts.append((part, params, evaluate_grid(bars, grid.strategy, params, options)))
+            return
+        except Exception as exc:  # classified below; the chunk goes on
+            budget -= 1
+            if len(part) > 1 and budget > 0:
+                half = len(part) // 2
+                attempt(part[:half])
+                attempt(part[half:])
+                return
+            failed.setdefault((category_of(exc), describe(exc)), []).append(part)
+
+    attempt(indices)
+    failures = [FailedRows(np.concatenate(chunks), category, message)
+                for (category, message), chunks in failed.items()]
+    if len(parts) == 1:
+        return (*parts[0], failures)
+    if not parts:
+        return np.empty(0, dtype=np.int64), {}, {}, failures
+
+    def merged(k: int) -> Columns:
+        return {key: np.concatenate([part[k][key] for part in parts]) for key in parts[0][k]}
+
+    return np.concatenate([part[0] for part in parts]), merged(1), merged(2), failures
+
+
+def _failed_chunk(task: ChunkTask, failures: list[FailedRows], started: float) -> ChunkResult:
+    """A chunk none of whose combinations ran."""
+    return ChunkResult(job_id=task.job_id, indices=np.empty(0, dtype=np.int64),
+                       scores=np.empty(0, dtype=np.float64),
+                       elapsed=time.perf_counter() - started, failures=failures)
+
+
 def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
     started = time.perf_counter()
-    grid = cached_grid(task.strategy, task.raw_space)
     indices = np.asarray(task.indices, dtype=np.int64)
+    problem = bars_problem(bars)
+    if problem:
+        failure = FailedRows(indices, FailureCategory.DATA.value, problem)
+        return _failed_chunk(task, [failure], started)
+    grid = cached_grid(task.strategy, task.raw_space)
     options = BacktestOptions.model_validate(task.options)
-    params = grid.params_for(indices)
-    metrics = evaluate_grid(bars, grid.strategy, params, options)
+    indices, params, metrics, failures = _evaluate(bars, grid, indices, options)
+    if not indices.size:
+        return _failed_chunk(task, failures, started)
     scores = np.asarray(metrics[task.metric], dtype=np.float64)
     passes = passing(metrics, parse_constraints(task.constraints), len(indices))
     ranked = scores if passes is None else np.where(passes, scores, np.nan)
@@ -144,6 +234,7 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
             {key: np.asarray(column)[candidates] for key, column in metrics.items()},
             len(candidates),
         ),
+        failures=failures,
     )
 
 

@@ -66,6 +66,8 @@ class Board:
     finished: int = 0
     failed: int = 0
     constrained: int = 0  # finished (counted in ``finished``) but failed a result constraint
+    # failed tasks by category (domain.failures): counted with ``failed``, in the same write
+    failures: dict[str, int] = field(default_factory=dict)
     since_best: int = 0
     entries: list[Entry] = field(default_factory=list)
     # (finished tasks, best score) each time the best improved, thinned to a bounded size
@@ -141,8 +143,10 @@ class Board:
         self.finished += count
         self.constrained += count
 
-    def add_failures(self, count: int) -> None:
+    def add_failures(self, count: int, category: str | None = None) -> None:
         self.failed += count
+        if category and count:
+            self.failures[category] = self.failures.get(category, 0) + count
 
     def _insert(self, entry: Entry) -> None:
         position = len(self.entries)
@@ -163,6 +167,7 @@ class Board:
             finished=self.finished,
             failed=self.failed,
             constrained=self.constrained,
+            failures=dict(self.failures),
             since_best=self.since_best,
             entries=list(self.entries),
             best_history=list(self.best_history),
@@ -176,6 +181,7 @@ class Board:
             "finished": self.finished,
             "failed": self.failed,
             "constrained": self.constrained,
+            "failures": dict(self.failures),
             "topN": [e.to_json() for e in self.entries],
             "sinceBest": self.since_best,
             "bestHistory": [[finished, score] for finished, score in self.best_history],
@@ -192,6 +198,7 @@ class Board:
             finished=int(summary.get("finished") or 0),
             failed=int(summary.get("failed") or 0),
             constrained=int(summary.get("constrained") or 0),
+            failures={str(k): int(v) for k, v in (summary.get("failures") or {}).items()},
             since_best=int(summary.get("sinceBest") or 0),
             best_history=[
                 (int(finished), float(score))
@@ -209,6 +216,7 @@ def empty_summary(total: int) -> dict[str, Any]:
         "finished": 0,
         "failed": 0,
         "constrained": 0,
+        "failures": {},
         "topN": [],
         "sinceBest": 0,
         "bestHistory": [],

@@ -72,10 +72,13 @@ class JobRun:
     data_generation: int = -1
     chunks_sent: int = 0
     constraints: list[dict[str, Any]] = field(default_factory=list)  # result constraints
+    # The grid indices this job runs when it runs only some (a re-run of failed ones); the
+    # others are marked done in ``done`` from the start.
+    subset: np.ndarray | None = None
 
     @property
     def total(self) -> int:
-        return self.grid.total
+        return self.grid.total if self.subset is None else len(self.subset)
 
     def has_unsent(self) -> bool:
         return bool(self.retry) or bool(self.suspects) or self.cursor < len(self.todo)

@@ -77,6 +77,7 @@ class ClaimedJob:
     constraints: list[dict[str, Any]] = field(default_factory=list)
     grid_order: str = "sequential"
     seed: int | None = None
+    combination_subset: bytes | None = None  # only these grid indices run (domain.subset)
 
 
 def _host_prefix(me: str) -> str:
@@ -124,6 +125,7 @@ def claim_jobs(
                     constraints=list(job.constraints or []),
                     grid_order=job.grid_order,
                     seed=job.seed,
+                    combination_subset=job.combination_subset,
                 )
             )
     return claimed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,10 +15,11 @@ from optimizer_app.domain.datasets import Bars, DatasetError, parse_csv
 from optimizer_app.domain.grid import GridError, build_grid
 from optimizer_app.domain.order import PendingOrder
 from optimizer_app.domain.policy import EarlyStopPolicy
+from optimizer_app.domain.subset import decode_subset
 from optimizer_app.orchestration.board import Board
 from optimizer_app.orchestration.jobrun import ChunkSizer, JobRun
 from optimizer_app.orchestration.leases import ClaimedJob
-from optimizer_app.persistence import results_store
+from optimizer_app.persistence import results_store, tasks
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import Dataset
 
@@ -50,6 +52,18 @@ def _parsed(path: str, size: int, mtime_ns: int, name: str) -> Bars:
         raise JobCannotRun(f"the dataset file of {name!r} is invalid: {exc.message}") from exc
 
 
+def _subset(blob: bytes | None, total: int) -> np.ndarray | None:
+    if blob is None:
+        return None
+    try:
+        subset = decode_subset(blob)
+    except (ValueError, zlib.error) as exc:
+        raise JobCannotRun(f"the job's list of combinations is unreadable: {exc}") from exc
+    if subset.size and (subset[0] < 0 or subset[-1] >= total):
+        raise JobCannotRun("the job's list of combinations does not fit its grid")
+    return subset
+
+
 def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
     """Everything an orchestrator needs in memory to run ``claimed`` (raise JobCannotRun)."""
     try:
@@ -66,11 +80,15 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
     stored, succeeded, failed = (results_store.stored_indices(files.paths) if claimed.resumed
                                  else (np.zeros(0, dtype=np.int64), 0, 0))
     counts = {"succeeded": succeeded, "failed": failed}
-    done = np.zeros(grid.total, dtype=bool)
+    subset = _subset(claimed.combination_subset, grid.total)
+    done = np.zeros(grid.total, dtype=bool) if subset is None else np.ones(grid.total, dtype=bool)
+    if subset is not None:
+        done[subset] = False  # only the subset is to run (in the grid's order)
     if len(stored):
         done[stored] = True
     board = Board.from_summary(
-        claimed.summary, mode=policy.mode, top_n=policy.top_n, total=grid.total
+        claimed.summary, mode=policy.mode, top_n=policy.top_n,
+        total=grid.total if subset is None else len(subset),
     )
     if len(stored) and board.done != len(stored):
         logger.bind(job_id=str(claimed.id), summary=board.done, stored=len(stored)).warning(
@@ -78,6 +96,8 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         )
         board.finished = counts.get("succeeded", 0)
         board.failed = counts.get("failed", 0)
+        with session_scope(readonly=True) as session:
+            board.failures = tasks.failure_counts(session=session, job_id=claimed.id)
     return JobRun(
         job_id=claimed.id,
         strategy=claimed.strategy,
@@ -93,4 +113,5 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         done=done,
         todo=PendingOrder(grid.total, claimed.grid_order, claimed.seed, done),
         constraints=claimed.constraints,
+        subset=subset,
     )

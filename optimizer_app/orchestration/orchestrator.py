@@ -17,10 +17,11 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 import numpy as np
 from distributed import Future
@@ -28,12 +29,18 @@ from distributed import Future
 from optimizer_app.core.config import settings
 from optimizer_app.core.logging import logger
 from optimizer_app.core.metrics import JOBS_LIVE
+from optimizer_app.domain.failures import FailureCategory
 from optimizer_app.domain.worker import ChunkResult, ChunkTask
 from optimizer_app.orchestration.artifacts import ArtifactStore, get_artifact_store
 from optimizer_app.orchestration.compaction import Compactor
 from optimizer_app.orchestration.deletion import apply_retention
 from optimizer_app.orchestration.executor import ChunkFunction, Executor, load_chunk_function
-from optimizer_app.orchestration.failures import Verdict, decide_cancelled, decide_error
+from optimizer_app.orchestration.failures import (
+    Verdict,
+    decide_cancelled,
+    decide_error,
+    timeout_message,
+)
 from optimizer_app.orchestration.jobrun import JobRun
 from optimizer_app.orchestration.leases import claim_jobs, new_owner_id
 from optimizer_app.orchestration.loading import JobCannotRun, open_run
@@ -103,6 +110,7 @@ class Orchestrator:
         overrun_seconds: float = 1.0,
         store: ArtifactStore | None = None,
         chunk_function: ChunkFunction | str | None = None,
+        chunk_timeout_seconds: float | None = None,
     ) -> None:
         self.executor = executor
         self.chunk_function = (
@@ -119,6 +127,7 @@ class Orchestrator:
         self.poll_seconds = poll_seconds
         self.claim_seconds = claim_seconds
         self.overrun_seconds = overrun_seconds
+        self.chunk_timeout_seconds = chunk_timeout_seconds or settings.chunk_timeout_seconds
         self.store = store or get_artifact_store()
         self.runs: dict[uuid.UUID, JobRun] = {}
         self.claimed: deque[uuid.UUID] = deque(maxlen=1000)  # jobs it took, latest last
@@ -214,6 +223,7 @@ class Orchestrator:
                 self._next_claim = now + self.claim_seconds
             self._dispatch()
         self._collect(self.tick_seconds)
+        self._expire()
         JOBS_LIVE.set(len(self.runs))
 
     # -- holding jobs ---------------------------------------------------------------------------
@@ -414,6 +424,29 @@ class Orchestrator:
             run.data_future = None
         self._generation = self.executor.generation
 
+    def _expire(self) -> None:
+        """Give up the chunks not back within ``chunk_timeout_seconds`` of being sent: their
+        combinations fail as ``timeout``. (Dask cannot interrupt a running task: a chunk
+        that is still running finishes on its worker, and its result is discarded.)"""
+        limit = self.chunk_timeout_seconds
+        now = time.monotonic()
+        for key, flight in list(self.in_flight.items()):
+            if now - flight.submitted <= limit or key not in self.in_flight:
+                continue
+            self.in_flight.pop(key)
+            self.executor.cancel([flight.future])
+            run = self.runs.get(flight.job_id)
+            if run is None:
+                continue
+            run.in_flight.pop(key, None)
+            self.log.bind(job_id=str(run.job_id), tasks=len(flight.indices),
+                          seconds=limit).warning("chunk timed out")
+            write = partial(self._write_failed, run, flight.indices, timeout_message(limit),
+                            FailureCategory.TIMEOUT.value, 1)
+            outcome = self._guarded_write(run, flight.indices, write)
+            if outcome is not None:
+                self._after_write(run, outcome)
+
     # -- receiving results ----------------------------------------------------------------------
 
     def _on_done(self, future: Future) -> None:  # Dask's callback thread
@@ -480,20 +513,28 @@ class Orchestrator:
         if run is None:
             return
         run.in_flight.pop(str(future.key), None)
+        outcome = self._guarded_write(run, flight.indices, lambda: self._write(run, flight, done))
+        if outcome is not None:
+            self._after_write(run, outcome)
+
+    def _guarded_write(self, run: JobRun, indices: np.ndarray,
+                       write: Callable[[], WriteOutcome | None]) -> WriteOutcome | None:
+        """Run ``write()``; a storage error no retry fixes fails the job, another one gives
+        the combinations back to be sent again."""
         try:
             with _collector_paused():
-                outcome = self._write(run, flight, done)
+                return write()
         except Exception as exc:
             reason = permanent_storage_error(exc)
             if reason:  # retrying cannot help: the job fails, and says why
                 self.log.bind(job_id=str(run.job_id), error=reason).error("storage is full")
                 self._fail_held(run.job_id, reason)
-                return
+                return None
             self.log.bind(job_id=str(run.job_id)).exception("writing a chunk failed; resending it")
-            run.give_back(flight.indices)
-            return
-        if outcome is None:
-            return
+            run.give_back(indices)
+            return None
+
+    def _after_write(self, run: JobRun, outcome: WriteOutcome) -> None:
         if not outcome.held:
             self.log.bind(job_id=str(run.job_id), status=outcome.status).info(
                 "job no longer held; discarding its results"
@@ -502,6 +543,28 @@ class Orchestrator:
         elif outcome.status != JobStatus.RUNNING.value:
             self.log.bind(job_id=str(run.job_id), status=outcome.status).info("job finished")
             self._drop(run.job_id)
+
+    def _write_failed(self, run: JobRun, indices: np.ndarray, error: str, category: str,
+                      attempts: int) -> WriteOutcome:
+        return write_failure(run, indices, error=error, category=category, attempts=attempts,
+                             owner=self.owner, lease_seconds=self.lease_seconds)
+
+    def _write_result(self, run: JobRun, result: ChunkResult) -> WriteOutcome | None:
+        """A chunk's failed combinations (one write per category and message), then the
+        ones that ran."""
+        outcome: WriteOutcome | None = None
+        for failed in result.failures:
+            self.log.bind(job_id=str(run.job_id), tasks=len(failed.indices),
+                          category=failed.category, reason=failed.message).warning(
+                "combinations failed")
+            outcome = self._write_failed(run, failed.indices, failed.message, failed.category, 1)
+            if not outcome.held or outcome.status != JobStatus.RUNNING.value:
+                return outcome
+        if len(result.indices) or outcome is None:
+            outcome = write_success(
+                run, result, owner=self.owner, lease_seconds=self.lease_seconds, store=self.store
+            )
+        return outcome
 
     def _write(self, run: JobRun, flight: InFlight, done: Completed) -> WriteOutcome | None:
         future, result = done.future, done.result
@@ -513,9 +576,7 @@ class Orchestrator:
                 run.give_back(flight.indices)
                 return None
             run.sizer.observe(len(flight.indices), result.elapsed - result.artifact_seconds)
-            return write_success(
-                run, result, owner=self.owner, lease_seconds=self.lease_seconds, store=self.store
-            )
+            return self._write_result(run, result)
         if status == "error":
             decision = decide_error(future.exception(timeout=10), alone=flight.alone)
         else:
@@ -531,12 +592,6 @@ class Orchestrator:
             log.warning("workers died around this chunk; running it again alone")
             run.suspects.append(flight.indices)
             return None
-        log.warning("chunk failed")
-        return write_failure(
-            run,
-            flight.indices,
-            error=decision.message,
-            attempts=self.executor.max_attempts,
-            owner=self.owner,
-            lease_seconds=self.lease_seconds,
-        )
+        log.bind(category=decision.category).warning("chunk failed")
+        return self._write_failed(run, flight.indices, decision.message, decision.category,
+                                  self.executor.max_attempts)

@@ -76,6 +76,7 @@ def task_rows(
     error: str | None,
     started_at: str,
     finished_at: str,
+    error_category: str | None = None,
 ) -> TaskBatch:
     """The task rows of ``indices``; ``params`` and ``metrics`` are JSON texts. No row links
     a result summary (see ``link_results``)."""
@@ -92,7 +93,9 @@ def task_rows(
         )
     )
     error = error.replace("\x00", "")[:2000] if error else None  # PostgreSQL refuses NUL
-    return TaskBatch((job_id.hex, status.value, attempts, error, started_at, finished_at), rows)
+    return TaskBatch(
+        (job_id.hex, status.value, attempts, error, error_category, started_at, finished_at), rows
+    )
 
 
 RESULT_ID_POSITION = ROW_COLUMNS.index("result_summary_id")

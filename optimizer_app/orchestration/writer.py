@@ -201,6 +201,7 @@ def prepare_failure(
     indices: np.ndarray,
     *,
     error: str,
+    category: str,
     attempts: int,
     now: datetime,
     skip: set[int],
@@ -211,7 +212,7 @@ def prepare_failure(
         keep &= ~np.isin(indices, np.fromiter(skip, dtype=np.int64))
     chosen = indices[keep]
     board = run.board.copy()
-    board.add_failures(len(chosen))
+    board.add_failures(len(chosen), category)
     stamp = timestamp_text(now, dialect=_dialect())
     rows = task_rows(
         job_id=run.job_id,
@@ -222,6 +223,7 @@ def prepare_failure(
         metrics=None,
         attempts=attempts,
         error=error,
+        error_category=category,
         started_at=stamp,
         finished_at=stamp,
     )
@@ -267,6 +269,7 @@ def _settle(job: OptimizationJob, run: JobRun, board: Board) -> None:
 WRITE_SLICE_ROWS = 4_096
 _INDEX = ROW_COLUMNS.index("index")
 _STATUS = SHARED_COLUMNS.index("status")
+_CATEGORY = SHARED_COLUMNS.index("error_category")
 
 
 def _slices(batch: TaskBatch, size: int) -> tuple[list[TaskBatch], TaskBatch]:
@@ -346,7 +349,7 @@ def _account_for(run: JobRun, written: list[TaskBatch]) -> None:
     hold failed rows)."""
     for batch in written:
         run.mark_done(np.asarray([row[_INDEX] for row in batch.rows], dtype=np.int64))
-        run.board.add_failures(len(batch))
+        run.board.add_failures(len(batch), batch.shared[_CATEGORY])
         TASKS_FAILED.inc(len(batch))
 
 
@@ -399,12 +402,13 @@ def write_failure(
     indices: np.ndarray,
     *,
     error: str,
+    category: str,
     attempts: int,
     owner: str,
     lease_seconds: float,
 ) -> WriteOutcome:
-    prepared = prepare_failure(run, indices, error=error, attempts=attempts, now=utcnow(),
-                               skip=set())
+    prepared = prepare_failure(run, indices, error=error, category=category,
+                               attempts=attempts, now=utcnow(), skip=set())
     return commit_chunk(run, prepared, owner=owner, lease_seconds=lease_seconds)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    LargeBinary,
     String,
     TypeDecorator,
     UniqueConstraint,
@@ -149,6 +150,13 @@ class OptimizationJob(SQLModel, table=True):
     finished_at: datetime | None = _ts()
     queue_wait_seconds: float | None = None
     exec_seconds: float | None = None
+    # A re-run of some combinations only (e.g. a source job's failed ones): their grid
+    # indices, compressed (domain.subset); None runs the whole grid.
+    combination_subset: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+    # What the job re-runs of its source: "failed", or None (a new job or a full re-run).
+    rerun: str | None = Field(default=None, max_length=20)
 
 
 class OptimizationTask(SQLModel, table=True):
@@ -174,6 +182,8 @@ class OptimizationTask(SQLModel, table=True):
     result_summary_id: uuid.UUID | None = None
     attempts: int = 1
     error: str | None = Field(default=None, max_length=2000)
+    # Why a failed task failed: data | strategy | resource | lost | timeout (domain.failures).
+    error_category: str | None = Field(default=None, max_length=20)
     started_at: datetime | None = _ts()
     finished_at: datetime | None = _ts()
 

@@ -31,7 +31,9 @@ RESULTS: Table = ResultSummary.__table__  # type: ignore[attr-defined]
 # ``SHARED_COLUMNS`` values are the same for all of them and are bound once (on SQLite they
 # are written into the statement as literals, which halves the driver's per-row binding).
 ROW_COLUMNS = ("id", "index", "params", "score", "metrics", "result_summary_id")
-SHARED_COLUMNS = ("job_id", "status", "attempts", "error", "started_at", "finished_at")
+SHARED_COLUMNS = (
+    "job_id", "status", "attempts", "error", "error_category", "started_at", "finished_at",
+)
 TASK_COLUMNS = ROW_COLUMNS + SHARED_COLUMNS
 RESULT_COLUMNS = ("id", "task_id", "metrics", "artifacts")
 
@@ -207,6 +209,28 @@ def count_tasks(*, session: Session, job_id: uuid.UUID) -> dict[str, int]:
     )
     counts["distinct"] = int(session.exec(distinct).one())
     return counts
+
+
+def failure_counts(*, session: Session, job_id: uuid.UUID) -> dict[str, int]:
+    """A job's stored failed tasks by category (those failed before categories existed are
+    not counted)."""
+    stmt = (
+        select(OptimizationTask.error_category, func.count())
+        .where(OptimizationTask.job_id == job_id, OptimizationTask.status == "failed",
+               col(OptimizationTask.error_category).is_not(None))
+        .group_by(OptimizationTask.error_category)
+    )
+    return {str(category): int(n) for category, n in session.exec(stmt).all()}
+
+
+def failed_indices(*, session: Session, job_id: uuid.UUID) -> list[int]:
+    """Every combination index of the job whose task failed, ascending."""
+    stmt = (
+        select(OptimizationTask.index)
+        .where(OptimizationTask.job_id == job_id, OptimizationTask.status == "failed")
+        .order_by(col(OptimizationTask.index))
+    )
+    return [int(i) for i in session.exec(stmt).all()]
 
 
 def get_task_results(

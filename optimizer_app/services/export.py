@@ -1,5 +1,5 @@
-"""Export a job's Top-N as a zip bundle: manifest, Top-N as JSON and CSV, and each row's
-stored artifacts. Nothing is recomputed: metrics come from the ResultSummary rows written for
+"""Export a job's Top-N as a zip bundle: manifest, Top-N as JSON and CSV, each row's
+stored artifacts, and ``failures.csv`` (every failed combination) when some failed. Nothing is recomputed: metrics come from the ResultSummary rows written for
 every task that entered the Top-N, and artifacts from the artifact store. Everything is read and checked before the first byte is streamed,
 so a missing artifact becomes an error response, never a truncated zip."""
 
@@ -112,6 +112,35 @@ def topn_csv(rows: list[ExportRow], param_names: list[str], metric_names: list[s
     return buffer.getvalue().encode("utf-8")
 
 
+FAILURE_COLUMNS = ("category", "error", "attempts")
+
+
+def failures_csv(tasks: list[OptimizationTask], param_names: list[str]) -> bytes:
+    """One row per failed combination: its index, parameters (a column each), category,
+    error and attempts."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([csv_cell(h) for h in ["index", *param_names, *FAILURE_COLUMNS]])
+    for task in tasks:
+        params = task.params or {}
+        writer.writerow(
+            [csv_cell(task.index)]
+            + [csv_cell(params.get(name)) for name in param_names]
+            + [csv_cell(task.error_category), csv_cell(task.error), csv_cell(task.attempts)]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def _failed_tasks(session: Session, job: OptimizationJob) -> list[OptimizationTask]:
+    if not int((job.summary or {}).get("failed") or 0):
+        return []
+    return list(session.exec(
+        select(OptimizationTask)
+        .where(OptimizationTask.job_id == job.id, OptimizationTask.status == "failed")
+        .order_by(col(OptimizationTask.index))
+    ).all())
+
+
 def _ordered_keys(dicts: list[dict[str, Any]], preferred: list[str]) -> list[str]:
     seen = {k for d in dicts for k in d}
     first = [k for k in preferred if k in seen]
@@ -219,8 +248,9 @@ def _manifest(job: OptimizationJob, dataset: Dataset | None, rows: int) -> dict[
             "sourceJobId": str(job.source_job_id) if job.source_job_id else None,
             "createdAt": _iso(job.created_at), "startedAt": _iso(job.started_at),
             "finishedAt": _iso(job.finished_at),
-            "summary": {k: summary.get(k, 0)
-                        for k in ("total", "finished", "failed", "constrained")},
+            "summary": {**{k: summary.get(k, 0)
+                           for k in ("total", "finished", "failed", "constrained")},
+                        "failures": summary.get("failures") or {}},
         },
         "paramSpace": job.param_space,
         "constraints": list(job.constraints or []),
@@ -263,10 +293,16 @@ def _build_members(session: Session, job: OptimizationJob) -> list[tuple[str, by
     param_names = _ordered_keys([r.params for r in rows], list(job.param_space or {}))
     metric_names = _ordered_keys([r.metrics for r in rows], list(METRIC_KEYS))
     dataset = session.get(Dataset, job.dataset_id)
+    failed = _failed_tasks(session, job)
+    extra = []
+    if failed:
+        names = _ordered_keys([t.params or {} for t in failed], list(job.param_space or {}))
+        extra.append(("failures.csv", failures_csv(failed, names)))
     return [
         ("manifest.json", _json_bytes(_manifest(job, dataset, len(rows)))),
         ("topn.json", _json_bytes([r.as_json() for r in rows])),
         ("topn.csv", topn_csv(rows, param_names, metric_names)),
+        *extra,
         *artifacts,
     ]
 

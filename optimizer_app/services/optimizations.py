@@ -75,7 +75,7 @@ def _validated(model: type[BaseModel], field: str, raw: Any, problems: list[dict
 def _grid(body: JobCreate, problems: list[dict[str, str]]) -> Grid | None:
     try:
         # One limit end to end: never accept a grid the workers would refuse to expand.
-        return build_grid(body.strategy, body.param_space,
+        return build_grid(str(body.strategy), body.param_space or {},
                           cap=min(settings.grid_cap, WORKER_GRID_CAP))
     except GridError as exc:
         problems.extend(exc.details or [{"field": "paramSpace", "problem": exc.message}])
@@ -90,6 +90,19 @@ def _constraints(raw: Any, problems: list[dict[str, str]]) -> list[Constraint]:
     except ValueError as exc:
         problems.append({"field": "constraints", "problem": str(exc)})
     return []
+
+
+REQUIRED_FIELDS = {"strategy": "strategy", "dataset_id": "datasetId",
+                   "param_space": "paramSpace", "early_stop_policy": "earlyStopPolicy"}
+
+
+def _require_fields(body: JobCreate) -> None:
+    """A new job (not a re-run of failed combinations) names everything it runs."""
+    missing = [name for attr, name in REQUIRED_FIELDS.items() if getattr(body, attr) is None]
+    if missing:
+        _raise_problems([{"field": name, "problem": "Field required (only a re-run with "
+                          "\"rerun\": \"failed\" copies it from its source job)"}
+                         for name in missing])
 
 
 def _raise_problems(problems: list[dict[str, str]]) -> None:
@@ -117,6 +130,7 @@ def _summary(job: OptimizationJob) -> JobSummary:
             "finished": raw.get("finished", 0),
             "failed": raw.get("failed", 0),
             "constrained": raw.get("constrained", 0),
+            "failures": raw.get("failures") or {},
             "topN": raw.get("topN", []),
         }
     )
@@ -154,6 +168,7 @@ def job_to_public(
         source_job_id=job.source_job_id,
         source_job_name=source_job_name,
         rerun_ids=rerun_ids or [],
+        rerun=job.rerun,
         stop_reason=job.stop_reason,
         error=job.error,
         created_at=job.created_at,
@@ -193,7 +208,13 @@ class NewJob:
 def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> NewJob:
     """Validate a job completely and build its row; reads only. Raise NotFoundError
     (dataset or source job not visible to the owner) or ValidationError (422, with every
-    problem found)."""
+    problem found); a re-run of failed combinations also ConflictError (409)."""
+    if body.rerun is not None:
+        from optimizer_app.services.reruns import prepare_failed_rerun
+
+        return prepare_failed_rerun(session=session, owner_id=owner_id, body=body)
+    _require_fields(body)
+    assert body.dataset_id is not None and body.strategy is not None
     dataset = dataset_queries.get_visible_dataset(
         session=session, dataset_id=body.dataset_id, owner_id=owner_id
     )
@@ -218,7 +239,7 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
         name=(body.name or "").strip() or _default_name(body.strategy, dataset.name),
         strategy=grid.strategy,
         dataset_id=dataset.id,
-        param_space=body.param_space,
+        param_space=body.param_space or {},
         early_stop_policy=policy.model_dump(mode="json", by_alias=True),
         backtest_options=options.model_dump(mode="json", by_alias=True),
         status=JobStatus.QUEUED.value,

@@ -62,21 +62,26 @@ class JobSummary(CamelModel):
     finished: int = 0
     failed: int = 0
     constrained: int = 0  # finished combinations that failed a result constraint (never ranked)
+    # failed combinations by category: data | strategy | resource | lost | timeout
+    failures: dict[str, int] = {}
     top_n: list[TopNEntry] = []
 
 
 class JobCreate(CamelModel):
-    """Body of POST /optimizations. A re-run is the same body with ``sourceJobId``."""
+    """Body of POST /optimizations. A re-run is the same body with ``sourceJobId``; a re-run
+    of the source's failed combinations is ``{"sourceJobId": …, "rerun": "failed"}`` (and
+    optionally ``name``): everything else is copied from the source. Without ``rerun``,
+    ``strategy``, ``datasetId``, ``paramSpace`` and ``earlyStopPolicy`` are required."""
 
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
     )
 
     name: str | None = Field(default=None, max_length=200)
-    strategy: str = Field(min_length=1, max_length=100)
-    dataset_id: uuid.UUID
-    param_space: dict[str, Any]
-    early_stop_policy: dict[str, Any]
+    strategy: str | None = Field(default=None, min_length=1, max_length=100)
+    dataset_id: uuid.UUID | None = None
+    param_space: dict[str, Any] | None = None
+    early_stop_policy: dict[str, Any] | None = None
     backtest_options: dict[str, Any] | None = None
     # Result constraints, each {metric, op, value} with op one of >=, <=, >, <.
     constraints: list[Any] | None = None
@@ -85,6 +90,8 @@ class JobCreate(CamelModel):
     grid_order: Literal["shuffled", "sequential"] = "shuffled"
     seed: int | None = Field(default=None, ge=0, le=2**53 - 1)
     source_job_id: uuid.UUID | None = None
+    # "failed": run exactly the source job's failed combinations (needs sourceJobId).
+    rerun: Literal["failed"] | None = None
 
 
 class JobPublic(UtcModel):
@@ -108,6 +115,7 @@ class JobPublic(UtcModel):
     source_job_id: uuid.UUID | None = None
     source_job_name: str | None = None
     rerun_ids: list[uuid.UUID] = []
+    rerun: str | None = None  # "failed": this job runs its source's failed combinations only
     stop_reason: str | None = None
     error: str | None = None
     created_at: datetime
@@ -144,6 +152,7 @@ class TaskPublic(UtcModel):
     artifacts: list[dict[str, Any]] = []
     attempts: int = 1
     error: str | None = None
+    error_category: str | None = None  # of a failed task: data | strategy | resource | lost | timeout
     started_at: datetime | None = None
     finished_at: datetime | None = None
 

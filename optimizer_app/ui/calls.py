@@ -83,6 +83,15 @@ def best_tasks(owner_id: uuid.UUID, job_id: uuid.UUID, limit: int) -> TasksPubli
         )
 
 
+def failed_tasks(owner_id: uuid.UUID, job_id: uuid.UUID, limit: int) -> TasksPublic:
+    """The job's first failed combinations (in index order) and how many failed."""
+    with session_scope(readonly=True) as session:
+        return history_service.list_tasks(
+            session=session, owner_id=owner_id, job_id=job_id, limit=limit, sort="index",
+            status="failed",
+        )
+
+
 def cancel(owner_id: uuid.UUID, job_id: uuid.UUID) -> OptimizationStatusResponse:
     with session_scope() as session:
         return optimization_service.cancel_job(session=session, owner_id=owner_id, job_id=job_id)

@@ -115,3 +115,27 @@ def is_live(status: str) -> bool:
 
 DIRECTIONS = {"long": "Long only", "long_short": "Long and short"}
 SIZINGS = {"fractional": "Fractional units", "whole": "Whole units"}
+
+
+@dataclass(frozen=True)
+class FailureStyle:
+    label: str
+    meaning: str
+    color: str  # a Radix colour scheme
+
+
+# Failure categories (domain.failures), most actionable first.
+FAILURES: dict[str, FailureStyle] = {
+    "data": FailureStyle("Data", "no valid prices in the bars", "amber"),
+    "strategy": FailureStyle("Strategy error", "the strategy raised an error", "red"),
+    "resource": FailureStyle("Out of memory or disk", "a worker ran out of memory or disk",
+                             "orange"),
+    "lost": FailureStyle("Worker crashed", "the chunk took its worker down every time",
+                         "crimson"),
+    "timeout": FailureStyle("Timed out", "the chunk ran past the time limit", "purple"),
+}
+
+
+def failure_label(category: str | None) -> str:
+    style = FAILURES.get(category or "")
+    return style.label if style else (category or "Unknown").capitalize()

@@ -1,4 +1,5 @@
-"""End-to-end harness: the whole app in production mode on a free port with a fresh database,
+"""End-to-end harness: the whole app in production mode on a free port (``E2E_PORT`` picks
+one) with a fresh database,
 driven by Playwright in a real Chromium.
 
 The app is started once per test session; every test gets a fresh browser context. A test fails
@@ -153,7 +154,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
     """The app in production mode, migrated and seeded, on a free loopback port."""
     data_dir = tmp_path_factory.mktemp("e2e-data")
     log_path = data_dir / "app.log"
-    port = _free_port()
+    port = int(os.environ["E2E_PORT"]) if os.environ.get("E2E_PORT") else _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = _app_env(data_dir, port)
     _ensure_bun(env)

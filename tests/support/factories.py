@@ -77,6 +77,7 @@ class JobSpec:
     mode: str = "max"
     metric: str = "sharpe"
     failed: int = 0
+    failure_category: str = "lost"  # of the failed tasks
     artifacts: bool = True
     source_job_id: uuid.UUID | None = None
     name: str | None = None
@@ -124,6 +125,7 @@ def make_job(
             id=task_id, job_id=job_id, index=index, params=combo,
             status=(TaskStatus.FAILED if failed else TaskStatus.SUCCEEDED).value, score=score,
             metrics=metrics, error="worker died" if failed else None,
+            error_category=spec.failure_category if failed else None,
             started_at=now, finished_at=now,
         )
         session.add(task)
@@ -151,6 +153,7 @@ def make_job(
         "total": spec.total if spec.total is not None else spec.tasks,
         "finished": spec.tasks - spec.failed,
         "failed": spec.failed,
+        "failures": {spec.failure_category: spec.failed} if spec.failed else {},
         "topN": entries[: spec.top_n],
     }
     session.add(job)

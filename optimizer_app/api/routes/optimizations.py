@@ -43,7 +43,9 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 @router.post("", status_code=201, response_model=JobPublic)
 def submit(user: CurrentUser, body: JobCreate) -> JobPublic:
     """Validate, expand and queue a job. With `sourceJobId` it is a re-run of that job
-    (a single combination is a paramSpace of single values)."""
+    (a single combination is a paramSpace of single values); `{"sourceJobId": …, "rerun":
+    "failed"}` re-runs exactly the source's failed combinations (409 while the source is
+    live or when nothing failed)."""
     return optimizations.submit(owner_id=user.id, body=body)
 
 
@@ -91,6 +93,8 @@ def list_tasks(
     status: Annotated[TaskStatusFilter | None,
                       Query(description="only combinations with this status")] = None,
 ) -> TasksPublic:
+    """A job's tasks; `?status=failed` lists its failed combinations with `error` and
+    `errorCategory`."""
     return history.list_tasks(session=session, owner_id=user.id, job_id=job_id, limit=limit,
                               offset=offset, sort=sort, order=order, status=status)
 

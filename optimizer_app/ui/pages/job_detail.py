@@ -7,6 +7,7 @@ import reflex as rx
 from optimizer_app.ui import routes
 from optimizer_app.ui.components.best_chart import best_score_card
 from optimizer_app.ui.components.confirm_delete import confirm_delete
+from optimizer_app.ui.components.failures_panel import failures_panel
 from optimizer_app.ui.components.progress_panel import progress_panel, stop_banner
 from optimizer_app.ui.components.score_chart import score_chart_card
 from optimizer_app.ui.components.status_badge import status_badge
@@ -229,6 +230,7 @@ def job_view() -> rx.Component:
         action_errors(),
         stop_banner(),
         progress_panel(),
+        failures_panel(),
         topn_card(),
         best_score_card(),
         score_chart_card(),

@@ -21,8 +21,13 @@ from optimizer_app.core.config import settings
 from optimizer_app.core.errors import AppError, ConflictError, NotFoundError
 from optimizer_app.core.logging import logger
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
-from optimizer_app.services.schemas import JobPublic, OptimizationStatusResponse, TaskPublic
-from optimizer_app.ui import calls, job_view, routes
+from optimizer_app.services.schemas import (
+    JobCreate,
+    JobPublic,
+    OptimizationStatusResponse,
+    TaskPublic,
+)
+from optimizer_app.ui import calls, failures_view, job_view, routes
 from optimizer_app.ui import format as fmt
 from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
 from optimizer_app.ui.vocabulary import constraints_text, direction_text, is_live, metric_label
@@ -30,6 +35,8 @@ from optimizer_app.ui.vocabulary import constraints_text, direction_text, is_liv
 CHART_TASKS = 2000  # the best combinations plotted on the score chart
 CHART_REFRESH_SECONDS = 3.0
 MAX_RERUN_LINKS = 10
+FIRST_FAILURES = 5  # failed combinations the failures panel lists at first
+ALL_FAILURES = 100  # ... and after "Show more" (failures.csv of the export has every one)
 
 
 @dataclass
@@ -100,6 +107,10 @@ class JobDetailState(rx.State):
     constrained_text: str = "0"  # finished combinations that failed them
     source_deleted: bool = False
     action_error: str = ""
+    failure_counts: list[failures_view.FailureCount] = []
+    failed_rows: list[failures_view.FailedRow] = []
+    failed_listed: int = 0  # how many failed combinations the panel asked for
+    rerunning_failed: bool = False
 
     _owner: uuid.UUID | None = None
     _job: JobPublic | None = None
@@ -136,6 +147,27 @@ class JobDetailState(rx.State):
     @rx.var(cache=True)
     def failed_text(self) -> str:
         return fmt.count(self.failed)
+
+    @rx.var(cache=True)
+    def has_failures(self) -> bool:
+        return self.failed > 0
+
+    @rx.var(cache=True)
+    def can_rerun_failed(self) -> bool:
+        return self.failed > 0 and not is_live(self.status)
+
+    @rx.var(cache=True)
+    def failed_more(self) -> bool:
+        """More failed combinations than the panel lists, and more can be listed."""
+        return len(self.failed_rows) < self.failed and self.failed_listed < ALL_FAILURES
+
+    @rx.var(cache=True)
+    def failed_shown_text(self) -> str:
+        shown = len(self.failed_rows)
+        if shown >= self.failed:
+            return ""
+        return (f"Showing the first {fmt.count(shown)} of {fmt.count(self.failed)}; "
+                "the export's failures.csv lists every one.")
 
     @rx.var(cache=True)
     def sort_label(self) -> str:
@@ -194,6 +226,8 @@ class JobDetailState(rx.State):
                 calls.jobs_named, user.id, job.rerun_ids[:MAX_RERUN_LINKS]
             )
             tasks = await asyncio.to_thread(calls.best_tasks, user.id, job_id, CHART_TASKS)
+            failed = (await asyncio.to_thread(calls.failed_tasks, user.id, job_id, FIRST_FAILURES)
+                      if job.summary.failed else None)
         except NotFoundError:
             self._show_not_found()
             return
@@ -206,6 +240,7 @@ class JobDetailState(rx.State):
         self.reruns = [Link(name, routes.job_detail(str(i))) for i, name in reruns.items()]
         self._set_axes(job)
         self._show_tasks(tasks.data)
+        self._show_failed(failed.data if failed else [], FIRST_FAILURES)
         self.loading = False
         yield None
         if self.live:
@@ -215,7 +250,10 @@ class JobDetailState(rx.State):
         self.loading = True
         self.not_found = False
         self.load_error = self.export_error = self.action_error = ""
-        self.exporting = self.canceling = False
+        self.exporting = self.canceling = self.rerunning_failed = False
+        self.failure_counts = []
+        self.failed_rows = []
+        self.failed_listed = 0
         self.top = []
         self.reruns = []
         self.chart = job_view.Heatmap()
@@ -258,6 +296,7 @@ class JobDetailState(rx.State):
             else "index order"
         )
         self.constrained_text = fmt.count(summary.constrained)
+        self.failure_counts = failures_view.failure_counts(summary.failures)
         self.banner_title, self.banner_text = job_view.banner(job, summary, self.metric, self.mode)
         self.timing = job_view.timing(job, summary, datetime.now(UTC))
         self.top = job_view.top_rows(self.job_key, summary, self.metric, self.mode)
@@ -281,6 +320,10 @@ class JobDetailState(rx.State):
         names = [a.value for a in self.axes]
         self.x_param = names[0] if names else ""
         self.y_param = names[1] if len(names) > 1 else ""
+
+    def _show_failed(self, tasks: list[TaskPublic], asked: int) -> None:
+        self.failed_rows = failures_view.failed_rows(tasks)
+        self.failed_listed = asked
 
     def _show_tasks(self, tasks: list[TaskPublic]) -> None:
         self._tasks = tasks
@@ -317,9 +360,10 @@ class JobDetailState(rx.State):
             if not self._still_watching(generation):
                 return False
             owner, job, chart_at = self._owner, self._job, self._chart_at
+            listed = max(self.failed_listed, FIRST_FAILURES)
         assert owner is not None and job is not None
         try:
-            update = await asyncio.to_thread(_fetch_update, owner, job, chart_at)
+            update = await asyncio.to_thread(_fetch_update, owner, job, chart_at, listed)
         except NotFoundError:
             async with self:
                 if self._still_watching(generation):
@@ -331,10 +375,12 @@ class JobDetailState(rx.State):
         async with self:
             if not self._still_watching(generation):
                 return False
-            fresh, status, tasks = update
+            fresh, status, tasks, failed = update
             self._show_job(fresh, status)
             if tasks is not None:
                 self._show_tasks(tasks)
+            if failed is not None:
+                self._show_failed(failed, listed)
             return self.live
 
     def _still_watching(self, generation: int) -> bool:
@@ -399,6 +445,45 @@ class JobDetailState(rx.State):
         yield rx.toast.info("Optimization canceled.") if status is not None else None
 
     @rx.event
+    async def show_more_failures(self) -> None:
+        if self._job is None or self._owner is None:
+            return
+        try:
+            failed = await asyncio.to_thread(calls.failed_tasks, self._owner, self._job.id,
+                                             ALL_FAILURES)
+        except AppError as error:
+            self.action_error = readable_error(error)
+            return
+        self._show_failed(failed.data, ALL_FAILURES)
+
+    @rx.event
+    async def rerun_failed(self) -> AsyncIterator[EventSpec | None]:
+        """A new job over exactly this job's failed combinations; opens it."""
+        if self.rerunning_failed or self._job is None or self._owner is None:
+            return
+        self.rerunning_failed = True
+        self.action_error = ""
+        yield None
+        owner, job_id = self._owner, self._job.id
+        try:
+            rerun = await asyncio.to_thread(
+                calls.submit, owner, JobCreate(source_job_id=job_id, rerun="failed")
+            )
+        except AppError as error:
+            self.action_error = readable_error(error)
+            return
+        except Exception:
+            logger.bind(job_id=str(job_id)).exception("re-run of failed combinations failed")
+            self.action_error = UNEXPECTED_ERROR
+            return
+        finally:
+            self.rerunning_failed = False
+        yield rx.toast.success(
+            f"Re-running {fmt.count(rerun.summary.total)} failed combinations."
+        )
+        yield rx.redirect(routes.job_detail(str(rerun.id)))
+
+    @rx.event
     async def export(self) -> AsyncIterator[EventSpec | None]:
         if self.exporting or self._job is None or self._owner is None:
             return
@@ -424,12 +509,15 @@ class JobDetailState(rx.State):
 
 
 def _fetch_update(
-    owner: uuid.UUID, job: JobPublic, chart_at: float
-) -> tuple[JobPublic, OptimizationStatusResponse, list[TaskPublic] | None]:
+    owner: uuid.UUID, job: JobPublic, chart_at: float, failed_listed: int
+) -> tuple[JobPublic, OptimizationStatusResponse, list[TaskPublic] | None,
+           list[TaskPublic] | None]:
     """One polling tick's reads: the status; the whole job again when its status changed, its
     first results arrived (timestamps) or the charts are due (every few seconds and at the
-    end: the best-score history comes with the job); the chart's tasks likewise."""
+    end: the best-score history comes with the job); the chart's tasks likewise; the failed
+    combinations listed when more failed."""
     status = calls.status(owner, job.id)
+    failed_before = job.summary.failed
     started = job.started_at is None and status.queue_wait_seconds is not None
     charts_due = time.monotonic() - chart_at >= CHART_REFRESH_SECONDS or not is_live(status.status)
     if status.status != job.status or started or charts_due:
@@ -437,4 +525,9 @@ def _fetch_update(
     tasks = None
     if charts_due:
         tasks = calls.best_tasks(owner, job.id, CHART_TASKS).data
-    return job, status, tasks
+    failed = None
+    if status.summary.failed != failed_before or (
+        status.summary.failed and charts_due and not is_live(status.status)
+    ):
+        failed = calls.failed_tasks(owner, job.id, failed_listed).data
+    return job, status, tasks, failed

@@ -53,7 +53,8 @@ def test_submit_returns_the_queued_job(client: TestClient, alice: ApiUser,
     status = client.get(f"/api/v1/optimizations/{job['id']}/status", headers=alice.headers)
     assert status.status_code == 200
     assert set(status.json()) == STATUS_KEYS
-    assert set(status.json()["summary"]) == {"total", "finished", "failed", "constrained", "topN"}
+    assert set(status.json()["summary"]) == {"total", "finished", "failed", "constrained",
+                                             "failures", "topN"}
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,7 @@ def test_submit_stores_a_normalized_queued_job_without_tasks(world: dict[str, An
     assert job.status == "queued"
     assert job.name == f"{get_strategy('sma_cross').label} on {world['dataset_name']}"
     assert job.summary.model_dump() == {"total": 175, "finished": 0, "failed": 0,
-                                        "constrained": 0, "top_n": []}
+                                        "constrained": 0, "failures": {}, "top_n": []}
     assert job.early_stop_policy == {"mode": "max", "metric": "sharpe", "topN": 10,
                                      "targetScore": None, "patience": None, "minTasks": None}
     assert job.backtest_options == {"initialCash": 10000.0, "commission": 0.002,

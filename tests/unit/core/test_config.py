@@ -44,3 +44,11 @@ def test_environment_variables_use_one_prefix(monkeypatch: pytest.MonkeyPatch, t
     assert cfg.grid_cap == 1234
     assert cfg.resolved_database_url == f"sqlite:///{tmp_path.resolve() / 'optimizer.db'}"
     assert cfg.resolved_artifact_dir == (tmp_path / "artifacts").resolve()
+
+
+def test_the_chunk_time_limit_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().chunk_timeout_seconds == 300.0
+    monkeypatch.setenv("OPTIMIZER_CHUNK_TIMEOUT_SECONDS", "45")
+    assert Settings().chunk_timeout_seconds == 45.0
+    with pytest.raises(ValidationError):
+        Settings(chunk_timeout_seconds=0)

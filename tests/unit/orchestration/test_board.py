@@ -214,3 +214,16 @@ def test_recording_a_chunk_at_once_counts_as_one_by_one(mode: str) -> None:
     assert board.best == best
     assert board.best_history[-1] == history[-1] and board.best_history[0] == history[0]
     assert set(board.best_history) <= set(history)
+
+
+def test_failures_are_counted_by_category_and_round_trip() -> None:
+    board = Board(mode="max", top_n=3, total=10)
+    board.add_failures(2, "lost")
+    board.add_failures(1, "timeout")
+    board.add_failures(3, "lost")
+    assert board.failed == 6 and board.failures == {"lost": 5, "timeout": 1}
+    again = Board.from_summary(board.to_summary(), mode="max", top_n=3, total=10)
+    assert again.failures == {"lost": 5, "timeout": 1} and again.failed == 6
+    copy = board.copy()
+    copy.add_failures(1, "data")
+    assert "data" not in board.failures

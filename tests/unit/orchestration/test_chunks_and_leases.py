@@ -247,6 +247,17 @@ def test_a_chunk_around_dying_workers_is_suspect_until_it_kills_them_alone() -> 
     assert decide_cancelled(alone=True, connected=False).verdict is Verdict.RESEND
 
 
+def test_failed_chunks_carry_their_category() -> None:
+    from optimizer_app.orchestration.failures import decide_cancelled, decide_error
+
+    assert decide_error(KilledWorker("k"), alone=True).category == "lost"
+    assert decide_cancelled(alone=True, connected=True).category == "lost"
+    assert decide_error(ValueError("bad"), alone=False).category == "strategy"
+    assert decide_error(MemoryError(), alone=False).category == "resource"
+    disk = decide_error(OSError(28, "No space left on device"), alone=False)
+    assert disk.category == "resource" and "disk is full" in disk.message
+
+
 WAIT_UNDER_SIGNALS = """
 import os, signal, threading, time
 from optimizer_app.orchestration.orchestrator import Orchestrator
