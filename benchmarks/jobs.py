@@ -107,10 +107,55 @@ class RssSampler:
         self._thread.join()
 
 
+class ScaleOut:
+    """PostgreSQL, a ``dask scheduler`` and one single-threaded ``dask worker`` per configured
+    worker, started as separate processes on loopback (as the README's scale-out steps)."""
+
+    def __init__(self) -> None:
+        from tests.support.postgres import free_port, start_postgres, unavailable_reason
+
+        reason = unavailable_reason()
+        if reason:
+            raise SystemExit(f"scale-out benchmark needs PostgreSQL: {reason}")
+        self.postgres = start_postgres()
+        self.port = free_port()
+        env = {**os.environ, "PYTHONPATH": str(ROOT),
+               "DASK_CONFIG": str(ROOT / "optimizer_app" / "orchestration" / "dask.yaml")}
+        dask = str(Path(sys.executable).parent / "dask")
+        self.procs = [subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(self.port),
+             "--no-dashboard"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)]
+        self.procs += [subprocess.Popen(
+            [dask, "worker", self.address, "--nthreads", "1", "--no-dashboard",
+             "--host", "127.0.0.1"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL) for _ in range(settings.workers)]
+        self.databases = 0
+
+    @property
+    def address(self) -> str:
+        return f"tcp://127.0.0.1:{self.port}"
+
+    def new_database(self) -> str:
+        self.databases += 1
+        return str(self.postgres.create_database(f"bench_{os.getpid()}_{self.databases}"))
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            proc.terminate()
+        for proc in self.procs:
+            proc.wait(timeout=30)
+        self.postgres.stop()
+
+
+SCALE_OUT: ScaleOut | None = None  # --backend scaleout
+
+
 def fresh_data_dir() -> tuple[Path, object, object]:
     """A new data folder with a migrated database, the bundled datasets and one user."""
     data = Path(tempfile.mkdtemp(prefix="run-", dir=DATA))
-    settings.__dict__["resolved_database_url"] = f"sqlite:///{data / 'optimizer.db'}"
+    settings.__dict__["resolved_database_url"] = (
+        SCALE_OUT.new_database() if SCALE_OUT else f"sqlite:///{data / 'optimizer.db'}")
     settings.__dict__["resolved_results_dir"] = data / "results"  # as the orchestrator's
     settings.__dict__["resolved_artifact_dir"] = data / "artifacts"
     reset_engine()
@@ -129,6 +174,9 @@ def fresh_data_dir() -> tuple[Path, object, object]:
 def start_orchestrator(data: Path) -> subprocess.Popen[bytes]:
     log = open(data / "orchestrator.log", "wb")  # noqa: SIM115
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPTIMIZER_DATA_DIR": str(data)}
+    if SCALE_OUT:
+        env.update(OPTIMIZER_DATABASE_URL=settings.resolved_database_url,
+                   OPTIMIZER_DASK_ADDRESS=SCALE_OUT.address)
     return subprocess.Popen([sys.executable, "-m", "optimizer_app.orchestration"], cwd=ROOT,
                             env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -143,7 +191,8 @@ def measured_run(space: dict) -> Run:
         run_job(owner_id, dataset_id, WARMUP, orchestrator.pid)  # cluster up, kernels compiled
         run = run_job(owner_id, dataset_id, space, orchestrator.pid)
         run.store_bytes = compacted_bytes(run)
-        run.db_bytes = sum(f.stat().st_size for f in data.glob("optimizer.db*"))
+        run.db_bytes = (sum(f.stat().st_size for f in data.glob("optimizer.db*"))
+                        if SCALE_OUT is None else 0)
         return run
     finally:
         orchestrator.terminate()
@@ -204,14 +253,27 @@ def main() -> None:
     parser.add_argument("--order", choices=["shuffled", "sequential"], default="shuffled",
                         help="the jobs' grid order (default: shuffled, as submitted jobs are)")
     parser.add_argument("--size", type=int, choices=sorted(SPACES), help="one grid size only")
+    parser.add_argument("--backend", choices=["embedded", "scaleout"], default="embedded",
+                        help="scaleout: PostgreSQL and a Dask scheduler with separate workers")
     args = parser.parse_args()
-    global ORDER
+    global ORDER, SCALE_OUT
     ORDER = args.order
+    if args.backend == "scaleout":
+        SCALE_OUT = ScaleOut()
+    try:
+        _measure(args)
+    finally:
+        if SCALE_OUT:
+            SCALE_OUT.stop()
+
+
+def _measure(args: argparse.Namespace) -> None:
     sizes = ([10_000] if args.quick else [args.size] if args.size
              else [10_000, 100_000, 200_000, 1_000_000])
     runs = 1 if args.quick else args.runs
 
-    print(f"workers: {settings.workers}; grid order: {ORDER}; data in {DATA}")
+    print(f"workers: {settings.workers}; grid order: {ORDER}; backend: {args.backend}; "
+          f"data in {DATA}")
     print("ratio: wall / the pure engine on one core; parallel: wall / (that / workers); "
           "B/comb: bytes per combination in the results store (compacted) and in SQLite")
     print(f"{'combinations':>12} {'wall s':>8} {'comb/s':>9} {'engine s':>9} "

@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 ENGINE_THREADS = 2
-ENGINE_MEMORY = "256MB"
+ENGINE_MEMORY = "64MB"  # readers (the web server): pages and aggregates
+COMPACTION_MEMORY = "256MB"  # the orchestrator's compaction, spilling to disk beyond it
 _STATUS_NAMES = {STATUS_SUCCEEDED: TaskStatus.SUCCEEDED.value, STATUS_FAILED: TaskStatus.FAILED.value}
 _STATUS_CODES = {name: code for code, name in _STATUS_NAMES.items()}
 
@@ -134,6 +135,9 @@ def stored_bytes(*, session: Session, job_ids: Sequence[uuid.UUID]) -> int:
 
 # -- reading -----------------------------------------------------------------------------------
 
+# Arrow buffers from the system allocator: pages read here are small and short-lived, and the
+# system allocator hands their memory back rather than keeping it for the process's lifetime.
+pa.set_memory_pool(pa.system_memory_pool())
 _local = threading.local()
 _engine_lock = threading.Lock()
 _engine: duckdb.DuckDBPyConnection | None = None
@@ -147,11 +151,19 @@ def _cursor() -> duckdb.DuckDBPyConnection:
     if cursor is None:
         with _engine_lock:
             if _engine is None:
-                _engine = duckdb.connect(config={"threads": ENGINE_THREADS,
-                                                 "memory_limit": ENGINE_MEMORY})
+                _engine = _connect(ENGINE_MEMORY)
             cursor = _engine.cursor()
         _local.cursor = cursor
     return cursor
+
+
+def _connect(memory: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB instance with bounded threads and memory; what does not fit
+    spills to a folder of the results store (never to the working directory)."""
+    spill = root() / ".spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(config={"threads": ENGINE_THREADS, "memory_limit": memory,
+                                  "temp_directory": str(spill)})
 
 
 def _files_sql(paths: Sequence[str]) -> str:
@@ -345,7 +357,7 @@ def compact_files(results: JobResults, *, descending: bool) -> list[NewFile]:
     The caller commits them and then removes the old files."""
     folder = job_dir(results.job_id)
     source = _files_sql(results.paths)
-    cursor = _cursor()
+    cursor = _connect(COMPACTION_MEMORY)
     made: list[NewFile] = []
     try:
         order = f"score {'DESC' if descending else 'ASC'} NULLS LAST, index ASC"
@@ -374,6 +386,8 @@ def compact_files(results: JobResults, *, descending: bool) -> list[NewFile]:
         for new in made:
             (folder / new.name).unlink(missing_ok=True)
         raise
+    finally:
+        cursor.close()
     return made
 
 

@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import select
 
 from optimizer_app.domain.grid import build_grid
+from optimizer_app.persistence import results_store
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import OptimizationTask
 from optimizer_app.services.optimizations import submit_job
@@ -44,6 +45,14 @@ def tasks_of(job_id) -> list[OptimizationTask]:  # type: ignore[no-untyped-def]
             select(OptimizationTask).where(OptimizationTask.job_id == job_id)
             .order_by(OptimizationTask.index)  # type: ignore[arg-type]
         ).all())
+
+
+def stored_rows(job_id) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Every combination of the job in the results store, in index order."""
+    with session_scope(readonly=True) as session:
+        files = results_store.job_results(session=session, job_id=job_id)
+    return results_store.page(files, sort="index", descending=False, offset=0,
+                              limit=files.rows)
 
 
 def failed_of(job_id) -> list[OptimizationTask]:  # type: ignore[no-untyped-def]
@@ -191,11 +200,11 @@ def test_rerun_of_the_failed_runs_exactly_the_failed_indices(backend: Backend) -
     with running(backend, chunk_function=SLOW):
         final = wait_terminal(backend, rerun.id)
     assert final.status == "succeeded"
-    rows = tasks_of(rerun.id)
-    assert [t.index for t in rows] == failed  # the grid's own indices, nothing else
-    source_params = {t.index: t.params for t in tasks_of(source.id)}
-    assert all(t.params == source_params[t.index] for t in rows)
-    assert {t.status for t in rows} == {"succeeded"}
+    rows = stored_rows(rerun.id)
+    assert [r["index"] for r in rows] == failed  # the grid's own indices, nothing else
+    source_params = {r["index"]: r["params"] for r in stored_rows(source.id)}
+    assert all(r["params"] == source_params[r["index"]] for r in rows)
+    assert {r["status"] for r in rows} == {"succeeded"}
     assert final.summary.finished == len(failed) and final.summary.failures == {}
     assert {entry.index for entry in final.summary.top_n} <= set(failed)
     assert_books_balance(rerun.id)
