@@ -1,16 +1,21 @@
 """Compacting a finished job's results files into one file sorted best first.
 
 While a job runs it has one results file per chunk; once it is terminal (any terminal status)
-a background thread of the orchestrator rewrites them as one file (DuckDB streams and sorts
-them within bounded memory), swaps the manifest in one short transaction — only if the job
-still exists and its files are still the ones read — and then removes the old files and any
-file that was never committed. Safe to repeat and to run from several orchestrators.
+a background thread of the orchestrator rewrites them (DuckDB streams and sorts them within
+bounded memory) as its rows best first, in index order, and the pair aggregates; swaps the
+manifest in one short transaction — only if the job still exists and its files are still the
+ones read — and removes the old files and any file that was never committed
+``REMOVE_AFTER_SECONDS`` later, so that a page being read from the old files meanwhile still
+finds them. Safe to repeat and to run from several orchestrators.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
+from collections import deque
+from collections.abc import Callable
 
 from sqlmodel import col, select
 
@@ -26,6 +31,7 @@ from optimizer_app.persistence.models import (
 __all__ = ["Compactor", "compact_job", "jobs_to_compact"]
 
 BATCH = 10  # jobs looked at per pass
+REMOVE_AFTER_SECONDS = 30.0
 
 
 def jobs_to_compact(limit: int = BATCH) -> list[uuid.UUID]:
@@ -42,9 +48,12 @@ def jobs_to_compact(limit: int = BATCH) -> list[uuid.UUID]:
     return list(rows)
 
 
-def compact_job(job_id: uuid.UUID) -> bool:
+def compact_job(job_id: uuid.UUID, *, later: Callable[[uuid.UUID, list[str]], None] | None = None
+                ) -> bool:
     """Compact one terminal job's files; False when there was nothing to do or the job
-    changed meanwhile (deleted, already compacted elsewhere)."""
+    changed meanwhile (deleted, already compacted elsewhere). The files it replaces are
+    removed at once, or handed to ``later(job_id, names to keep)``."""
+    remove = later or (lambda job, keep: results_store.remove_orphans(job, keep=keep))
     with session_scope(readonly=True) as session:
         job = session.get(OptimizationJob, job_id)
         if job is None:
@@ -58,20 +67,22 @@ def compact_job(job_id: uuid.UUID) -> bool:
         job = jobs.get_job(session=session, job_id=job_id, for_update=True)
         now = results_store.job_results(session=session, job_id=job_id)
         if job is None or now.all_names != current.all_names:
-            results_store.remove_orphans(job_id, keep=now.all_names)
+            remove(job_id, list(now.all_names))
             return False
         results_store.replace_files(session=session, job_id=job_id, old=current.all_names,
                                     new=made)
-    results_store.remove_orphans(job_id, keep=[f.name for f in made])
+    remove(job_id, [f.name for f in made])
     logger.bind(job_id=str(job_id), files=len(current.names), rows=made[0].rows,
                 bytes=sum(f.size for f in made)).info("results compacted")
     return True
 
 
 class Compactor:
-    """One background thread that compacts finished jobs when poked."""
+    """One background thread that compacts finished jobs when poked, and removes the files
+    they replaced ``REMOVE_AFTER_SECONDS`` later."""
 
     def __init__(self) -> None:
+        self._removals: deque[tuple[float, uuid.UUID, list[str]]] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="compact-results", daemon=True)
@@ -86,15 +97,25 @@ class Compactor:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=10)
+        self._remove_due(everything=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.wait()
             self._wake.clear()
             try:
+                self._remove_due()
                 for job_id in jobs_to_compact():
                     if self._stop.is_set():
                         return
-                    compact_job(job_id)
+                    compact_job(job_id, later=self._remove_later)
             except Exception:
                 logger.opt(exception=True).warning("compacting results failed; will retry")
+
+    def _remove_later(self, job_id: uuid.UUID, keep: list[str]) -> None:
+        self._removals.append((time.monotonic() + REMOVE_AFTER_SECONDS, job_id, keep))
+
+    def _remove_due(self, *, everything: bool = False) -> None:
+        while self._removals and (everything or self._removals[0][0] <= time.monotonic()):
+            _, job_id, keep = self._removals.popleft()
+            results_store.remove_orphans(job_id, keep=keep)
