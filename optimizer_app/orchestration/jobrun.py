@@ -71,6 +71,8 @@ class JobRun:
     data_generation: int = -1
     chunks_sent: int = 0
     constraints: list[dict[str, Any]] = field(default_factory=list)  # result constraints
+    owner_id: uuid.UUID | None = None
+    worker_share: float = 1.0  # of the workers' capacity while other users' work waits
 
     @property
     def total(self) -> int:

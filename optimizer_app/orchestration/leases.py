@@ -20,6 +20,8 @@ from optimizer_app.persistence import jobs
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import JobStatus, utcnow
 
+MAX_HELD_JOBS = 16  # jobs one orchestrator runs at once (the rest wait queued)
+
 
 def _started_ms(process: psutil.Process) -> int:
     return int(process.create_time() * 1000)
@@ -77,6 +79,7 @@ class ClaimedJob:
     constraints: list[dict[str, Any]] = field(default_factory=list)
     grid_order: str = "sequential"
     seed: int | None = None
+    owner_id: uuid.UUID | None = None
 
 
 def _host_prefix(me: str) -> str:
@@ -124,6 +127,7 @@ def claim_jobs(
                     constraints=list(job.constraints or []),
                     grid_order=job.grid_order,
                     seed=job.seed,
+                    owner_id=job.owner_id,
                 )
             )
     return claimed

@@ -17,6 +17,7 @@ from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.orchestration.board import Board
 from optimizer_app.orchestration.jobrun import ChunkSizer, JobRun
 from optimizer_app.orchestration.leases import ClaimedJob
+from optimizer_app.orchestration.sharing import worker_share
 from optimizer_app.persistence import tasks
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import Dataset
@@ -71,6 +72,7 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         bars = load_bars(session.get(Dataset, claimed.dataset_id))
         stored = tasks.done_indices(session=session, job_id=claimed.id) if claimed.resumed else []
         counts = tasks.count_tasks(session=session, job_id=claimed.id) if stored else {}
+        share = worker_share(session=session, owner_id=claimed.owner_id)
     done = np.zeros(grid.total, dtype=bool)
     if stored:
         done[np.asarray(stored, dtype=np.int64)] = True
@@ -98,4 +100,6 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         done=done,
         todo=_unsent(done, claimed.grid_order, claimed.seed),
         constraints=claimed.constraints,
+        owner_id=claimed.owner_id,
+        worker_share=share,
     )

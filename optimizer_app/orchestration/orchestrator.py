@@ -34,8 +34,9 @@ from optimizer_app.orchestration.deletion import apply_retention
 from optimizer_app.orchestration.executor import ChunkFunction, Executor, load_chunk_function
 from optimizer_app.orchestration.failures import Verdict, decide_cancelled, decide_error
 from optimizer_app.orchestration.jobrun import JobRun
-from optimizer_app.orchestration.leases import claim_jobs, new_owner_id
+from optimizer_app.orchestration.leases import MAX_HELD_JOBS, claim_jobs, new_owner_id
 from optimizer_app.orchestration.loading import JobCannotRun, open_run
+from optimizer_app.orchestration.sharing import over_share
 from optimizer_app.orchestration.writer import (
     WriteOutcome,
     finish_job,
@@ -48,7 +49,6 @@ from optimizer_app.persistence.db import CommitWatch, WalCheckpointer, session_s
 from optimizer_app.persistence.models import JobStatus, utcnow
 from optimizer_app.persistence.storage_errors import permanent_storage_error
 
-MAX_HELD_JOBS = 16
 PREFETCHED = 2  # results fetched from the workers ahead of the one being written
 WATCH_SECONDS = 0.01  # while idle, how often to look whether a job may have been submitted
 RETENTION_EVERY_SECONDS = 600.0  # how often old finished jobs are looked for (when retention is on)
@@ -321,6 +321,8 @@ class Orchestrator:
             if run is None or not run.has_unsent():
                 continue
             if not run.sizer.observed and len(run.in_flight) >= workers:
+                continue
+            if over_share(run, self.runs, self.in_flight, workers * self.chunks_per_worker):
                 continue
             return run
         return None
