@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
+from alembic import context
 from sqlmodel import SQLModel
 
-from alembic import context
 from optimizer_app.core.config import settings
 from optimizer_app.persistence import models  # noqa: F401  (registers the tables)
 from optimizer_app.persistence.db import build_engine
