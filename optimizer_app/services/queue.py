@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from optimizer_app.core.errors import NotFoundError
+from optimizer_app.core.errors import NotFoundError, ValidationError
+from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
 from optimizer_app.orchestration.leases import MAX_HELD_JOBS
 from optimizer_app.orchestration.usage import reserved_bytes
 from optimizer_app.persistence import datasets as dataset_queries
@@ -43,6 +44,11 @@ def strategy_cost(*, session: Session, strategy: str) -> float | None:
 def estimate(*, session: Session, owner_id: uuid.UUID, strategy: str, dataset_id: uuid.UUID,
              combinations: int) -> EstimatePublic:
     """Run time, storage and the quotas a job would exceed, before it is submitted."""
+    try:
+        get_strategy(strategy)
+    except UnknownStrategyError as exc:
+        raise ValidationError(f"unknown strategy {strategy!r}; see GET /api/v1/strategies",
+                              details=[{"field": "strategy", "problem": "unknown"}]) from exc
     dataset = dataset_queries.get_visible_dataset(session=session, dataset_id=dataset_id,
                                                   owner_id=owner_id)
     if dataset is None:

@@ -45,9 +45,7 @@ def _usage(*, session: Session, user_id: uuid.UUID, quota: UserQuota | None,
         compute_seconds=round(totals.compute_seconds, 3),
         stored_bytes=totals.stored_bytes
         + quota_service.dataset_bytes(session=session, owner_id=user_id),
-        live_jobs=jobs.count_live_jobs(session=session, owner_id=user_id),
         quotas=quota_service.effective(quota).public(),
-        resets_at=quota_service.next_day(now),
     )
 
 
@@ -70,7 +68,9 @@ def _user_usage(session: Session, user: User, quota: UserQuota | None, now: date
                 ) -> UserUsagePublic:
     usage = _usage(session=session, user_id=user.id, quota=quota, now=now)
     return UserUsagePublic(**usage.model_dump(), user_id=user.id, email=user.email,
-                           admin=is_admin(user), overrides=_overrides(quota))
+                           admin=is_admin(user),
+                           live_jobs=jobs.count_live_jobs(session=session, owner_id=user.id),
+                           overrides=_overrides(quota))
 
 
 def all_usage(*, session: Session, admin: User, limit: int = 100, offset: int = 0

@@ -42,19 +42,24 @@ class QuotasUpdate(CamelModel):
 
 
 class UsagePublic(UtcModel):
+    """``GET /usage``: combinations charged today and this month (UTC), compute seconds of
+    jobs that ended this month, bytes stored now, and the caller's quotas."""
+
     combinations_today: int
     combinations_this_month: int
     compute_seconds: float
     stored_bytes: int
-    live_jobs: int
     quotas: QuotasPublic
-    resets_at: datetime
 
 
 class UserUsagePublic(UsagePublic):
+    """One user's row in the admin's view: usage, effective quotas, the values an admin set
+    (``overrides``; null: the deployment's default) and live jobs."""
+
     user_id: uuid.UUID
     email: str
     admin: bool
+    live_jobs: int
     overrides: QuotasUpdate
 
 
