@@ -338,6 +338,7 @@ class Orchestrator:
             if not self.in_flight and self._ensure_data(suspect):
                 self._submit(suspect, suspect.suspects.popleft(), alone=True)
             return  # let the rest drain first
+        self._start_newcomers(workers)
         slots = workers * self.chunks_per_worker
         while len(self.in_flight) < slots:
             run = self._next_run(workers)
@@ -349,6 +350,17 @@ class Orchestrator:
             if indices is None or not indices.size:
                 continue
             self._submit(run, indices)
+
+    def _start_newcomers(self, workers: int) -> None:
+        """A job that has sent nothing yet gets its first chunk at once, beyond the slots and
+        ahead of the chunks waiting on the workers: next to a big job, a new one starts as
+        soon as a worker finishes the chunk it is running."""
+        for run in list(self.runs.values()):
+            if run.chunks_sent or not run.has_unsent() or not self._ensure_data(run):
+                continue
+            indices = run.next_indices(workers=workers)
+            if indices is not None and indices.size:
+                self._submit(run, indices, priority=1)
 
     def _ensure_data(self, run: JobRun) -> bool:
         """The job's bars on the workers: scattered once per job (and again after a loss)."""
@@ -364,7 +376,8 @@ class Orchestrator:
         run.data_generation = self.executor.generation
         return True
 
-    def _submit(self, run: JobRun, indices: np.ndarray, *, alone: bool = False) -> None:
+    def _submit(self, run: JobRun, indices: np.ndarray, *, alone: bool = False,
+                priority: int = 0) -> None:
         task = ChunkTask(
             job_id=str(run.job_id),
             strategy=run.strategy,
@@ -386,6 +399,7 @@ class Orchestrator:
                 key=key,
                 on_done=self._on_done,
                 function=self.chunk_function,
+                priority=priority,
             )
         except Exception:
             (run.suspects if alone else run.retry).appendleft(indices)
