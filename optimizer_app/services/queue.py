@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
@@ -151,3 +152,40 @@ def worker_share(*, session: Session, job: OptimizationJob) -> float | None:
     cap = quota_service.quotas_of(session=session, user_id=job.owner_id).worker_share
     return min(1.0 / running, cap) if running > 1 else 1.0
 
+
+
+def worker_share_of(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID) -> float | None:
+    job = jobs.get_owned_job(session=session, job_id=job_id, owner_id=owner_id)
+    return None if job is None else worker_share(session=session, job=job)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What the new-job form needs to estimate a job while it is edited, read once: each
+    strategy's measured cost (None: not measured yet, ``DEFAULT_COST`` applies) and what is
+    left of the quotas (None: no limit)."""
+
+    costs: dict[str, float | None]
+    combinations_left: int | None
+    bytes_left: int | None
+    live_left: int | None
+
+
+def budget(*, session: Session, owner_id: uuid.UUID, strategy_names: list[str]) -> Budget:
+    quotas = quota_service.quotas_of(session=session, user_id=owner_id)
+    now = datetime.now(UTC)
+    today = usage_queries.charged_since(session=session, owner_id=owner_id,
+                                        since=quota_service.day_start(now))
+    stored = usage_queries.stored_bytes(session=session, owner_id=owner_id) + \
+        quota_service.dataset_bytes(session=session, owner_id=owner_id)
+    live = jobs.count_live_jobs(session=session, owner_id=owner_id)
+
+    def left(limit: int | None, used: int) -> int | None:
+        return None if limit is None else max(0, limit - used)
+
+    return Budget(
+        costs={name: strategy_cost(session=session, strategy=name) for name in strategy_names},
+        combinations_left=left(quotas.combinations_per_day, today),
+        bytes_left=left(quotas.stored_bytes, stored),
+        live_left=left(quotas.live_jobs, live),
+    )

@@ -102,3 +102,17 @@ def set_quotas(*, session: Session, admin: User, user_id: uuid.UUID, body: Quota
     logger.bind(user_id=str(admin.id), target=str(user_id),
                 quotas=body.model_dump(by_alias=True)).info("quotas set")
     return _user_usage(session, user, quota, datetime.now(UTC))
+
+
+def user(*, session: Session, user_id: uuid.UUID) -> User:
+    found = session.get(User, user_id)
+    if found is None:
+        raise NotFoundError(f"user {user_id} not found")
+    return found
+
+
+def overview(*, session: Session, user_id: uuid.UUID) -> UserUsagePublic:
+    """One user's usage with live jobs and whether they are an admin (the usage page)."""
+    return _user_usage(session, user(session=session, user_id=user_id),
+                       usage_queries.get_quota(session=session, user_id=user_id),
+                       datetime.now(UTC))

@@ -111,6 +111,7 @@ def top_navigation() -> rx.Component:
     path = rx.State.router.url.path
     on_new = (path == routes.NEW) | (path == routes.NEW + "/")
     on_history = path.startswith(routes.HISTORY) & ~on_new
+    on_usage = path.startswith(routes.USAGE)
     return rx.el.header(
         rx.hstack(
             rx.link(
@@ -124,6 +125,7 @@ def top_navigation() -> rx.Component:
                 rx.hstack(
                     nav_link("New optimization", routes.NEW, active=on_new),
                     nav_link("History", routes.HISTORY, active=on_history),
+                    nav_link("Usage", routes.USAGE, active=on_usage),
                     spacing="1",
                 ),
                 aria_label="Main",
