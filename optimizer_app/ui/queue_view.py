@@ -24,8 +24,11 @@ def queue_view(queue: QueueInfo | None, now: datetime) -> QueueView:
         wait = (fmt.as_utc(queue.estimated_start) - fmt.as_utc(now)).total_seconds()
         when = "in a moment" if wait < 2 else f"in about {fmt.duration(wait)}"
         headline += f" · expected to start {when} ({fmt.clock(queue.estimated_start)})"
-    reason = queue.reason[:1].upper() + queue.reason[1:]
-    return QueueView(headline, reason if reason.endswith(".") else reason + ".")
+    reason = queue.reason
+    if reason.endswith(" in the queue") or " in the queue; " in reason:
+        reason = reason.split("; ", 1)[-1] if "; " in reason else ""  # the headline says it
+    reason = reason[:1].upper() + reason[1:]
+    return QueueView(headline, reason if not reason or reason.endswith(".") else reason + ".")
 
 
 def share_text(share: float | None) -> str:

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, Error, Page, expect
 
-from tests.e2e.helpers import Account, sign_up
+from tests.e2e.helpers import ADMIN_EMAIL, Account, sign_up
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 180
@@ -95,6 +95,8 @@ def _app_env(data_dir: Path, port: int) -> dict[str, str]:
         OPTIMIZER_MAX_LIVE_JOBS_PER_USER="30",
         # Big enough that the cancel test's job outlasts the clicks on any machine speed.
         OPTIMIZER_GRID_CAP="2000000",
+        # The usage test signs up as this administrator (every test user is new otherwise).
+        OPTIMIZER_ADMIN_EMAILS=ADMIN_EMAIL,
         OPTIMIZER_LOG_LEVEL="INFO",
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_CHECK_LATEST_VERSION="false",

@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from optimizer_app.ui import routes
+from optimizer_app.ui.components.form_fields import field
 from optimizer_app.ui.components.page_header import page_header
 from optimizer_app.ui.layout import page
 from optimizer_app.ui.states.usage import UsageCard, UsageState, UserRow
@@ -34,6 +35,7 @@ def usage_card(card: UsageCard) -> rx.Component:
             width="100%",
         ),
         width="100%",
+        role="listitem",
     )
 
 
@@ -107,13 +109,12 @@ def users_table() -> rx.Component:
 
 
 def _field(label: str, key: str, value: Any, hint: str) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=f"quota-{key}"),
+    return field(
+        label,
         rx.input(value=value, on_change=lambda v: S.set_field(key, v),  # type: ignore[call-arg,operator]
-                 id=f"quota-{key}", placeholder="default", inputmode="decimal", width="100%"),
-        rx.text(hint, size="1", color_scheme="gray"),
-        spacing="1",
-        width="100%",
+                 id=f"quota-{key}", placeholder="default", input_mode="decimal", width="100%"),
+        control_id=f"quota-{key}",
+        hint=hint,
     )
 
 

@@ -49,6 +49,10 @@ def _of(used: int, limit: int | None, show: str) -> tuple[str, int]:
     return f"of {show}", min(100, round(100 * used / limit)) if limit else 100
 
 
+def compute_text(seconds: float) -> str:
+    return fmt.duration(seconds) if seconds else "0 s"
+
+
 def usage_cards(usage: UserUsagePublic) -> list[UsageCard]:
     q = usage.quotas
     day_detail, day_pct = _of(usage.combinations_today, q.combinations_per_day,
@@ -60,8 +64,8 @@ def usage_cards(usage: UserUsagePublic) -> list[UsageCard]:
         UsageCard("Combinations today", fmt.count(usage.combinations_today), day_detail, day_pct),
         UsageCard("Combinations this month", fmt.count(usage.combinations_this_month),
                   "since the 1st, UTC"),
-        UsageCard("Compute time this month", fmt.duration(usage.compute_seconds)
-                  if usage.compute_seconds >= 1 else f"{fmt.decimal(usage.compute_seconds)} s",
+        UsageCard("Compute time this month",
+                  compute_text(usage.compute_seconds),
                   "run time of jobs that ended"),
         UsageCard("Storage", fmt.size(usage.stored_bytes), bytes_detail, bytes_pct),
         UsageCard("Live jobs", fmt.count(usage.live_jobs), live_detail, live_pct),
@@ -88,7 +92,7 @@ def user_row(usage: UserUsagePublic) -> UserRow:
     return UserRow(
         id=str(usage.user_id), email=usage.email, admin=usage.admin,
         today=fmt.count(usage.combinations_today), month=fmt.count(usage.combinations_this_month),
-        compute=fmt.duration(usage.compute_seconds), storage=fmt.size(usage.stored_bytes),
+        compute=compute_text(usage.compute_seconds), storage=fmt.size(usage.stored_bytes),
         live=fmt.count(usage.live_jobs), limits=limits_text(q),
         custom=any(v is not None for v in usage.overrides.model_dump().values()),
     )
