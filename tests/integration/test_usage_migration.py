@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
@@ -14,8 +16,20 @@ from tests.conftest import alembic_config
 from tests.support.factories import JobSpec, bundled_dataset, make_job
 
 
-def test_existing_jobs_are_entered_in_the_ledger(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'before.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'before.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return server.create_database(f"m_{uuid.uuid4().hex[:10]}")  # type: ignore[no-any-return]
+
+
+def _hex(value: object) -> str:
+    return value.hex if isinstance(value, uuid.UUID) else str(value).replace("-", "")
+
+
+def test_existing_jobs_are_entered_in_the_ledger(empty_url: str) -> None:
+    url = empty_url
     cfg = alembic_config(url)
     command.upgrade(cfg, "0007")
     engine = build_engine(url)
@@ -34,7 +48,7 @@ def test_existing_jobs_are_entered_in_the_ledger(tmp_path: Path) -> None:
     command.upgrade(cfg, "head")
     engine = build_engine(url)
     with engine.connect() as conn:
-        rows = {row.job_id: row for row in conn.execute(sa.text(
+        rows = {_hex(row.job_id): row for row in conn.execute(sa.text(
             "SELECT job_id, owner_id, combinations, combinations_run, stored_bytes, ended_at "
             "FROM usage_records"))}
     engine.dispose()
