@@ -24,7 +24,7 @@ router = APIRouter(tags=["usage"])
 def get_usage(user: CurrentUser, session: ReadSessionDep) -> UsagePublic:
     """The caller's combinations today and this month (UTC; a live job counts what it asked
     for, an ended one what it ran), compute seconds of jobs ended this month, bytes stored,
-    live jobs, and quotas (null: no limit)."""
+    and quotas (null: no limit)."""
     return usage.usage_of(session=session, user_id=user.id)
 
 
