@@ -85,7 +85,7 @@ LABEL = re.compile(r'(\w+)="([^"]*)"')
 def app_environment(data_dir: Path, port: int, grid_cap: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMIZER_")}
     env.update(OPTIMIZER_PORT=str(port), OPTIMIZER_DATA_DIR=str(data_dir),
-               OPTIMIZER_GRID_CAP=str(grid_cap))
+               OPTIMIZER_GRID_CAP=str(grid_cap), OPTIMIZER_QUOTA_COMBINATIONS_PER_DAY="0")
     return env
 
 

@@ -17,7 +17,7 @@ from optimizer_app.api.middleware import (
     SecurityHeadersMiddleware,
     UploadGuard,
 )
-from optimizer_app.api.routes import auth, datasets, health, optimizations, strategies
+from optimizer_app.api.routes import auth, datasets, health, optimizations, strategies, usage
 from optimizer_app.core.errors import MethodNotAllowedError, NotFoundError
 from optimizer_app.core.logging import configure_logging
 
@@ -43,10 +43,13 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "Malformed request (e.g. invalid JSON)",
         401: "Missing, invalid or expired bearer token",
+        403: "Forbidden (admin routes, for users who are not administrators)",
         404: "Not found (or owned by another user)",
         413: "Request body above the route's limit (OPTIMIZER_MAX_JSON_BYTES for JSON)",
         415: "Media type not accepted by this route (multipart only for dataset upload)",
         422: "Invalid input; `details` names each field and the problem",
+        429: "Too many requests, or a quota exceeded (`quota_exceeded`, details "
+             "`[{quota, limit, used, resetsAt}]`)",
         500: "Unexpected error (logged with the request id)",
     }.items()
 }
@@ -58,6 +61,7 @@ def _v1_router() -> APIRouter:
     router.include_router(strategies.router)
     router.include_router(datasets.router)
     router.include_router(optimizations.router)
+    router.include_router(usage.router)
     return router
 
 

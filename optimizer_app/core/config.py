@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     export_batch_size: int = Field(500, ge=1)
     max_live_jobs_per_user: int = Field(5, ge=1)
     upload_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    # Quotas per user (an admin may set other values for one user; 0 means no limit). Live
+    # jobs are queued or running ones; combinations are counted per UTC day; stored bytes are
+    # results and artifacts of the user's jobs plus uploaded datasets; the worker share is the
+    # fraction of worker capacity one user's jobs may take while another user's work waits.
+    quota_combinations_per_day: int = Field(5_000_000, ge=0)
+    quota_stored_bytes: int = Field(10 * 1024**3, ge=0)
+    quota_worker_share: float = Field(1.0, gt=0, le=1)
+    # Users who see everyone's usage and set per-user quotas (comma-separated emails).
+    admin_emails: str = ""
     # Finished jobs older than this many days are deleted by the orchestrator (off: unset).
     retention_days: float | None = Field(None, gt=0)
 
@@ -112,6 +121,10 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def admin_email_set(self) -> frozenset[str]:
+        return frozenset(e.strip().lower() for e in self.admin_emails.split(",") if e.strip())
 
     @property
     def is_sqlite(self) -> bool:

@@ -54,5 +54,11 @@ class TooManyRequestsError(AppError):
     status, code = 429, "too_many_requests"
 
 
+class QuotaExceededError(TooManyRequestsError):
+    """A submit refused by a quota; ``details`` is ``[{quota, limit, used, resetsAt}]``."""
+
+    code = "quota_exceeded"
+
+
 class InternalError(AppError):
     status, code = 500, "internal_error"

@@ -66,6 +66,13 @@ REQUESTS_REFUSED = Counter(
     registry=REGISTRY,
 )
 
+QUOTA_REFUSALS = Counter(
+    "quota_refusals_total",
+    "Submits refused (429 quota_exceeded), by quota",
+    ["quota"],
+    registry=REGISTRY,
+)
+
 
 def render_latest() -> bytes:
     """The Prometheus text exposition of every process's metrics."""

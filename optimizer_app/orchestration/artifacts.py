@@ -8,6 +8,7 @@ same methods."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -40,6 +41,10 @@ class ArtifactStore(Protocol):
 
     def read(self, uri: str) -> bytes:
         """The bytes stored at ``uri``; :class:`ArtifactMissingError` when there are none."""
+        ...
+
+    def job_bytes(self, job_id: uuid.UUID) -> int:
+        """Bytes the job's artifacts take."""
         ...
 
     def delete_job(self, job_id: uuid.UUID) -> None:
@@ -86,6 +91,16 @@ class LocalArtifactStore:
             return path.read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ArtifactMissingError(uri) from exc
+
+    def job_bytes(self, job_id: uuid.UUID) -> int:
+        """Bytes the job's artifacts take (0 when it has none)."""
+        folder = self.root / str(uuid.UUID(str(job_id)))
+        total = 0
+        for path in folder.rglob("*"):
+            with contextlib.suppress(OSError):
+                if path.is_file():
+                    total += path.stat().st_size
+        return total
 
     def delete_job(self, job_id: uuid.UUID) -> None:
         """Remove every artifact of a job (nothing when it has none)."""

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from optimizer_app.core.logging import logger
 from optimizer_app.orchestration.artifacts import get_artifact_store
+from optimizer_app.orchestration.usage import release_storage
 from optimizer_app.persistence import jobs, results_store
 from optimizer_app.persistence import tasks as task_queries
 from optimizer_app.persistence.db import release_free_pages, session_scope
@@ -31,6 +32,7 @@ def purge_job(job_id: uuid.UUID) -> None:
     get_artifact_store().delete_job(job_id)
     with session_scope() as session:
         results_store.forget_job(session=session, job_id=job_id)
+        release_storage(session=session, job_id=job_id)
         jobs.delete_job_row(session=session, job_id=job_id)
     results_store.remove_job(job_id)
     released = release_free_pages()

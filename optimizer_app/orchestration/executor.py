@@ -231,9 +231,11 @@ class Executor:
         key: str,
         on_done: Callable[[Future], None],
         function: ChunkFunction | None = None,
+        priority: int = 0,
     ) -> Future:
         """Run the chunk function on a worker; ``on_done(future)`` is called (from Dask's
-        thread) once it finished, failed or was cancelled."""
+        thread) once it finished, failed or was cancelled. A higher ``priority`` runs before
+        chunks already waiting on the worker."""
         assert self.client is not None
         future = self.client.submit(
             function or self.chunk_function,
@@ -242,6 +244,7 @@ class Executor:
             key=key,
             pure=False,
             retries=max(0, self.max_attempts - 1),
+            priority=priority,
         )
         future.add_done_callback(on_done)
         return future

@@ -75,6 +75,8 @@ class JobRun:
     # The grid indices this job runs when it runs only some (a re-run of failed ones); the
     # others are marked done in ``done`` from the start.
     subset: np.ndarray | None = None
+    owner_id: uuid.UUID | None = None
+    worker_share: float = 1.0  # of the workers' capacity while other users' work waits
 
     @property
     def total(self) -> int:

@@ -20,6 +20,8 @@ from optimizer_app.persistence import jobs
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import JobStatus, utcnow
 
+MAX_HELD_JOBS = 16  # jobs one orchestrator runs at once (the rest wait queued)
+
 
 def _started_ms(process: psutil.Process) -> int:
     return int(process.create_time() * 1000)
@@ -78,6 +80,7 @@ class ClaimedJob:
     grid_order: str = "sequential"
     seed: int | None = None
     combination_subset: bytes | None = None  # only these grid indices run (domain.subset)
+    owner_id: uuid.UUID | None = None
 
 
 def _host_prefix(me: str) -> str:
@@ -126,6 +129,7 @@ def claim_jobs(
                     grid_order=job.grid_order,
                     seed=job.seed,
                     combination_subset=job.combination_subset,
+                    owner_id=job.owner_id,
                 )
             )
     return claimed

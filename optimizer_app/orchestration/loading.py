@@ -19,6 +19,7 @@ from optimizer_app.domain.subset import decode_subset
 from optimizer_app.orchestration.board import Board
 from optimizer_app.orchestration.jobrun import ChunkSizer, JobRun
 from optimizer_app.orchestration.leases import ClaimedJob
+from optimizer_app.orchestration.sharing import worker_share
 from optimizer_app.persistence import results_store, tasks
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import Dataset
@@ -77,6 +78,7 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
     with session_scope(readonly=True) as session:
         bars = load_bars(session.get(Dataset, claimed.dataset_id))
         files = results_store.job_results(session=session, job_id=claimed.id)
+        share = worker_share(session=session, owner_id=claimed.owner_id)
     stored, succeeded, failed = (results_store.stored_indices(files.paths) if claimed.resumed
                                  else (np.zeros(0, dtype=np.int64), 0, 0))
     counts = {"succeeded": succeeded, "failed": failed}
@@ -114,4 +116,6 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         todo=PendingOrder(grid.total, claimed.grid_order, claimed.seed, done),
         constraints=claimed.constraints,
         subset=subset,
+        owner_id=claimed.owner_id,
+        worker_share=share,
     )

@@ -42,8 +42,9 @@ from optimizer_app.orchestration.failures import (
     timeout_message,
 )
 from optimizer_app.orchestration.jobrun import JobRun
-from optimizer_app.orchestration.leases import claim_jobs, new_owner_id
+from optimizer_app.orchestration.leases import MAX_HELD_JOBS, claim_jobs, new_owner_id
 from optimizer_app.orchestration.loading import JobCannotRun, open_run
+from optimizer_app.orchestration.sharing import over_share
 from optimizer_app.orchestration.writer import (
     WriteOutcome,
     finish_job,
@@ -56,7 +57,6 @@ from optimizer_app.persistence.db import CommitWatch, WalCheckpointer, session_s
 from optimizer_app.persistence.models import JobStatus, utcnow
 from optimizer_app.persistence.storage_errors import permanent_storage_error
 
-MAX_HELD_JOBS = 16
 PREFETCHED = 2  # results fetched from the workers ahead of the one being written
 WATCH_SECONDS = 0.01  # while idle, how often to look whether a job may have been submitted
 COMPACT_EVERY_SECONDS = 2.0  # how often finished jobs' results files are looked for
@@ -341,6 +341,8 @@ class Orchestrator:
                 continue
             if not run.sizer.observed and len(run.in_flight) >= workers:
                 continue
+            if over_share(run, self.runs, self.in_flight, workers * self.chunks_per_worker):
+                continue
             return run
         return None
 
@@ -355,6 +357,7 @@ class Orchestrator:
             if not self.in_flight and self._ensure_data(suspect):
                 self._submit(suspect, suspect.suspects.popleft(), alone=True)
             return  # let the rest drain first
+        self._start_newcomers(workers)
         slots = workers * self.chunks_per_worker
         while len(self.in_flight) < slots:
             run = self._next_run(workers)
@@ -366,6 +369,17 @@ class Orchestrator:
             if indices is None or not indices.size:
                 continue
             self._submit(run, indices)
+
+    def _start_newcomers(self, workers: int) -> None:
+        """A job that has sent nothing yet gets its first chunk at once, beyond the slots and
+        ahead of the chunks waiting on the workers: next to a big job, a new one starts as
+        soon as a worker finishes the chunk it is running."""
+        for run in list(self.runs.values()):
+            if run.chunks_sent or not run.has_unsent() or not self._ensure_data(run):
+                continue
+            indices = run.next_indices(workers=workers)
+            if indices is not None and indices.size:
+                self._submit(run, indices, priority=1)
 
     def _ensure_data(self, run: JobRun) -> bool:
         """The job's bars on the workers: scattered once per job (and again after a loss)."""
@@ -381,7 +395,8 @@ class Orchestrator:
         run.data_generation = self.executor.generation
         return True
 
-    def _submit(self, run: JobRun, indices: np.ndarray, *, alone: bool = False) -> None:
+    def _submit(self, run: JobRun, indices: np.ndarray, *, alone: bool = False,
+                priority: int = 0) -> None:
         task = ChunkTask(
             job_id=str(run.job_id),
             strategy=run.strategy,
@@ -404,6 +419,7 @@ class Orchestrator:
                 key=key,
                 on_done=self._on_done,
                 function=self.chunk_function,
+                priority=priority,
             )
         except Exception:
             (run.suspects if alone else run.retry).appendleft(indices)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlmodel import Session
+
 from optimizer_app.persistence.models import (
     TERMINAL_STATUSES,
     JobStatus,
@@ -79,10 +81,13 @@ def is_terminal(status: str | JobStatus) -> bool:
     return JobStatus(status) in TERMINAL_STATUSES
 
 
-def observe_terminal(job: OptimizationJob) -> None:
-    """Record a job that reached a terminal status (call after the commit)."""
+def observe_terminal(job: OptimizationJob, *, session: Session | None = None) -> None:
+    """Record a job that reached a terminal status (call after the commit): metrics, and
+    its usage in the ledger (in ``session`` when the caller's transaction is still open)."""
     from optimizer_app.core.metrics import JOB_EXEC, JOBS_TERMINAL
+    from optimizer_app.orchestration.usage import close_record
 
     JOBS_TERMINAL.labels(status=job.status).inc()
     if job.exec_seconds is not None:
         JOB_EXEC.observe(job.exec_seconds)
+    close_record(job, session=session)

@@ -53,3 +53,9 @@ def create_dataset(*, session: Session, **fields: Any) -> Dataset:
     session.add(dataset)
     session.flush()
     return dataset
+
+
+def owned_dataset_paths(*, session: Session, owner_id: uuid.UUID) -> list[str]:
+    """Storage paths of the datasets a user uploaded (bundled ones belong to nobody)."""
+    stmt = select(Dataset.storage_path).where(col(Dataset.owner_id) == owner_id)
+    return list(session.exec(stmt).all())

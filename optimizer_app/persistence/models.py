@@ -220,3 +220,46 @@ class ResultFile(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class UsageRecord(SQLModel, table=True):
+    """The usage ledger: one row per submitted job, kept when the job is deleted (no foreign
+    key to the job). Written at submit (the combinations asked for, the storage reserved) and
+    when the job ends (combinations run, compute seconds, bytes stored); a deleted job's
+    stored bytes drop to 0. Quotas and ``GET /usage`` read only this table."""
+
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        Index("ix_usage_owner_created", "owner_id", "created_at"),
+        Index("ix_usage_strategy_ended", "strategy", "ended_at"),
+    )
+
+    job_id: uuid.UUID = Field(primary_key=True)
+    owner_id: uuid.UUID = Field(foreign_key="users.id")
+    strategy: str = Field(max_length=100)
+    dataset_rows: int = 0
+    combinations: int = 0  # asked for at submit
+    combinations_run: int | None = None  # finished + failed, once the job ended
+    compute_seconds: float = 0.0
+    stored_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    ended_at: datetime | None = _ts()
+
+
+class UserQuota(SQLModel, table=True):
+    """Per-user quotas set by an admin; a null field means the deployment's default."""
+
+    __tablename__ = "user_quotas"
+
+    user_id: uuid.UUID = Field(primary_key=True, foreign_key="users.id")
+    live_jobs: int | None = None
+    combinations_per_day: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    stored_bytes: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    worker_share: float | None = None
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

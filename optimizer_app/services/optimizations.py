@@ -19,7 +19,6 @@ from optimizer_app.core.config import settings
 from optimizer_app.core.errors import (
     ConflictError,
     NotFoundError,
-    TooManyRequestsError,
     ValidationError,
 )
 from optimizer_app.core.logging import logger
@@ -34,10 +33,13 @@ from optimizer_app.domain.worker import WORKER_GRID_CAP
 from optimizer_app.orchestration.board import empty_summary
 from optimizer_app.orchestration.deletion import purge_job
 from optimizer_app.orchestration.transitions import is_terminal, observe_terminal, transition
+from optimizer_app.orchestration.usage import open_record, reserved_bytes
 from optimizer_app.persistence import datasets as dataset_queries
 from optimizer_app.persistence import jobs
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import JobStatus, OptimizationJob
+from optimizer_app.services import queue as queue_service
+from optimizer_app.services import quotas as quota_service
 from optimizer_app.services.schemas import (
     JobCreate,
     JobPublic,
@@ -180,8 +182,14 @@ def job_to_public(
     )
 
 
-def status_of(job: OptimizationJob) -> OptimizationStatusResponse:
+def status_of(job: OptimizationJob, *, session: Session | None = None
+              ) -> OptimizationStatusResponse:
+    """The job's live status; with ``session``, a queued job's place in the queue too."""
+    queue = None
+    if session is not None and job.status == JobStatus.QUEUED.value:
+        queue = queue_service.queue_info(session=session, job=job)
     return OptimizationStatusResponse(
+        queue=queue,
         id=job.id,
         status=job.status,
         summary=_summary(job),
@@ -203,6 +211,9 @@ class NewJob:
     dataset_name: str
     source_job_name: str | None
     total: int
+    dataset_rows: int = 0
+    quotas: quota_service.Quotas | None = None
+    datasets_bytes: int = 0  # the owner's uploaded dataset files (read before the lock)
 
 
 def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> NewJob:
@@ -249,21 +260,30 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
         seed=body.seed if body.seed is not None else new_seed(),
         source_job_id=source.id if source else None,
     )
-    return NewJob(job, dataset.name, source.name if source else None, grid.total)
+    return NewJob(
+        job, dataset.name, source.name if source else None, grid.total,
+        dataset_rows=dataset.rows,
+        quotas=quota_service.quotas_of(session=session, user_id=owner_id),
+        datasets_bytes=quota_service.dataset_bytes(session=session, owner_id=owner_id),
+    )
 
 
 def store_job(*, session: Session, owner_id: uuid.UUID, new: NewJob) -> JobPublic:
-    """Store a prepared job ``queued``: the live-job check and the insert, nothing else, so
-    the write lock is held for a few statements. Raise TooManyRequestsError (too many live
-    jobs)."""
+    """Store a prepared job ``queued``: the quota checks (a few aggregate reads), the insert
+    and its usage-ledger row, nothing else, so the write lock is held for a few statements.
+    Raise QuotaExceededError (429 ``quota_exceeded``) naming every quota it would exceed."""
     jobs.lock_owner(session=session, owner_id=owner_id)
-    live = jobs.count_live_jobs(session=session, owner_id=owner_id)
-    if live >= settings.max_live_jobs_per_user:
-        raise TooManyRequestsError(
-            f"you already have {live} queued or running jobs (the limit is "
-            f"{settings.max_live_jobs_per_user}); wait for one to finish or cancel one"
-        )
+    demand = quota_service.Demand(new.total, reserved_bytes(new.total))
+    found = quota_service.problems(
+        session=session, owner_id=owner_id,
+        quotas=new.quotas or quota_service.quotas_of(session=session, user_id=owner_id),
+        demand=demand, datasets_bytes=new.datasets_bytes,
+    )
+    if found:
+        quota_service.refuse(found, demand, owner_id=owner_id)
     job = jobs.add_job(session=session, job=new.job)
+    open_record(session=session, job=job, combinations=new.total,
+                dataset_rows=new.dataset_rows)
     logger.bind(job_id=str(job.id), user_id=str(owner_id), total=new.total).info("job queued")
     return job_to_public(
         job, dataset_name=new.dataset_name, source_job_name=new.source_job_name
@@ -294,7 +314,7 @@ def get_status(
     job = jobs.get_owned_job(session=session, job_id=job_id, owner_id=owner_id)
     if job is None:
         raise NotFoundError(f"job {job_id} not found")
-    return status_of(job)
+    return status_of(job, session=session)
 
 
 def cancel_job(
@@ -314,7 +334,7 @@ def cancel_job(
     job.cancel_requested = True
     session.add(job)
     session.flush()
-    observe_terminal(job)
+    observe_terminal(job, session=session)
     logger.bind(job_id=str(job.id), user_id=str(owner_id)).info("job canceled")
     return status_of(job)
 

@@ -131,6 +131,15 @@ class JobsPublic(CamelModel):
     count: int
 
 
+class QueueInfo(UtcModel):
+    """Why a queued job waits: its position among queued jobs in claim order (1 = next), the
+    reason in words, and when it is expected to start."""
+
+    position: int
+    reason: str
+    estimated_start: datetime | None = None
+
+
 class OptimizationStatusResponse(UtcModel):
     id: uuid.UUID
     status: str
@@ -139,6 +148,8 @@ class OptimizationStatusResponse(UtcModel):
     queue_wait_seconds: float | None = None
     exec_seconds: float | None = None
     updated_at: datetime | None = None
+    # While queued: {position, reason, estimatedStart} (services.queue); null otherwise.
+    queue: QueueInfo | None = None
 
 
 class TaskPublic(UtcModel):

@@ -11,7 +11,10 @@ from optimizer_app.services import datasets as dataset_service
 from optimizer_app.services import export as export_service
 from optimizer_app.services import history as history_service
 from optimizer_app.services import optimizations as optimization_service
+from optimizer_app.services import queue as queue_service
 from optimizer_app.services import strategies as strategy_service
+from optimizer_app.services import usage as usage_service
+from optimizer_app.services.queue import Budget
 from optimizer_app.services.schemas import (
     DatasetPublic,
     JobCreate,
@@ -21,6 +24,7 @@ from optimizer_app.services.schemas import (
     StrategiesPublic,
     TasksPublic,
 )
+from optimizer_app.services.usage_schemas import QuotasUpdate, UsersUsagePublic, UserUsagePublic
 
 DATASET_PAGE = 100
 
@@ -112,3 +116,35 @@ def history_page(owner_id: uuid.UUID, *, limit: int, offset: int) -> JobsPublic:
         return history_service.list_jobs(
             session=session, owner_id=owner_id, limit=limit, offset=offset
         )
+
+
+# -- usage and quotas ---------------------------------------------------------------------------
+
+
+def usage(owner_id: uuid.UUID) -> UserUsagePublic:
+    with session_scope(readonly=True) as session:
+        return usage_service.overview(session=session, user_id=owner_id)
+
+
+def all_usage(admin_id: uuid.UUID) -> UsersUsagePublic:
+    with session_scope(readonly=True) as session:
+        return usage_service.all_usage(session=session, admin=usage_service.user(
+            session=session, user_id=admin_id), limit=500)
+
+
+def set_quotas(admin_id: uuid.UUID, user_id: uuid.UUID, body: QuotasUpdate) -> UserUsagePublic:
+    with session_scope() as session:
+        return usage_service.set_quotas(session=session, admin=usage_service.user(
+            session=session, user_id=admin_id), user_id=user_id, body=body)
+
+
+def budget(owner_id: uuid.UUID, strategy_names: list[str]) -> Budget:
+    with session_scope(readonly=True) as session:
+        return queue_service.budget(session=session, owner_id=owner_id,
+                                    strategy_names=strategy_names)
+
+
+def worker_share(owner_id: uuid.UUID, job_id: uuid.UUID) -> float | None:
+    """A running job's share of the workers (None when it does not run)."""
+    with session_scope(readonly=True) as session:
+        return queue_service.worker_share_of(session=session, owner_id=owner_id, job_id=job_id)

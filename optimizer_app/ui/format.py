@@ -99,3 +99,18 @@ def progress_fraction(done: int, total: int) -> float:
     if total <= 0:
         return 0.0
     return min(1.0, max(0.0, done / total))
+
+
+def size(num_bytes: Any) -> str:
+    """A size in bytes as people read it: ``512 B``, ``1.5 KiB``, ``12.3 MiB``, ``10 GiB``."""
+    number = _finite(num_bytes)
+    if number is None or number < 0:
+        return MISSING
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if number < 1024 or unit == "TiB":
+            if unit == "B":
+                return f"{int(number):,} B"
+            shown = f"{number:,.1f}".removesuffix(".0")
+            return f"{shown} {unit}"
+        number /= 1024
+    return MISSING  # pragma: no cover

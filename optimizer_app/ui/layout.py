@@ -111,6 +111,7 @@ def top_navigation() -> rx.Component:
     path = rx.State.router.url.path
     on_new = (path == routes.NEW) | (path == routes.NEW + "/")
     on_history = path.startswith(routes.HISTORY) & ~on_new
+    on_usage = path.startswith(routes.USAGE)
     return rx.el.header(
         rx.hstack(
             rx.link(
@@ -122,8 +123,9 @@ def top_navigation() -> rx.Component:
             ),
             rx.el.nav(
                 rx.hstack(
-                    nav_link("New optimization", routes.NEW, active=on_new),
+                    nav_link("New optimization", routes.NEW, active=on_new, short="New"),
                     nav_link("History", routes.HISTORY, active=on_history),
+                    nav_link("Usage", routes.USAGE, active=on_usage),
                     spacing="1",
                 ),
                 aria_label="Main",
@@ -148,14 +150,24 @@ def top_navigation() -> rx.Component:
     )
 
 
-def nav_link(label: str, href: str, *, active: rx.Var[bool]) -> rx.Component:
+def nav_link(label: str, href: str, *, active: rx.Var[bool], short: str | None = None
+             ) -> rx.Component:
+    """A top-navigation link; ``short`` is shown instead of ``label`` on phones (the link's
+    accessible name stays ``label``)."""
+    content: rx.Component | str = label
+    if short is not None:
+        content = rx.fragment(
+            rx.text.span(short, display=rx.breakpoints(initial="inline", sm="none")),
+            rx.text.span(label, display=rx.breakpoints(initial="none", sm="inline")),
+        )
     return rx.link(
-        label,
+        content,
         href=href,
         size="2",
         weight="medium",
         underline="none",
-        padding_x=space(3),
+        aria_label=label,
+        padding_x=rx.breakpoints(initial=space(2), sm=space(3)),
         padding_y=space(2),
         border_radius="var(--radius-2)",
         white_space="nowrap",

@@ -8,6 +8,7 @@ SIGN_UP = "/sign-up"
 HISTORY = "/optimizations"
 NEW = "/optimizations/new"
 JOB_DETAIL = "/optimizations/[job_id]"
+USAGE = "/usage"
 
 PUBLIC = frozenset({SIGN_IN, SIGN_UP})
 

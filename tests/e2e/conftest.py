@@ -22,7 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, Error, Page, expect
 
-from tests.e2e.helpers import Account, sign_up
+from tests.e2e.helpers import ADMIN_EMAIL, Account, sign_up
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 180
@@ -96,6 +96,10 @@ def _app_env(data_dir: Path, port: int) -> dict[str, str]:
         OPTIMIZER_MAX_LIVE_JOBS_PER_USER="30",
         # Big enough that the cancel test's job outlasts the clicks on any machine speed.
         OPTIMIZER_GRID_CAP="2000000",
+        # No daily combinations quota by default (the usage test sets one user's).
+        OPTIMIZER_QUOTA_COMBINATIONS_PER_DAY="0",
+        # The usage test signs up as this administrator (every test user is new otherwise).
+        OPTIMIZER_ADMIN_EMAILS=ADMIN_EMAIL,
         OPTIMIZER_LOG_LEVEL="INFO",
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_CHECK_LATEST_VERSION="false",

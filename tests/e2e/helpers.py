@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from playwright.sync_api import Page, expect
 
 TEST_PASSWORD = "correct-horse-battery"
+ADMIN_EMAIL = "admin-e2e@example.com"  # OPTIMIZER_ADMIN_EMAILS of the E2E app
 
 # The grid cap the E2E app runs with (conftest.py), as the form shows it.
 CAP_TEXT = "(max 2,000,000)"

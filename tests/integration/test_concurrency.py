@@ -79,7 +79,8 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         server = request.getfixturevalue("postgres_server")
         url = server.create_database(f"concurrency_{uuid.uuid4().hex[:8]}")
     migrate(url)
-    app = start_live_app(url, data_dir, OPTIMIZER_GRID_CAP="4000000")
+    app = start_live_app(url, data_dir, OPTIMIZER_GRID_CAP="4000000",
+                         OPTIMIZER_QUOTA_COMBINATIONS_PER_DAY="0")
     try:
         yield app
     finally:

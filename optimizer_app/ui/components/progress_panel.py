@@ -83,6 +83,7 @@ def progress_panel() -> rx.Component:
                 width="100%",
                 padding_top=space(2),
             ),
+            queue_note(),
             rx.cond(
                 S.constraints_text != "",
                 rx.hstack(
@@ -107,6 +108,40 @@ def progress_panel() -> rx.Component:
         ),
         size="3",
         width="100%",
+    )
+
+
+def queue_note() -> rx.Component:
+    """Why a queued job waits and when it should start; a running job's share of the
+    workers."""
+    return rx.fragment(
+        rx.cond(
+            S.queue_headline != "",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("hourglass")),
+                rx.vstack(
+                    rx.text(S.queue_headline, weight="bold", size="2",
+                            custom_attrs={"data-testid": "queue-position"}),
+                    rx.callout.text(S.queue_reason, size="2",
+                                    custom_attrs={"data-testid": "queue-reason"}),
+                    spacing="1",
+                ),
+                color_scheme="gray",
+                variant="surface",
+                role="status",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            S.worker_share != "",
+            rx.hstack(
+                rx.icon("cpu", size=14, color="var(--gray-10)", flex_shrink="0"),
+                rx.text(S.worker_share, size="2", color_scheme="gray",
+                        custom_attrs={"data-testid": "worker-share"}),
+                spacing="2",
+                align="center",
+            ),
+        ),
     )
 
 

@@ -7,4 +7,5 @@ from optimizer_app.ui.pages import (  # noqa: F401
     new_optimization,
     sign_in,
     sign_up,
+    usage,
 )

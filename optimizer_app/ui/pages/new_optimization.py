@@ -69,6 +69,32 @@ def summary_panel() -> rx.Component:
                 aria_live="polite",
                 custom_attrs={"data-testid": "combinations"},
             ),
+            rx.cond(
+                S.run_time != "",
+                rx.vstack(
+                    rx.hstack(
+                        rx.icon("timer", size=14, color="var(--gray-10)", flex_shrink="0"),
+                        rx.text(S.run_time, size="2", custom_attrs={"data-testid": "estimate"}),
+                        spacing="2",
+                        align="start",
+                    ),
+                    rx.hstack(
+                        rx.icon("hard-drive", size=14, color="var(--gray-10)", flex_shrink="0"),
+                        rx.text(S.storage, size="2", color_scheme="gray"),
+                        spacing="2",
+                        align="start",
+                    ),
+                    spacing="1",
+                    width="100%",
+                ),
+            ),
+            rx.foreach(
+                S.quota_warnings,
+                lambda warning: rx.callout(
+                    warning, icon="triangle-alert", color_scheme="amber", size="1",
+                    width="100%", custom_attrs={"data-testid": "quota-warning"},
+                ),
+            ),
             rx.separator(size="4"),
             _summary_line("Strategy", S.strategy_label),
             _summary_line("Data", S.dataset_label),

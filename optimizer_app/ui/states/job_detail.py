@@ -27,7 +27,7 @@ from optimizer_app.services.schemas import (
     OptimizationStatusResponse,
     TaskPublic,
 )
-from optimizer_app.ui import calls, failures_view, job_view, routes
+from optimizer_app.ui import calls, failures_view, job_view, queue_view, routes
 from optimizer_app.ui import format as fmt
 from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
 from optimizer_app.ui.vocabulary import constraints_text, direction_text, is_live, metric_label
@@ -111,6 +111,9 @@ class JobDetailState(rx.State):
     failed_rows: list[failures_view.FailedRow] = []
     failed_listed: int = 0  # how many failed combinations the panel asked for
     rerunning_failed: bool = False
+    queue_headline: str = ""  # while queued: position and expected start
+    queue_reason: str = ""
+    worker_share: str = ""  # while running: its share of the workers
 
     _owner: uuid.UUID | None = None
     _job: JobPublic | None = None
@@ -237,6 +240,14 @@ class JobDetailState(rx.State):
             self.loading = False
             return
         self._show_job(job)
+        if self.live:
+            try:
+                status, share = await asyncio.to_thread(_live_extras, user.id, job_id)
+            except Exception:
+                logger.bind(job_id=str(job_id)).exception("queue details could not be loaded")
+            else:
+                self._show_job(job, status)
+                self._show_share(share)
         self.reruns = [Link(name, routes.job_detail(str(i))) for i, name in reruns.items()]
         self._set_axes(job)
         self._show_tasks(tasks.data)
@@ -258,6 +269,7 @@ class JobDetailState(rx.State):
         self.reruns = []
         self.chart = job_view.Heatmap()
         self.chart_loaded = False
+        self.queue_headline = self.queue_reason = self.worker_share = ""
         self._job = None
         self._tasks = []
 
@@ -265,7 +277,15 @@ class JobDetailState(rx.State):
         self.not_found = True
         self.loading = False
 
+    def _show_share(self, share: float | None) -> None:
+        self.worker_share = queue_view.share_text(share) if self.status == "running" else ""
+
     def _show_job(self, job: JobPublic, status: OptimizationStatusResponse | None = None) -> None:
+        shown = queue_view.queue_view(status.queue if status else None, datetime.now(UTC))
+        if status is not None or job.status != "queued":
+            self.queue_headline, self.queue_reason = shown.headline, shown.reason
+        if job.status != "running" and (status is None or status.status != "running"):
+            self.worker_share = ""
         if status is not None:
             job = job.model_copy(
                 update={
@@ -375,8 +395,9 @@ class JobDetailState(rx.State):
         async with self:
             if not self._still_watching(generation):
                 return False
-            fresh, status, tasks, failed = update
+            fresh, status, tasks, failed, share = update
             self._show_job(fresh, status)
+            self._show_share(share)
             if tasks is not None:
                 self._show_tasks(tasks)
             if failed is not None:
@@ -508,10 +529,18 @@ class JobDetailState(rx.State):
             yield rx.toast.error(self.export_error)
 
 
+def _live_extras(owner: uuid.UUID, job_id: uuid.UUID
+                 ) -> tuple[OptimizationStatusResponse, float | None]:
+    """The status (with the queue while queued) and the share of the workers (running)."""
+    status = calls.status(owner, job_id)
+    share = calls.worker_share(owner, job_id) if status.status == "running" else None
+    return status, share
+
+
 def _fetch_update(
     owner: uuid.UUID, job: JobPublic, chart_at: float, failed_listed: int
 ) -> tuple[JobPublic, OptimizationStatusResponse, list[TaskPublic] | None,
-           list[TaskPublic] | None]:
+           list[TaskPublic] | None, float | None]:
     """One polling tick's reads: the status; the whole job again when its status changed, its
     first results arrived (timestamps) or the charts are due (every few seconds and at the
     end: the best-score history comes with the job); the chart's tasks likewise; the failed
@@ -530,4 +559,5 @@ def _fetch_update(
         status.summary.failed and charts_due and not is_live(status.status)
     ):
         failed = calls.failed_tasks(owner, job.id, failed_listed).data
-    return job, status, tasks, failed
+    share = calls.worker_share(owner, job.id) if status.status == "running" else None
+    return job, status, tasks, failed, share

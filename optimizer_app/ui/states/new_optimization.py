@@ -20,6 +20,7 @@ from optimizer_app.core.logging import logger
 from optimizer_app.domain.grid import build_grid
 from optimizer_app.services.schemas import JobCreate, JobPublic, StrategyParamPublic
 from optimizer_app.ui import calls, routes
+from optimizer_app.ui import estimate as estimates
 from optimizer_app.ui import format as fmt
 from optimizer_app.ui import job_form as form
 from optimizer_app.ui import rerun_form as rerun
@@ -36,6 +37,7 @@ class Choice:
     label: str
     hint: str = ""
     short: str = ""  # a strategy's label, a dataset's symbol: for the default job name
+    rows: int = 0  # a dataset's bars (run-time estimates)
 
 
 def _dataset_choice(dataset: Any) -> Choice:
@@ -44,6 +46,7 @@ def _dataset_choice(dataset: Any) -> Choice:
         value=str(dataset.id),
         label=dataset.name,
         short=dataset.symbol,
+        rows=int(dataset.rows),
         hint=f"{dataset.symbol} · {fmt.count(dataset.rows)} daily bars "
         f"({dataset.first_date:%d %b %Y} – {dataset.last_date:%d %b %Y}) · {kind}",
     )
@@ -123,6 +126,8 @@ class NewOptimizationState(rx.State):
     upload_notice: str = ""
 
     _specs: dict[str, list[StrategyParamPublic]] = {}
+    _costs: dict[str, float | None] = {}  # measured seconds per combination per bar
+    _headroom: estimates.Headroom = estimates.Headroom()
     _constraints: dict[str, str] = {}
     _descriptions: dict[str, str] = {}
 
@@ -140,6 +145,22 @@ class NewOptimizationState(rx.State):
     def combinations(self) -> str:
         check = form.check_grid(self.strategy, self.params, settings.grid_cap)
         return form.combinations_text(check, settings.grid_cap)
+
+    @rx.var(cache=True)
+    def run_time(self) -> str:
+        total = form.check_grid(self.strategy, self.params, settings.grid_cap).total
+        rows = next((c.rows for c in self.datasets if c.value == self.dataset_id), 0)
+        return estimates.run_time_text(total, rows, self._costs.get(self.strategy))
+
+    @rx.var(cache=True)
+    def storage(self) -> str:
+        return estimates.storage_text(
+            form.check_grid(self.strategy, self.params, settings.grid_cap).total)
+
+    @rx.var(cache=True)
+    def quota_warnings(self) -> list[str]:
+        total = form.check_grid(self.strategy, self.params, settings.grid_cap).total
+        return estimates.quota_warnings(total, self._headroom)
 
     @rx.var(cache=True)
     def grid_message(self) -> str:
@@ -229,6 +250,7 @@ class NewOptimizationState(rx.State):
         self._descriptions = {s.name: s.description for s in catalog.data}
         self.strategies = [Choice(s.name, s.label, s.description, s.label) for s in catalog.data]
         self.datasets = [_dataset_choice(d) for d in datasets]
+        await self._load_budget(user.id, [s.name for s in catalog.data])
         self.dataset_id = self.datasets[0].value if self.datasets else ""
         if self.strategies:
             self._choose_strategy(self.strategies[0].value)
@@ -236,6 +258,17 @@ class NewOptimizationState(rx.State):
             await self._prefill(user.id, source, query.get("index"))
         self.loading = False
         yield None
+
+    async def _load_budget(self, owner_id: uuid.UUID, strategies: list[str]) -> None:
+        """Measured costs and quota headroom for the estimate (the form works without)."""
+        try:
+            budget = await asyncio.to_thread(calls.budget, owner_id, strategies)
+        except Exception:
+            logger.exception("estimates could not be loaded")
+            return
+        self._costs = budget.costs
+        self._headroom = estimates.Headroom(budget.combinations_left, budget.bytes_left,
+                                            budget.live_left)
 
     def _reset_form(self) -> None:
         self.loading = True

@@ -13,7 +13,7 @@ from optimizer_app.persistence.models import Dataset, JobStatus
 from tests.integration.api.conftest import ApiUser, assert_error, stored_job
 
 STATUS_KEYS = {"id", "status", "summary", "stopReason", "queueWaitSeconds", "execSeconds",
-               "updatedAt"}
+               "updatedAt", "queue"}
 
 
 def job_body(dataset_id: object, **override: Any) -> dict[str, Any]:
@@ -208,7 +208,7 @@ def test_live_job_limit_is_429(client: TestClient, alice: ApiUser, bundled: list
         submit(client, alice, job_body(bundled[0].id))
     response = client.post("/api/v1/optimizations", headers=alice.headers,
                            json=job_body(bundled[0].id))
-    assert_error(response, 429, "too_many_requests")
+    assert_error(response, 429, "quota_exceeded")
 
 
 def test_status_of_a_missing_or_malformed_id_is_404(client: TestClient, alice: ApiUser) -> None:
