@@ -77,6 +77,7 @@ class ClaimedJob:
     constraints: list[dict[str, Any]] = field(default_factory=list)
     grid_order: str = "sequential"
     seed: int | None = None
+    validation: dict[str, Any] | None = None
 
 
 def _host_prefix(me: str) -> str:
@@ -124,6 +125,7 @@ def claim_jobs(
                     constraints=list(job.constraints or []),
                     grid_order=job.grid_order,
                     seed=job.seed,
+                    validation=job.validation,
                 )
             )
     return claimed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import ValidationError as PydanticValidationError
@@ -14,6 +15,7 @@ from optimizer_app.domain.datasets import Bars, DatasetError, parse_csv
 from optimizer_app.domain.grid import GridError, build_grid
 from optimizer_app.domain.order import run_order
 from optimizer_app.domain.policy import EarlyStopPolicy
+from optimizer_app.domain.validation import in_sample_window, parse_validation, slice_bars
 from optimizer_app.orchestration.board import Board
 from optimizer_app.orchestration.jobrun import ChunkSizer, JobRun
 from optimizer_app.orchestration.leases import ClaimedJob
@@ -50,6 +52,19 @@ def _parsed(path: str, size: int, mtime_ns: int, name: str) -> Bars:
         raise JobCannotRun(f"the dataset file of {name!r} is invalid: {exc.message}") from exc
 
 
+def in_sample_bars(bars: Bars, validation: dict[str, Any] | None) -> Bars:
+    """The bars a job's grid is scored on: without its hold-out (JobCannotRun when the stored
+    settings no longer fit the dataset)."""
+    if not validation:
+        return bars
+    try:
+        window = in_sample_window(parse_validation(validation), bars.dates)
+    except (PydanticValidationError, ValueError) as exc:
+        raise JobCannotRun(f"the job's validation settings do not fit its dataset: {exc}"
+                           ) from exc
+    return bars if window.bars == len(bars) else slice_bars(bars, window)
+
+
 def _unsent(done: np.ndarray, order: str, seed: int | None) -> np.ndarray:
     """The combinations still to run, in the job's order; each chunk is then sent in index
     order (rows of a chunk are written in index order)."""
@@ -69,6 +84,7 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         raise JobCannotRun(f"the job's stored specification is invalid: {exc}") from exc
     with session_scope(readonly=True) as session:
         bars = load_bars(session.get(Dataset, claimed.dataset_id))
+        bars = in_sample_bars(bars, claimed.validation)
         stored = tasks.done_indices(session=session, job_id=claimed.id) if claimed.resumed else []
         counts = tasks.count_tasks(session=session, job_id=claimed.id) if stored else {}
     done = np.zeros(grid.total, dtype=bool)

@@ -36,6 +36,7 @@ from optimizer_app.orchestration.failures import Verdict, decide_cancelled, deci
 from optimizer_app.orchestration.jobrun import JobRun
 from optimizer_app.orchestration.leases import claim_jobs, new_owner_id
 from optimizer_app.orchestration.loading import JobCannotRun, open_run
+from optimizer_app.orchestration.validation import ValidationSweeper
 from optimizer_app.orchestration.writer import (
     WriteOutcome,
     finish_job,
@@ -143,6 +144,7 @@ class Orchestrator:
         # While nothing is in flight, a commit seen by this watch (a job submitted, on SQLite)
         # makes the next tick claim at once rather than after up to ``claim_seconds``.
         self._watch: CommitWatch | None = None
+        self.validations = ValidationSweeper()  # out-of-sample results of ended jobs
         self.log = logger.bind(owner=self.owner)
 
     # -- the loop -------------------------------------------------------------------------------
@@ -185,6 +187,7 @@ class Orchestrator:
                 self.log.opt(exception=True).warning("releasing leases failed")
         self._stopping.set()
         self._fetcher.shutdown(wait=False, cancel_futures=True)
+        self.validations.shutdown()
         self.log.bind(jobs=len(held)).info("orchestrator stopped")
 
     def _tick(self) -> None:
@@ -199,6 +202,7 @@ class Orchestrator:
         if now >= self._next_retention:
             self._next_retention = now + RETENTION_EVERY_SECONDS
             apply_retention(settings.retention_days)
+        self.validations.run_once()
         if connected:
             if now >= self._next_claim:
                 self._claim()

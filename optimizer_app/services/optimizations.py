@@ -30,6 +30,8 @@ from optimizer_app.domain.grid import Grid, GridError, build_grid
 from optimizer_app.domain.order import new_seed
 from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
+from optimizer_app.domain.validation import Holdout, WalkForward
+from optimizer_app.domain.validation import as_json as validation_json
 from optimizer_app.domain.worker import WORKER_GRID_CAP
 from optimizer_app.orchestration.board import empty_summary
 from optimizer_app.orchestration.deletion import purge_job
@@ -92,6 +94,20 @@ def _constraints(raw: Any, problems: list[dict[str, str]]) -> list[Constraint]:
     return []
 
 
+def _validation(raw: Any, dataset: Any, problems: list[dict[str, str]]
+                ) -> Holdout | WalkForward | None:
+    """The job's validation settings, checked against the dataset's dates."""
+    from optimizer_app.services.validation import check_validation  # avoids an import cycle
+
+    try:
+        return check_validation(raw, dataset)
+    except PydanticValidationError as exc:
+        problems.extend(_model_problems("validation", exc))
+    except ValueError as exc:
+        problems.append({"field": "validation", "problem": str(exc)})
+    return None
+
+
 def _raise_problems(problems: list[dict[str, str]]) -> None:
     shown = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:3])
     more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
@@ -143,6 +159,8 @@ def job_to_public(
         constraints=list(job.constraints or []),
         grid_order=job.grid_order,
         seed=job.seed,
+        validation=job.validation,
+        validation_state=job.validation_state,
         status=job.status,
         summary=summary,
         best_history=[
@@ -210,6 +228,7 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
     policy = _validated(EarlyStopPolicy, "earlyStopPolicy", body.early_stop_policy, problems)
     options = _validated(BacktestOptions, "backtestOptions", body.backtest_options or {}, problems)
     constraints = _constraints(body.constraints, problems)
+    validation = _validation(body.validation, dataset, problems)
     if problems or grid is None:
         _raise_problems(problems)
     assert grid is not None and policy is not None and options is not None
@@ -226,6 +245,8 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
         constraints=constraint_json(constraints),
         grid_order=body.grid_order,
         seed=body.seed if body.seed is not None else new_seed(),
+        validation=validation_json(validation),
+        validation_state="pending" if validation is not None else None,
         source_job_id=source.id if source else None,
     )
     return NewJob(job, dataset.name, source.name if source else None, grid.total)
