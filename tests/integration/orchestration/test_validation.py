@@ -1,0 +1,86 @@
+"""Validated jobs on the real orchestrator: the grid sees only in-sample bars, and the
+out-of-sample results of ended jobs (succeeded or canceled) are stored and served."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimizer_app.domain.datasets import load_bundled_bars
+from optimizer_app.domain.engine import BacktestOptions, evaluate_grid, run_single
+from optimizer_app.domain.grid import build_grid
+from optimizer_app.domain.validation import holdout_windows, parse_validation, slice_bars
+from optimizer_app.persistence.db import session_scope
+from optimizer_app.services.optimizations import cancel_job
+from optimizer_app.services.validation import get_validation
+from tests.integration.orchestration.conftest import Backend
+from tests.integration.orchestration.helpers import (
+    MEDIUM_SPACE,
+    SMALL_SPACE,
+    running,
+    submit,
+    wait_for,
+    wait_progress,
+    wait_terminal,
+)
+
+HOLDOUT = {"kind": "holdout", "fraction": 0.3}
+POLICY = {"mode": "max", "metric": "sharpe", "topN": 5}
+
+
+def validation(backend: Backend, job_id: object) -> dict:
+    with session_scope(readonly=True) as session:
+        return get_validation(session=session, owner_id=backend.owner_id, job_id=job_id)
+
+
+def wait_validated(backend: Backend, job_id: object, timeout: float = 60) -> dict:
+    return wait_for(lambda: (v := validation(backend, job_id))["status"] != "pending" and v,
+                    timeout, "validation results")
+
+
+def test_a_holdout_job_scores_in_sample_and_validates_its_top_n(backend: Backend) -> None:
+    job = submit(backend, SMALL_SPACE, POLICY, validation=HOLDOUT)
+    assert job.validation == HOLDOUT and job.validation_state == "pending"
+    assert validation(backend, job.id)["status"] == "pending"
+    with running(backend):
+        final = wait_terminal(backend, job.id)
+        result = wait_validated(backend, job.id)
+    assert final.status == "succeeded"
+    bars = load_bundled_bars("goog-daily")
+    inside, outside = holdout_windows(parse_validation(HOLDOUT), bars.dates)  # type: ignore[arg-type]
+    grid = build_grid("sma_cross", SMALL_SPACE, cap=10_000)
+    in_sample = evaluate_grid(slice_bars(bars, inside), "sma_cross",
+                              grid.params_for(np.arange(grid.total)), BacktestOptions())
+    best = np.sort(in_sample["sharpe"][np.isfinite(in_sample["sharpe"])])[::-1][:5]
+    # the workers saw the in-sample bars only: the Top-N are the in-sample best scores
+    assert [e.score for e in final.summary.top_n] == best.tolist()
+    assert result["status"] == "done" and result["kind"] == "holdout"
+    assert result["outOfSample"]["bars"] == outside.bars
+    out_bars = slice_bars(bars, outside)
+    assert [r["index"] for r in result["rows"]] == [e.index for e in final.summary.top_n]
+    for row, entry in zip(result["rows"], final.summary.top_n, strict=True):
+        assert row["inSampleScore"] == entry.score
+        expected = run_single(out_bars, "sma_cross", row["params"], BacktestOptions())
+        assert row["outOfSample"]["finalEquity"] == expected.metrics["finalEquity"]
+
+
+def test_a_canceled_holdout_job_is_validated_on_what_it_found(backend: Backend) -> None:
+    job = submit(backend, MEDIUM_SPACE, POLICY, validation=HOLDOUT, grid_order="sequential")
+    with running(backend, chunk_target_seconds=0.05):
+        wait_progress(backend, job.id, 50)
+        with session_scope() as session:
+            cancel_job(session=session, owner_id=backend.owner_id, job_id=job.id)
+        result = wait_validated(backend, job.id)
+    assert result["status"] == "done" and result["jobStatus"] == "canceled"
+    assert 1 <= len(result["rows"]) <= 5
+
+
+def test_a_walkforward_job_stores_every_fold(backend: Backend) -> None:
+    spec = {"kind": "walkforward", "folds": 3, "trainBars": 600, "testBars": 300,
+            "anchored": True}
+    job = submit(backend, SMALL_SPACE, POLICY, validation=spec)
+    with running(backend):
+        wait_terminal(backend, job.id)
+        result = wait_validated(backend, job.id)
+    assert result["status"] == "done" and len(result["folds"]) == 3
+    assert all(f["params"] is not None for f in result["folds"])
+    assert len(result["stitched"]["equity"]) == 900
