@@ -21,7 +21,7 @@ from optimizer_app.domain.constraints import parse_constraints, passes_one
 from optimizer_app.domain.datasets import Bars
 from optimizer_app.domain.engine import TRADE_COLUMNS, BacktestOptions, SingleResult, run_single
 from optimizer_app.domain.grid import GridError, build_grid
-from optimizer_app.orchestration.loading import JobCannotRun, load_bars
+from optimizer_app.orchestration.loading import JobCannotRun, in_sample_bars, load_bars
 from optimizer_app.persistence import jobs
 from optimizer_app.persistence import tasks as task_queries
 from optimizer_app.persistence.models import Dataset, OptimizationJob
@@ -60,7 +60,8 @@ def _open(session: Session, owner_id: uuid.UUID, job_id: uuid.UUID, index: int) 
             f"combination {index} not found; this job's grid has indices 0 to {grid.total - 1:,}"
         )
     try:
-        bars = load_bars(session.get(Dataset, job.dataset_id))
+        # a hold-out job's grid was scored in sample: so is each of its combinations
+        bars = in_sample_bars(load_bars(session.get(Dataset, job.dataset_id)), job.validation)
     except JobCannotRun as exc:
         raise NotFoundError(str(exc)) from exc
     return Combination(job, index, dict(grid.params_at(index)), bars)
