@@ -24,11 +24,13 @@ def _header(*columns: tuple[str, bool]) -> rx.Component:
     ]))
 
 
-def _table(header: rx.Component, body: rx.Component, label: str) -> rx.Component:
+def _table(header: rx.Component, body: rx.Component, label: str, testid: str
+           ) -> rx.Component:
     return rx.box(
         rx.table.root(header, body, variant="ghost", size="1", width="100%", aria_label=label),
         overflow_x="auto",
         width="100%",
+        custom_attrs={"data-testid": testid},
     )
 
 
@@ -83,6 +85,7 @@ def _holdout() -> rx.Component:
                     ("OOS trades", True)),
             rx.table.body(rx.foreach(V.view.holdout, _holdout_row)),
             "In-sample against out-of-sample metrics",
+            "holdout-table",
         ),
         rx.heading("In-sample against out-of-sample score", size="3", as_="h3"),
         _scatter(),
@@ -152,6 +155,7 @@ def _walkforward() -> rx.Component:
                     ("Out-of-sample score", True), ("Out-of-sample return", True)),
             rx.table.body(rx.foreach(V.view.folds, _fold_row)),
             "Walk-forward folds",
+            "folds-table",
         ),
         rx.heading("Stitched out-of-sample equity", size="3", as_="h3"),
         _curve(),
@@ -226,6 +230,7 @@ def stability_card() -> rx.Component:
                                 ("Neighbours", True)),
                         rx.table.body(rx.foreach(V.stability, _stability_row)),
                         "Parameter stability",
+                        "stability-table",
                     ),
                     spacing="3",
                     width="100%",
