@@ -227,3 +227,39 @@ def neighbour_scores(
         at += len(group)
         out.append({"index": index, "neighbours": group, "scores": values.tolist()})
     return out
+
+
+class FoldedGrid(Grid):
+    """A walk-forward job's combinations: every fold runs the whole grid on its own training
+    window, so combination ``fold * G + i`` is the grid's combination ``i`` in fold ``fold``
+    (``G`` the grid's size). Parameters and neighbours are the grid's."""
+
+    def __init__(self, inner: Grid, folds: int) -> None:
+        self.__dict__.update(inner.__dict__)
+        self.inner = inner
+        self.folds = folds
+        self.fold_size = inner.total
+        self.total = inner.total * folds
+
+    def params_for(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.total):
+            raise IndexError(f"combination indices must be in 0..{self.total - 1}")
+        return self.inner.params_for(idx % self.fold_size)
+
+    def neighbours(self, i: int) -> list[int]:
+        fold, local = divmod(int(i), self.fold_size)
+        return [fold * self.fold_size + j for j in self.inner.neighbours(local)]
+
+
+def job_grid(grid: Grid, spec: Holdout | WalkForward | None) -> Grid:
+    """The grid a job runs: folded for walk-forward, the grid itself otherwise."""
+    return FoldedGrid(grid, spec.folds) if isinstance(spec, WalkForward) else grid
+
+
+def fold_windows(spec: Holdout | WalkForward | None, n: int) -> list[tuple[int, int]]:
+    """The training windows (start, stop) a walk-forward job's folds are scored on, in fold
+    order; empty for other jobs."""
+    if not isinstance(spec, WalkForward):
+        return []
+    return [(train.start, train.stop) for train, _ in walkforward_windows(spec, n)]

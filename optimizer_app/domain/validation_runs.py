@@ -107,8 +107,11 @@ def run_walkforward(
     mode: str, constraints: list[Constraint],
     progress: Callable[[int], None] = lambda _fold: None,
     stopped: Callable[[], bool] = lambda: False,
+    chosen_by: Callable[[int], int | None] | None = None,
 ) -> dict[str, Any] | None:
-    """Every fold's choice and its out-of-sample result (None when ``stopped``)."""
+    """Every fold's choice and its out-of-sample result (None when ``stopped``). The choice
+    is made here on each training window, or given by ``chosen_by(fold)`` (the grid index
+    a job's run found best in that fold; None when it found none)."""
     cash = float(options.initial_cash)
     folds: list[dict[str, Any]] = []
     stitched_dates: list[str] = []
@@ -117,12 +120,16 @@ def run_walkforward(
     in_returns: list[float] = []
     for k, (train_w, test_w) in enumerate(walkforward_windows(spec, len(bars))):
         train, test = slice_bars(bars, train_w), slice_bars(bars, test_w)
-        chosen = choose_in_fold(train, grid, options=options, metric=metric, mode=mode,
-                                constraints=constraints, stopped=stopped)
+        chosen = (chosen_by(k) if chosen_by is not None else
+                  choose_in_fold(train, grid, options=options, metric=metric, mode=mode,
+                                 constraints=constraints, stopped=stopped))
         if stopped():
             return None
-        fold: dict[str, Any] = {"fold": k + 1, "train": train_w.describe(bars),
-                                "test": test_w.describe(bars), "index": chosen}
+        fold: dict[str, Any] = {
+            "fold": k + 1, "train": train_w.describe(bars), "test": test_w.describe(bars),
+            "index": chosen,  # in the grid; the job's combination is fold * G + index
+            "combination": None if chosen is None else k * grid.total + chosen,
+        }
         if chosen is None:
             fold.update(params=None, inSample=None, outOfSample=None, inSampleScore=None,
                         outOfSampleScore=None)

@@ -46,6 +46,10 @@ class ChunkTask:
     threshold: float | None = None  # the current N-th best score; None while the board is not full
     # Result constraints ({metric, op, value}); a combination failing one is never ranked.
     constraints: list[dict[str, Any]] = field(default_factory=list)
+    # Walk-forward: combination ``fold * fold_size + i`` is the grid's ``i`` scored on the bars
+    # ``windows[fold]`` (start, stop); 0 and empty for other jobs (domain.validation).
+    fold_size: int = 0
+    windows: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -98,13 +102,40 @@ def best_positions(
     return finite[order[:top_n]]
 
 
+def _fold_bars(task: ChunkTask, bars: Bars, index: int) -> Bars:
+    """The bars combination ``index`` is scored on: its fold's training window, if any."""
+    if not task.fold_size:
+        return bars
+    from optimizer_app.domain.validation import Window, slice_bars
+
+    start, stop = task.windows[index // task.fold_size]
+    return slice_bars(bars, Window(start, stop))
+
+
+def _evaluate(task: ChunkTask, bars: Bars, grid: Grid, indices: np.ndarray,
+              options: BacktestOptions) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Parameters and metrics of the chunk's combinations (each fold on its own bars)."""
+    if not task.fold_size or not len(indices):
+        params = grid.params_for(indices % task.fold_size if task.fold_size else indices)
+        return params, evaluate_grid(bars, grid.strategy, params, options)
+    params = grid.params_for(indices % task.fold_size)
+    folds = indices // task.fold_size
+    metrics: dict[str, np.ndarray] = {}
+    for fold in np.unique(folds).tolist():
+        mask = folds == fold
+        part = evaluate_grid(_fold_bars(task, bars, fold * task.fold_size), grid.strategy,
+                             {name: column[mask] for name, column in params.items()}, options)
+        for key, values in part.items():
+            metrics.setdefault(key, np.empty(len(indices), dtype=values.dtype))[mask] = values
+    return params, metrics
+
+
 def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
     started = time.perf_counter()
     grid = cached_grid(task.strategy, task.raw_space)
     indices = np.asarray(task.indices, dtype=np.int64)
     options = BacktestOptions.model_validate(task.options)
-    params = grid.params_for(indices)
-    metrics = evaluate_grid(bars, grid.strategy, params, options)
+    params, metrics = _evaluate(task, bars, grid, indices, options)
     scores = np.asarray(metrics[task.metric], dtype=np.float64)
     passes = passing(metrics, parse_constraints(task.constraints), len(indices))
     ranked = scores if passes is None else np.where(passes, scores, np.nan)
@@ -112,9 +143,11 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
     artifacts_started = time.perf_counter()
     for pos in best_positions(ranked, task.mode, task.top_n, task.threshold).tolist():
         index = int(indices[pos])
-        result = run_single(bars, grid.strategy, grid.params_at(index), options)
+        fold_bars = _fold_bars(task, bars, index)
+        local = index % task.fold_size if task.fold_size else index
+        result = run_single(fold_bars, grid.strategy, grid.params_at(local), options)
         artifacts[index] = {
-            "equity.csv": equity_csv(bars, result),
+            "equity.csv": equity_csv(fold_bars, result),
             "trades.csv": trades_csv(result),
         }
     artifact_seconds = time.perf_counter() - artifacts_started

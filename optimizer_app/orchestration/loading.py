@@ -15,7 +15,14 @@ from optimizer_app.domain.datasets import Bars, DatasetError, parse_csv
 from optimizer_app.domain.grid import GridError, build_grid
 from optimizer_app.domain.order import run_order
 from optimizer_app.domain.policy import EarlyStopPolicy
-from optimizer_app.domain.validation import in_sample_window, parse_validation, slice_bars
+from optimizer_app.domain.validation import (
+    FoldedGrid,
+    fold_windows,
+    in_sample_window,
+    job_grid,
+    parse_validation,
+    slice_bars,
+)
 from optimizer_app.orchestration.board import Board
 from optimizer_app.orchestration.jobrun import ChunkSizer, JobRun
 from optimizer_app.orchestration.leases import ClaimedJob
@@ -85,6 +92,8 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
     with session_scope(readonly=True) as session:
         bars = load_bars(session.get(Dataset, claimed.dataset_id))
         bars = in_sample_bars(bars, claimed.validation)
+        spec = parse_validation(claimed.validation) if claimed.validation else None
+        grid = job_grid(grid, spec)
         stored = tasks.done_indices(session=session, job_id=claimed.id) if claimed.resumed else []
         counts = tasks.count_tasks(session=session, job_id=claimed.id) if stored else {}
     done = np.zeros(grid.total, dtype=bool)
@@ -114,4 +123,6 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         done=done,
         todo=_unsent(done, claimed.grid_order, claimed.seed),
         constraints=claimed.constraints,
+        fold_size=grid.fold_size if isinstance(grid, FoldedGrid) else 0,
+        windows=fold_windows(spec, len(bars)),
     )

@@ -378,6 +378,8 @@ class Orchestrator:
             top_n=run.policy.top_n,
             threshold=run.board.threshold,
             constraints=run.constraints,
+            fold_size=run.fold_size,
+            windows=run.windows,
         )
         key = f"chunk-{self.owner.rsplit(':', 1)[-1]}-{run.job_id.hex[:12]}-{run.chunks_sent}"
         run.chunks_sent += 1

@@ -48,10 +48,20 @@ def compute_validation(job: queries.PendingValidation, *,
     assert isinstance(spec, WalkForward)
     total = int(job.summary.get("total") or 0)
     grid = build_grid(job.strategy, job.param_space, cap=max(settings.grid_cap, total))
+
+    def chosen_by(fold: int) -> int | None:  # the best the job's run found in the fold
+        with session_scope(readonly=True) as session:
+            best = queries.best_in_range(
+                session=session, job_id=job.id, start=fold * grid.total,
+                stop=(fold + 1) * grid.total, mode=policy.mode,
+            )
+        return None if best is None else best - fold * grid.total
+
     result = run_walkforward(
         bars, spec, grid=grid, options=options, metric=policy.metric, mode=policy.mode,
         constraints=parse_constraints(job.constraints),
         progress=progress or (lambda _k: None), stopped=stopped or (lambda: False),
+        chosen_by=chosen_by,
     )
     return None if result is None else {**base, **result}
 
@@ -95,17 +105,9 @@ class ValidationSweeper:
 
     def _validate(self, job: queries.PendingValidation) -> None:
         log = logger.bind(job_id=str(job.id))
-        folds = int(job.validation.get("folds") or 0)
-
-        def progress(done: int) -> None:
-            with session_scope() as session:
-                queries.store_validation(session=session, job_id=job.id,
-                                         state=queries.PENDING,
-                                         result={"foldsDone": done, "folds": folds})
-
         started = time.perf_counter()
         try:
-            result = compute_validation(job, progress=progress, stopped=self._stop.is_set)
+            result = compute_validation(job, stopped=self._stop.is_set)
         except Exception as exc:
             log.opt(exception=True).warning("validation failed")
             self._record(job.id, queries.FAILED, {"error": f"validation failed: {exc}"})

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from optimizer_app.persistence.models import TERMINAL_STATUSES, OptimizationJob
+from optimizer_app.persistence.models import TERMINAL_STATUSES, OptimizationJob, OptimizationTask
 
 PENDING = "pending"
 DONE = "done"
@@ -66,3 +66,27 @@ def store_validation(*, session: Session, job_id: uuid.UUID, state: str,
         .values(validation_state=state, validation_result=result)
     )
     return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def best_in_range(*, session: Session, job_id: uuid.UUID, start: int, stop: int, mode: str
+                  ) -> int | None:
+    """The combination index in ``start..stop-1`` with the best stored score (a row failing
+    a result constraint has none), the lowest index among equal scores; None if none."""
+    score = col(OptimizationTask.score)
+    stmt = (
+        select(OptimizationTask.index)
+        .where(col(OptimizationTask.job_id) == job_id, col(OptimizationTask.index) >= start,
+               col(OptimizationTask.index) < stop, score.is_not(None))
+        .order_by(score.desc() if mode == "max" else score.asc(), col(OptimizationTask.index))
+        .limit(1)
+    )
+    found = session.exec(stmt).first()
+    return None if found is None else int(found)
+
+
+def done_by_fold(*, session: Session, job_id: uuid.UUID, fold_size: int) -> dict[int, int]:
+    """How many combinations of each fold have a stored result (finished or failed)."""
+    fold = col(OptimizationTask.index) // fold_size
+    stmt = (select(fold, func.count()).where(col(OptimizationTask.job_id) == job_id)
+            .group_by(fold))
+    return {int(f): int(n) for f, n in session.exec(stmt).all()}

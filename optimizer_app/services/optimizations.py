@@ -30,7 +30,7 @@ from optimizer_app.domain.grid import Grid, GridError, build_grid
 from optimizer_app.domain.order import new_seed
 from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
-from optimizer_app.domain.validation import Holdout, WalkForward
+from optimizer_app.domain.validation import Holdout, WalkForward, job_grid
 from optimizer_app.domain.validation import as_json as validation_json
 from optimizer_app.domain.worker import WORKER_GRID_CAP
 from optimizer_app.orchestration.board import empty_summary
@@ -106,6 +106,15 @@ def _validation(raw: Any, dataset: Any, problems: list[dict[str, str]]
     except ValueError as exc:
         problems.append({"field": "validation", "problem": str(exc)})
     return None
+
+
+def _check_folded_size(grid: Grid, spec: WalkForward, problems: list[dict[str, str]]) -> None:
+    """Every fold runs the whole grid: folds × grid must stay within the grid cap."""
+    cap = min(settings.grid_cap, WORKER_GRID_CAP)
+    if grid.total * spec.folds > cap:
+        problems.append({"field": "validation.folds", "problem": (
+            f"{spec.folds} folds × {grid.total:,} combinations = {grid.total * spec.folds:,};"
+            f" the limit is {cap:,} (use fewer folds or a smaller grid)")})
 
 
 def _raise_problems(problems: list[dict[str, str]]) -> None:
@@ -229,9 +238,12 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
     options = _validated(BacktestOptions, "backtestOptions", body.backtest_options or {}, problems)
     constraints = _constraints(body.constraints, problems)
     validation = _validation(body.validation, dataset, problems)
+    if grid is not None and isinstance(validation, WalkForward):
+        _check_folded_size(grid, validation, problems)
     if problems or grid is None:
         _raise_problems(problems)
     assert grid is not None and policy is not None and options is not None
+    total = job_grid(grid, validation).total
     job = OptimizationJob(
         owner_id=owner_id,
         name=(body.name or "").strip() or _default_name(body.strategy, dataset.name),
@@ -241,7 +253,7 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
         early_stop_policy=policy.model_dump(mode="json", by_alias=True),
         backtest_options=options.model_dump(mode="json", by_alias=True),
         status=JobStatus.QUEUED.value,
-        summary=empty_summary(grid.total),
+        summary=empty_summary(total),
         constraints=constraint_json(constraints),
         grid_order=body.grid_order,
         seed=body.seed if body.seed is not None else new_seed(),
@@ -249,7 +261,7 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
         validation_state="pending" if validation is not None else None,
         source_job_id=source.id if source else None,
     )
-    return NewJob(job, dataset.name, source.name if source else None, grid.total)
+    return NewJob(job, dataset.name, source.name if source else None, total)
 
 
 def store_job(*, session: Session, owner_id: uuid.UUID, new: NewJob) -> JobPublic:

@@ -11,7 +11,8 @@ from optimizer_app.core.errors import NotFoundError
 from optimizer_app.domain.validation import Holdout, WalkForward, check_fits, parse_validation
 from optimizer_app.orchestration.loading import JobCannotRun, load_bars
 from optimizer_app.persistence import jobs
-from optimizer_app.persistence.models import Dataset
+from optimizer_app.persistence import validation as validation_queries
+from optimizer_app.persistence.models import Dataset, OptimizationJob
 
 
 def check_validation(raw: Any, dataset: Dataset) -> Holdout | WalkForward | None:
@@ -26,6 +27,18 @@ def check_validation(raw: Any, dataset: Dataset) -> Holdout | WalkForward | None
         raise ValueError(str(exc)) from exc
     check_fits(spec, bars.dates)
     return spec
+
+
+def _fold_progress(session: Session, job: OptimizationJob) -> dict[str, Any]:
+    """A walk-forward job's progress per fold (from the index ranges of its results)."""
+    folds = int((job.validation or {}).get("folds") or 0)
+    total = int((job.summary or {}).get("total") or 0)
+    if job.validation.get("kind") != "walkforward" or not folds or not total:  # type: ignore[union-attr]
+        return {}
+    size = total // folds
+    done = validation_queries.done_by_fold(session=session, job_id=job.id, fold_size=size)
+    return {"folds": [{"fold": k + 1, "done": done.get(k, 0), "total": size}
+                      for k in range(folds)]}
 
 
 def get_validation(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID
@@ -46,7 +59,7 @@ def get_validation(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID
         "settings": job.validation,
     }
     if job.validation_state == "pending":
-        answer["progress"] = {k: stored[k] for k in ("foldsDone", "folds") if k in stored}
+        answer["progress"] = _fold_progress(session, job)
         return answer
     answer.update(stored)
     answer["kind"] = job.validation.get("kind")

@@ -176,11 +176,11 @@ def validation_view(answer: dict[str, Any]) -> ValidationView:
                           status=str(answer.get("status") or ""),
                           settings_text=settings_text(settings))
     if view.status == "pending":
-        progress = answer.get("progress") or {}
+        folds = (answer.get("progress") or {}).get("folds") or []
         view.progress_text = (
-            f"Fold {fmt.count(progress.get('foldsDone'))} of {fmt.count(progress.get('folds'))} "
-            "done" if progress.get("folds") else
-            "The out-of-sample results come once the optimization has ended."
+            " · ".join(f"Fold {f.get('fold')}: {fmt.count(f.get('done'))} / "
+                       f"{fmt.count(f.get('total'))}" for f in folds)
+            if folds else "The out-of-sample results come once the optimization has ended."
         )
         return view
     if view.status == "failed":

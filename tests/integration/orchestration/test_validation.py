@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from optimizer_app.domain.constraints import parse_constraints
 from optimizer_app.domain.datasets import load_bundled_bars
 from optimizer_app.domain.engine import BacktestOptions, evaluate_grid, run_single
 from optimizer_app.domain.grid import build_grid
 from optimizer_app.domain.validation import holdout_windows, parse_validation, slice_bars
+from optimizer_app.domain.validation_runs import run_walkforward
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.services.optimizations import cancel_job
 from optimizer_app.services.validation import get_validation
@@ -74,13 +76,45 @@ def test_a_canceled_holdout_job_is_validated_on_what_it_found(backend: Backend) 
     assert 1 <= len(result["rows"]) <= 5
 
 
-def test_a_walkforward_job_stores_every_fold(backend: Backend) -> None:
+def test_a_walkforward_job_runs_every_fold_on_the_workers(backend: Backend) -> None:
+    """The job runs folds × grid combinations, each fold's on its training window; the fold's
+    best (objective and constraints) is the one an independent walk-forward chooses, and its
+    out-of-sample result is the same."""
     spec = {"kind": "walkforward", "folds": 3, "trainBars": 600, "testBars": 300,
             "anchored": True}
-    job = submit(backend, SMALL_SPACE, POLICY, validation=spec)
+    constraints = [{"metric": "trades", "op": ">=", "value": 3}]
+    job = submit(backend, SMALL_SPACE, POLICY, validation=spec, constraints=constraints)
+    grid = build_grid("sma_cross", SMALL_SPACE, cap=10_000)
+    assert job.summary.total == 3 * grid.total
     with running(backend):
-        wait_terminal(backend, job.id)
+        final = wait_terminal(backend, job.id)
         result = wait_validated(backend, job.id)
+    assert final.status == "succeeded" and final.summary.finished == 3 * grid.total
     assert result["status"] == "done" and len(result["folds"]) == 3
-    assert all(f["params"] is not None for f in result["folds"])
+    expected = run_walkforward(
+        load_bundled_bars("goog-daily"), parse_validation(spec),  # type: ignore[arg-type]
+        grid=grid, options=BacktestOptions(), metric="sharpe", mode="max",
+        constraints=parse_constraints(constraints),
+    )
+    assert expected is not None
+    for got, want in zip(result["folds"], expected["folds"], strict=True):
+        assert got["index"] == want["index"] and got["params"] == want["params"]
+        assert got["combination"] == (got["fold"] - 1) * grid.total + got["index"]
+        assert got["outOfSample"] == want["outOfSample"]
+    assert result["stitched"]["equity"] == expected["stitched"]["equity"]
     assert len(result["stitched"]["equity"]) == 900
+
+
+def test_a_canceled_walkforward_job_reports_its_folds_progress(backend: Backend) -> None:
+    spec = {"kind": "walkforward", "folds": 2, "trainBars": 800, "testBars": 300}
+    job = submit(backend, MEDIUM_SPACE, POLICY, validation=spec, grid_order="sequential")
+    with running(backend, chunk_target_seconds=0.05):
+        wait_progress(backend, job.id, 100)
+        progress = validation(backend, job.id)["progress"]["folds"]
+        assert [f["fold"] for f in progress] == [1, 2] and progress[0]["done"] >= 100
+        assert all(f["total"] == job.summary.total // 2 for f in progress)
+        with session_scope() as session:
+            cancel_job(session=session, owner_id=backend.owner_id, job_id=job.id)
+        result = wait_validated(backend, job.id)
+    assert result["status"] == "done" and result["jobStatus"] == "canceled"
+    assert result["folds"][0]["params"] is not None  # sequential: fold 1 ran first

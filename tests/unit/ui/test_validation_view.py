@@ -41,8 +41,9 @@ def test_pending_and_failed_answers_say_so() -> None:
     pending = validation_view({"kind": "walkforward", "status": "pending",
                                "settings": {"kind": "walkforward", "folds": 5, "trainBars": 750,
                                             "testBars": 250, "anchored": False},
-                               "progress": {"foldsDone": 2, "folds": 5}})
-    assert pending.progress_text == "Fold 2 of 5 done"
+                               "progress": {"folds": [{"fold": 1, "done": 1750, "total": 1750},
+                                                      {"fold": 2, "done": 3, "total": 1750}]}})
+    assert pending.progress_text == "Fold 1: 1,750 / 1,750 · Fold 2: 3 / 1,750"
     assert pending.settings_text.startswith("Walk-forward: 5 rolling folds of 750 training")
     failed = validation_view({"kind": "holdout", "status": "failed", "error": "boom"})
     assert failed.error == "boom"
