@@ -117,6 +117,14 @@ def _check_folded_size(grid: Grid, spec: WalkForward, problems: list[dict[str, s
             f" the limit is {cap:,} (use fewer folds or a smaller grid)")})
 
 
+def _policy_json(policy: EarlyStopPolicy) -> dict[str, Any]:
+    """The stored policy; ``rankBy`` only when it is not the default (ranking by score)."""
+    stored = policy.model_dump(mode="json", by_alias=True)
+    if stored.get("rankBy") == "score":
+        del stored["rankBy"]
+    return stored
+
+
 def _raise_problems(problems: list[dict[str, str]]) -> None:
     shown = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:3])
     more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
@@ -250,7 +258,7 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
         strategy=grid.strategy,
         dataset_id=dataset.id,
         param_space=body.param_space,
-        early_stop_policy=policy.model_dump(mode="json", by_alias=True),
+        early_stop_policy=_policy_json(policy),
         backtest_options=options.model_dump(mode="json", by_alias=True),
         status=JobStatus.QUEUED.value,
         summary=empty_summary(total),
