@@ -17,9 +17,12 @@ from sqlmodel import Session
 
 from optimizer_app.core.config import settings
 from optimizer_app.core.errors import NotFoundError
+from optimizer_app.domain.datasets import Bars
 from optimizer_app.domain.engine import BacktestOptions
-from optimizer_app.domain.grid import GridError, build_grid
+from optimizer_app.domain.grid import Grid, GridError, build_grid
 from optimizer_app.domain.validation import (
+    Window,
+    fold_windows,
     in_sample_window,
     neighbour_scores,
     parse_validation,
@@ -70,6 +73,32 @@ def compute_stability(job: OptimizationJob) -> dict[str, Any]:
     return {"grid": grid, "metric": metric, "mode": mode, "rankBy": rank_by}
 
 
+def _neighbours(job: OptimizationJob, bars: Bars, grid: Grid, indices: list[int], *,
+                metric: str) -> list[dict[str, Any]]:
+    """Each combination's neighbour scores, on the bars the job scored it on: in sample,
+    or (walk-forward) its fold's training window, neighbours within the same fold."""
+    spec = parse_validation(job.validation) if job.validation else None
+    options = BacktestOptions.model_validate(job.backtest_options or {})
+    windows = fold_windows(spec, len(bars))
+    if not windows:
+        window = in_sample_window(spec, bars.dates)
+        windows = [(window.start, window.stop)]
+    by_fold: dict[int, list[int]] = {}
+    for index in indices:
+        by_fold.setdefault(index // grid.total, []).append(index)
+    found: dict[int, dict[str, Any]] = {}
+    for fold, members in by_fold.items():
+        start, stop = windows[min(fold, len(windows) - 1)]
+        part = slice_bars(bars, Window(start, stop))
+        offset = fold * grid.total
+        for near in neighbour_scores(part, grid, [i - offset for i in members], metric=metric,
+                                     options=options):
+            index = int(near["index"]) + offset
+            found[index] = {**near, "index": index,
+                            "neighbours": [j + offset for j in near["neighbours"]]}
+    return [found[i] for i in indices]
+
+
 def get_stability(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID
                   ) -> dict[str, Any]:
     job = jobs.get_owned_job(session=session, job_id=job_id, owner_id=owner_id)
@@ -84,13 +113,9 @@ def get_stability(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID
         bars = load_bars(session.get(Dataset, job.dataset_id))
     except JobCannotRun as exc:
         raise NotFoundError(str(exc)) from exc
-    window = in_sample_window(parse_validation(job.validation), bars.dates)
-    bars = bars if window.bars == len(bars) else slice_bars(bars, window)
     top = list((job.summary or {}).get("topN") or [])
-    found = neighbour_scores(
-        bars, setup["grid"], [int(e["index"]) for e in top], metric=setup["metric"],
-        options=BacktestOptions.model_validate(job.backtest_options or {}),
-    )
+    found = _neighbours(job, bars, setup["grid"], [int(e["index"]) for e in top],
+                        metric=setup["metric"])
     rows = []
     for rank, (entry, near) in enumerate(zip(top, found, strict=True), start=1):
         mean, worst = _summarize(near["scores"], setup["mode"])

@@ -55,7 +55,8 @@ def _holdout() -> rx.Component:
 
 def _walkforward() -> rx.Component:
     return columns(
-        _number("Folds", "folds", "wf-folds"),
+        _number("Folds", "folds", "wf-folds",
+                hint="Each fold runs the whole grid: folds × combinations in all."),
         _number("Training bars", "train_bars", "wf-train", hint="At least 50."),
         _number("Test bars", "test_bars", "wf-test", hint="At least 50."),
         _choice("Training window", "anchored", "wf-anchored",

@@ -32,6 +32,9 @@ LIVE = ("queued", "running")
 Fetched = tuple[dict[str, Any] | None, bool, dict[str, Any] | None]
 
 
+RETRY: Fetched = (None, True, None)  # reading failed: show what is shown, try again
+
+
 def _fetch(owner: uuid.UUID, job_id: uuid.UUID) -> Fetched | None:
     """The validation answer, whether the job is live, and (once it ended with a Top-N) its
     parameter stability; None when the job is gone or could not be read."""
@@ -43,8 +46,8 @@ def _fetch(owner: uuid.UUID, job_id: uuid.UUID) -> Fetched | None:
     except NotFoundError:
         return None
     except Exception:
-        logger.bind(job_id=str(job_id)).exception("validation card could not load")
-        return None
+        logger.bind(job_id=str(job_id)).exception("validation card could not load; retrying")
+        return RETRY
     return answer, live, stability
 
 
@@ -90,6 +93,8 @@ class ValidationState(rx.State):
         """Show what was read; whether to keep refreshing (something is still to come)."""
         if fetched is None:
             return False
+        if fetched is RETRY:
+            return True
         answer, live, stability = fetched
         self.view = validation_view(answer) if answer else ValidationView()
         if stability is not None:

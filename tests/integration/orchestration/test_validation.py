@@ -3,6 +3,8 @@ out-of-sample results of ended jobs (succeeded or canceled) are stored and serve
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from optimizer_app.domain.constraints import parse_constraints
@@ -13,6 +15,7 @@ from optimizer_app.domain.validation import holdout_windows, parse_validation, s
 from optimizer_app.domain.validation_runs import run_walkforward
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.services.optimizations import cancel_job
+from optimizer_app.services.stability import get_stability
 from optimizer_app.services.validation import get_validation
 from tests.integration.orchestration.conftest import Backend
 from tests.integration.orchestration.helpers import (
@@ -26,6 +29,11 @@ from tests.integration.orchestration.helpers import (
 )
 
 HOLDOUT = {"kind": "holdout", "fraction": 0.3}
+
+
+def grid_neighbours(grid: Any, index: int) -> list[int]:
+    fold, local = divmod(index, grid.total)
+    return [fold * grid.total + j for j in grid.neighbours(local)]
 POLICY = {"mode": "max", "metric": "sharpe", "topN": 5}
 
 
@@ -103,6 +111,13 @@ def test_a_walkforward_job_runs_every_fold_on_the_workers(backend: Backend) -> N
         assert got["outOfSample"] == want["outOfSample"]
     assert result["stitched"]["equity"] == expected["stitched"]["equity"]
     assert len(result["stitched"]["equity"]) == 900
+    with session_scope(readonly=True) as session:
+        stable = get_stability(session=session, owner_id=backend.owner_id, job_id=job.id)
+    assert stable["count"] == 5
+    for row in stable["data"]:  # neighbours stay in the row's fold
+        fold = row["index"] // grid.total
+        assert row["neighbours"] >= 1 and row["neighbourMean"] is not None, row
+        assert all(fold == j // grid.total for j in grid_neighbours(grid, row["index"]))
 
 
 def test_a_canceled_walkforward_job_reports_its_folds_progress(backend: Backend) -> None:
@@ -118,3 +133,24 @@ def test_a_canceled_walkforward_job_reports_its_folds_progress(backend: Backend)
         result = wait_validated(backend, job.id)
     assert result["status"] == "done" and result["jobStatus"] == "canceled"
     assert result["folds"][0]["params"] is not None  # sequential: fold 1 ran first
+
+
+def test_a_walkforward_job_resumes_after_its_orchestrator_stops(backend: Backend) -> None:
+    """Another orchestrator takes the job over from what was written, and the folds come out
+    as if it had run in one go."""
+    spec = {"kind": "walkforward", "folds": 2, "trainBars": 700, "testBars": 300}
+    job = submit(backend, MEDIUM_SPACE, POLICY, validation=spec)
+    with running(backend, chunk_target_seconds=0.05):
+        wait_progress(backend, job.id, 200)
+    assert validation(backend, job.id)["status"] == "pending"
+    with running(backend):
+        final = wait_terminal(backend, job.id)
+        result = wait_validated(backend, job.id)
+    assert final.status == "succeeded" and final.summary.finished == job.summary.total
+    grid = build_grid("sma_cross", MEDIUM_SPACE, cap=100_000)
+    expected = run_walkforward(
+        load_bundled_bars("goog-daily"), parse_validation(spec),  # type: ignore[arg-type]
+        grid=grid, options=BacktestOptions(), metric="sharpe", mode="max", constraints=[],
+    )
+    assert expected is not None
+    assert [f["params"] for f in result["folds"]] == [f["params"] for f in expected["folds"]]
