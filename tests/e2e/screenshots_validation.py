@@ -31,6 +31,7 @@ def _form(page: Page, name: str) -> None:
 
 
 def _card(page: Page, name: str, path: Path) -> None:
+    page.add_style_tag(content="header { position: static !important; }")  # not over the card
     card = page.get_by_role("region", name=name)
     card.scroll_into_view_if_needed()
     page.mouse.move(0, 0)
