@@ -71,6 +71,24 @@ def run_holdout(
     }
 
 
+def holdout_sample(
+    bars: Bars, spec: Holdout, *, grid: Grid, sample: list[tuple[int, float]],
+    options: BacktestOptions, metric: str,
+) -> list[dict[str, Any]]:
+    """``sample``: (index, in-sample score) of stored combinations; each with its score on
+    the out-of-sample window (one vectorized run over them all)."""
+    if not sample:
+        return []
+    _, outside = holdout_windows(spec, bars.dates)
+    indices = np.asarray([i for i, _ in sample], dtype=np.int64)
+    scores = evaluate_grid(slice_bars(bars, outside), grid.strategy, grid.params_for(indices),
+                           options)[metric]
+    return [{"index": int(i), "inSampleScore": _clean(float(s)),
+             "outOfSampleScore": _clean(float(o))}
+            for (i, s), o in zip(sample, np.asarray(scores, dtype=np.float64).tolist(),
+                                 strict=True)]
+
+
 def _grid_metrics(bars: Bars, grid: Grid, options: BacktestOptions,
                   stopped: Callable[[], bool]) -> dict[str, np.ndarray] | None:
     parts: list[dict[str, np.ndarray]] = []

@@ -22,13 +22,14 @@ from optimizer_app.domain.engine import BacktestOptions
 from optimizer_app.domain.grid import build_grid
 from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.domain.validation import Holdout, WalkForward, parse_validation
-from optimizer_app.domain.validation_runs import run_holdout, run_walkforward
+from optimizer_app.domain.validation_runs import holdout_sample, run_holdout, run_walkforward
 from optimizer_app.orchestration.loading import load_bars
 from optimizer_app.persistence import validation as queries
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import Dataset
 
 SWEEP_SECONDS = 0.5
+GRID_SAMPLE = 300  # stored combinations of a hold-out job also scored out of sample
 
 
 def compute_validation(job: queries.PendingValidation, *,
@@ -43,8 +44,15 @@ def compute_validation(job: queries.PendingValidation, *,
     if isinstance(spec, Holdout):
         rows = [{"index": e["index"], "params": e["params"]}
                 for e in job.summary.get("topN") or []]
-        return {**base, **run_holdout(bars, spec, strategy=job.strategy, rows=rows,
-                                      options=options, metric=policy.metric)}
+        with session_scope(readonly=True) as session:
+            sample = queries.score_sample(session=session, job_id=job.id, limit=GRID_SAMPLE)
+        total = int(job.summary.get("total") or 0)
+        grid = build_grid(job.strategy, job.param_space, cap=max(settings.grid_cap, total))
+        return {**base,
+                **run_holdout(bars, spec, strategy=job.strategy, rows=rows, options=options,
+                              metric=policy.metric),
+                "sample": holdout_sample(bars, spec, grid=grid, sample=sample,
+                                         options=options, metric=policy.metric)}
     assert isinstance(spec, WalkForward)
     total = int(job.summary.get("total") or 0)
     grid = build_grid(job.strategy, job.param_space, cap=max(settings.grid_cap, total))

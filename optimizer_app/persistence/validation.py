@@ -90,3 +90,18 @@ def done_by_fold(*, session: Session, job_id: uuid.UUID, fold_size: int) -> dict
     stmt = (select(fold, func.count()).where(col(OptimizationTask.job_id) == job_id)
             .group_by(fold))
     return {int(f): int(n) for f, n in session.exec(stmt).all()}
+
+
+def score_sample(*, session: Session, job_id: uuid.UUID, limit: int) -> list[tuple[int, float]]:
+    """Up to ``limit`` scored combinations (index, score) spread evenly over the job's stored
+    rows in index order (a sample of the whole grid, the same one every time)."""
+    scored = (col(OptimizationTask.job_id) == job_id, col(OptimizationTask.score).is_not(None))
+    count = int(session.exec(select(func.count()).where(*scored)).one())
+    if not count:
+        return []
+    step = max(1, -(-count // limit))
+    rows = session.exec(
+        select(OptimizationTask.index, OptimizationTask.score).where(*scored)
+        .order_by(col(OptimizationTask.index))
+    )
+    return [(int(i), float(s or 0.0)) for k, (i, s) in enumerate(rows) if k % step == 0][:limit]

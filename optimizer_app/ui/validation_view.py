@@ -59,6 +59,7 @@ class ValidationView:
     progress_text: str = ""
     holdout: list[HoldoutRow] = field(default_factory=list)
     scatter: list[dict[str, Any]] = field(default_factory=list)
+    sample: list[dict[str, Any]] = field(default_factory=list)  # of the whole grid
     folds: list[FoldRow] = field(default_factory=list)
     curve: list[dict[str, Any]] = field(default_factory=list)
     efficiency: str = fmt.MISSING
@@ -193,6 +194,7 @@ def validation_view(answer: dict[str, Any]) -> ValidationView:
         rows = list(answer.get("rows") or [])
         view.holdout = _holdout_rows(rows, metric, mode)
         view.scatter = _scatter(rows)
+        view.sample = _scatter(list(answer.get("sample") or []))
     elif view.kind == "walkforward":
         view.folds = _fold_rows(list(answer.get("folds") or []), metric)
         view.curve = _curve(answer.get("stitched") or {})

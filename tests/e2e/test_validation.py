@@ -52,7 +52,9 @@ def test_a_holdout_job_shows_in_against_out_of_sample(page: Page,
     assert NUMBER.match(cells[2]) and NUMBER.match(cells[3]) and NUMBER.match(cells[4]), cells
     expect(card.get_by_role("img", name="In-sample against out-of-sample score chart")
            ).to_be_visible()
-    expect(card.locator(".recharts-scatter-symbol")).to_have_count(10)
+    series = card.locator(".recharts-scatter")  # the grid's sample, then the Top-N
+    expect(series.nth(1).locator(".recharts-scatter-symbol")).to_have_count(10)
+    expect(series.nth(0).locator(".recharts-scatter-symbol").first).to_be_visible()
     stability = page.get_by_role("region", name="Parameter stability")
     expect(stability.locator("tbody tr")).to_have_count(10)
 

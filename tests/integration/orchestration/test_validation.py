@@ -71,6 +71,13 @@ def test_a_holdout_job_scores_in_sample_and_validates_its_top_n(backend: Backend
         assert row["inSampleScore"] == entry.score
         expected = run_single(out_bars, "sma_cross", row["params"], BacktestOptions())
         assert row["outOfSample"]["finalEquity"] == expected.metrics["finalEquity"]
+    # a sample of the whole grid, each scored in and out of sample
+    assert 100 <= len(result["sample"]) <= 300
+    for point in result["sample"][::25]:
+        params = grid.params_at(point["index"])
+        out = run_single(out_bars, "sma_cross", params, BacktestOptions()).metrics["sharpe"]
+        assert point["outOfSampleScore"] == (out if np.isfinite(out) else None)
+        assert point["inSampleScore"] == in_sample["sharpe"][point["index"]]
 
 
 def test_a_canceled_holdout_job_is_validated_on_what_it_found(backend: Backend) -> None:

@@ -29,6 +29,7 @@ def test_a_holdout_answer_becomes_readable_rows_and_points() -> None:
     assert (row.change, row.change_color) == ("-0.70", "red")
     assert (row.in_return, row.out_return, row.out_trades) == ("123.45%", "-5.00%", "1,234")
     assert view.scatter == [{"inSample": 1.1, "outOfSample": 0.4, "rank": 1}]
+    assert view.sample == []
 
 
 def test_change_is_green_when_it_improves_for_the_mode() -> None:
