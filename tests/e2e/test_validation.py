@@ -75,7 +75,7 @@ def test_a_walkforward_job_shows_its_folds(page: Page, signed_in_account: Accoun
     page.get_by_label("Folds").fill("3")
     page.get_by_label("Training bars").fill("500")
     page.get_by_label("Test bars").fill("300")
-    choose(page, "Rank the Top-N by", "Neighbourhood mean")
+    choose(page, "Rank results by", "Neighbourhood mean")
     submit_form(page)
     wait_until_terminal(page)
     card = page.get_by_role("region", name="Out-of-sample check")

@@ -73,7 +73,7 @@ def validation_settings() -> rx.Component:
         "it on the bars that follow.",
         columns(
             _choice("Check", "kind", "validation-kind", KINDS),
-            _choice("Rank the Top-N by", "rank_by", "rank-by", RANK_BY,
+            _choice("Rank results by", "rank_by", "rank-by", RANK_BY,
                     hint="Neighbourhood mean ranks a plateau above a spike."),
             count=2,
         ),
