@@ -86,3 +86,15 @@ def inputs_from_job(validation: dict[str, Any] | None, rank_by: Any) -> Validati
             setattr(found, name, str(validation[key]))
     found.anchored = "true" if validation.get("anchored") else "false"
     return found
+
+
+def folds_text(inputs: ValidationInputs, grid_total: int | None) -> str:
+    """``5 folds × 203 combinations = 1,015 to run`` (every fold runs the whole grid)."""
+    try:
+        folds = int(inputs.folds.replace(",", "").strip())
+    except ValueError:
+        return "Each fold runs the whole grid."
+    if grid_total is None or folds < 1:
+        return "Each fold runs the whole grid."
+    return (f"{fmt.count(folds)} folds × {fmt.count(grid_total)} combinations = "
+            f"{fmt.count(folds * grid_total)} to run.")

@@ -8,7 +8,14 @@ from collections.abc import Sequence
 
 import reflex as rx
 
-from optimizer_app.ui.components.form_fields import columns, field, section, select, text_input
+from optimizer_app.ui.components.form_fields import (
+    Text,
+    columns,
+    field,
+    section,
+    select,
+    text_input,
+)
 from optimizer_app.ui.states.new_optimization import NewOptimizationState
 from optimizer_app.ui.validation_form import KINDS, RANK_BY, SPLITS
 
@@ -26,8 +33,8 @@ def _choice(label: str, key: str, control_id: str, options: Sequence[tuple[str, 
                  control_id=control_id, hint=hint)
 
 
-def _number(label: str, key: str, control_id: str, hint: str = "", input_mode: str = "numeric"
-            ) -> rx.Component:
+def _number(label: str, key: str, control_id: str, hint: Text = "",
+            input_mode: str = "numeric") -> rx.Component:
     return field(
         label,
         text_input(control_id=control_id, value=getattr(S.checks, key), on_change=_set(key),
@@ -55,8 +62,7 @@ def _holdout() -> rx.Component:
 
 def _walkforward() -> rx.Component:
     return columns(
-        _number("Folds", "folds", "wf-folds",
-                hint="Each fold runs the whole grid: folds × combinations in all."),
+        _number("Folds", "folds", "wf-folds", hint=S.folds_text),
         _number("Training bars", "train_bars", "wf-train", hint="At least 50."),
         _number("Test bars", "test_bars", "wf-test", hint="At least 50."),
         _choice("Training window", "anchored", "wf-anchored",

@@ -24,7 +24,12 @@ from optimizer_app.ui import format as fmt
 from optimizer_app.ui import job_form as form
 from optimizer_app.ui import rerun_form as rerun
 from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
-from optimizer_app.ui.validation_form import ValidationInputs, inputs_from_job, validation_body
+from optimizer_app.ui.validation_form import (
+    ValidationInputs,
+    folds_text,
+    inputs_from_job,
+    validation_body,
+)
 from optimizer_app.ui.vocabulary import default_mode, direction_text, metric_label
 
 UPLOAD_ID = "dataset-upload"
@@ -152,6 +157,12 @@ class NewOptimizationState(rx.State):
     @rx.var(cache=True)
     def grid_ok(self) -> bool:
         return form.check_grid(self.strategy, self.params, settings.grid_cap).total is not None
+
+    @rx.var(cache=True)
+    def folds_text(self) -> str:
+        """How many combinations a walk-forward job runs (every fold runs the whole grid)."""
+        total = form.check_grid(self.strategy, self.params, settings.grid_cap).total
+        return folds_text(self.checks, total)
 
     @rx.var(cache=True)
     def check_errors(self) -> dict[str, str]:

@@ -13,16 +13,20 @@ from optimizer_app.domain.datasets import Bars, bars_to_csv, load_bundled_bars, 
 from optimizer_app.domain.engine import BacktestOptions, evaluate_grid, run_single
 from optimizer_app.domain.grid import build_grid
 from optimizer_app.domain.validation import (
+    FoldedGrid,
     Holdout,
     WalkForward,
     Window,
     check_fits,
+    fold_windows,
     holdout_windows,
+    job_grid,
     parse_validation,
     slice_bars,
     walkforward_windows,
 )
 from optimizer_app.domain.validation_runs import choose_in_fold, run_holdout, run_walkforward
+from optimizer_app.domain.worker import ChunkTask, run_chunk
 
 SPACE = {"fast": {"start": 5, "stop": 50, "step": 5}, "slow": {"start": 10, "stop": 200, "step": 10}}
 OPTIONS = BacktestOptions()
@@ -187,3 +191,34 @@ def test_neighbours_are_one_step_in_one_parameter_within_the_constraint() -> Non
             assert abs(values.index(here[k]) - values.index(there[k])) == 1
             assert there["fast"] < there["slow"]
         assert len(grid.neighbours(i)) <= 4
+
+
+def test_a_folded_grid_repeats_the_grid_once_per_fold() -> None:
+    grid = build_grid("sma_cross", SPACE, cap=10_000)
+    folded = job_grid(grid, WalkForward(kind="walkforward", folds=3, train_bars=500,
+                                        test_bars=200))
+    assert isinstance(folded, FoldedGrid) and folded.total == 3 * grid.total
+    assert folded.params_at(2 * grid.total + 7) == grid.params_at(7)
+    assert folded.neighbours(grid.total + 30) == [grid.total + j for j in grid.neighbours(30)]
+    with pytest.raises(IndexError):
+        folded.params_for(np.array([3 * grid.total]))
+    assert job_grid(grid, Holdout(kind="holdout", fraction=0.2)) is grid
+
+
+def test_a_worker_scores_each_fold_on_its_training_window(bars: Bars) -> None:
+    spec = WalkForward(kind="walkforward", folds=3, train_bars=500, test_bars=200)
+    grid = build_grid("sma_cross", SPACE, cap=10_000)
+    windows = fold_windows(spec, len(bars))
+    indices = np.array([3, grid.total + 3, 2 * grid.total + 40, 2 * grid.total + 41])
+    task = ChunkTask(job_id="j", strategy="sma_cross", raw_space=SPACE, indices=indices,
+                     options={}, metric="sharpe", mode="max", top_n=2,
+                     fold_size=grid.total, windows=windows)
+    result = run_chunk(task, bars)
+    for pos, index in enumerate(indices.tolist()):
+        fold, local = divmod(index, grid.total)
+        train = slice_bars(bars, Window(*windows[fold]))
+        expected = run_single(train, "sma_cross", grid.params_at(local), OPTIONS)
+        assert result.scores[pos] == pytest.approx(expected.metrics["sharpe"], rel=1e-12)
+    for index, files in result.artifacts.items():  # artifacts on the fold's window too
+        fold = index // grid.total
+        assert files["equity.csv"].count(b"\n") == windows[fold][1] - windows[fold][0] + 1

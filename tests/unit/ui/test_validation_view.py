@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from optimizer_app.ui.validation_form import ValidationInputs, inputs_from_job, validation_body
+from optimizer_app.ui.validation_form import (
+    ValidationInputs,
+    folds_text,
+    inputs_from_job,
+    validation_body,
+)
 from optimizer_app.ui.validation_view import change, settings_text, stability_rows, validation_view
 
 HOLDOUT_ANSWER = {
@@ -104,3 +109,10 @@ def test_the_form_builds_the_validation(inputs: ValidationInputs, expected: dict
 def test_the_form_says_which_field_is_wrong(inputs: ValidationInputs, field: str) -> None:
     body, errors = validation_body(inputs)
     assert body is None and set(errors) == {field}
+
+
+def test_folds_text_counts_what_a_walkforward_runs() -> None:
+    assert folds_text(ValidationInputs(folds="5"), 1203) == (
+        "5 folds × 1,203 combinations = 6,015 to run.")
+    assert folds_text(ValidationInputs(folds="x"), 10) == "Each fold runs the whole grid."
+    assert folds_text(ValidationInputs(folds="3"), None) == "Each fold runs the whole grid."
