@@ -17,7 +17,15 @@ from optimizer_app.api.middleware import (
     SecurityHeadersMiddleware,
     UploadGuard,
 )
-from optimizer_app.api.routes import auth, datasets, health, optimizations, strategies, usage
+from optimizer_app.api.routes import (
+    auth,
+    datasets,
+    health,
+    optimizations,
+    strategies,
+    usage,
+    validation,
+)
 from optimizer_app.core.errors import MethodNotAllowedError, NotFoundError
 from optimizer_app.core.logging import configure_logging
 
@@ -62,6 +70,7 @@ def _v1_router() -> APIRouter:
     router.include_router(datasets.router)
     router.include_router(optimizations.router)
     router.include_router(usage.router)
+    router.include_router(validation.router)
     return router
 
 

@@ -74,6 +74,29 @@ class Grid:
         columns = self.params_for(np.array([i], dtype=np.int64))
         return {name: column[0].item() for name, column in columns.items()}
 
+    def neighbours(self, i: int) -> list[int]:
+        """Indices of the combinations one value up or down in exactly one parameter (those
+        the strategy's constraint removed are not in the grid, so not neighbours)."""
+        if not 0 <= i < self.total:
+            raise IndexError(f"combination indices must be in 0..{self.total - 1}")
+        raw = int(i if self._kept is None else self._kept[i])
+        strides = np.cumprod(np.concatenate(([1], self._sizes[::-1][:-1])))[::-1]
+        positions = (raw // strides) % self._sizes
+        found: list[int] = []
+        for axis in range(len(self._sizes)):
+            for step in (-1, 1):
+                position = int(positions[axis]) + step
+                if not 0 <= position < int(self._sizes[axis]):
+                    continue
+                other = raw + step * int(strides[axis])
+                if self._kept is None:
+                    found.append(other)
+                    continue
+                at = int(np.searchsorted(self._kept, other))
+                if at < len(self._kept) and int(self._kept[at]) == other:
+                    found.append(at)
+        return found
+
     def _columns(self, raw: np.ndarray) -> dict[str, np.ndarray]:
         columns: dict[str, np.ndarray] = {}
         rest = raw

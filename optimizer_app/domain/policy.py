@@ -24,6 +24,9 @@ class EarlyStopPolicy(BaseModel):
     target_score: float | None = Field(None, allow_inf_nan=False)
     patience: int | None = Field(None, ge=1)
     min_tasks: int | None = Field(None, ge=0)
+    # How the Top-N is ranked for reading: by its own score, or by the mean score of each
+    # row's grid neighbours (a plateau above a spike); the job's run is the same either way.
+    rank_by: Literal["score", "neighbourhoodMean"] = "score"
 
     @field_validator("metric")
     @classmethod

@@ -52,6 +52,10 @@ class ChunkTask:
     # The job's folder in the results store: the worker writes the chunk's rows there as one
     # columnar file (``domain.results_file``). Empty: no file (a warm-up).
     results_dir: str = ""
+    # Walk-forward: combination ``fold * fold_size + i`` is the grid's ``i`` scored on the bars
+    # ``windows[fold]`` (start, stop); 0 and empty for other jobs (domain.validation).
+    fold_size: int = 0
+    windows: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -114,6 +118,34 @@ def best_positions(
     return finite[order[:top_n]]
 
 
+def _fold_bars(task: ChunkTask, bars: Bars, index: int) -> Bars:
+    """The bars combination ``index`` is scored on: its fold's training window, if any."""
+    if not task.fold_size:
+        return bars
+    from optimizer_app.domain.validation import Window, slice_bars
+
+    start, stop = task.windows[index // task.fold_size]
+    return slice_bars(bars, Window(start, stop))
+
+
+def _evaluate_part(task: ChunkTask, bars: Bars, grid: Grid, indices: np.ndarray,
+                   options: BacktestOptions) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Parameters and metrics of combinations (each walk-forward fold on its own bars)."""
+    if not task.fold_size or not len(indices):
+        params = grid.params_for(indices % task.fold_size if task.fold_size else indices)
+        return params, evaluate_grid(bars, grid.strategy, params, options)
+    params = grid.params_for(indices % task.fold_size)
+    folds = indices // task.fold_size
+    metrics: dict[str, np.ndarray] = {}
+    for fold in np.unique(folds).tolist():
+        mask = folds == fold
+        part = evaluate_grid(_fold_bars(task, bars, fold * task.fold_size), grid.strategy,
+                             {name: column[mask] for name, column in params.items()}, options)
+        for key, values in part.items():
+            metrics.setdefault(key, np.empty(len(indices), dtype=values.dtype))[mask] = values
+    return params, metrics
+
+
 def bars_problem(bars: Bars) -> str | None:
     """Why these bars cannot be backtested at all (None: they can): no bars, or prices that
     are missing, not finite or not positive."""
@@ -143,7 +175,7 @@ Columns = dict[str, np.ndarray]
 
 
 def _evaluate(
-    bars: Bars, grid: Grid, indices: np.ndarray, options: BacktestOptions
+    task: ChunkTask, bars: Bars, grid: Grid, indices: np.ndarray, options: BacktestOptions
 ) -> tuple[np.ndarray, Columns, Columns, list[FailedRows]]:
     """(indices that ran, their parameters, their metrics, the failed rows): the combinations
     whose evaluation raises are isolated (halving the failing part, within ``BISECT_BUDGET``)
@@ -154,9 +186,8 @@ def _evaluate(
 
     def attempt(part: np.ndarray) -> None:
         nonlocal budget
-        params = grid.params_for(part)
         try:
-            parts.append((part, params, evaluate_grid(bars, grid.strategy, params, options)))
+            parts.append((part, *_evaluate_part(task, bars, grid, part, options)))
             return
         except Exception as exc:  # classified below; the chunk goes on
             budget -= 1
@@ -197,7 +228,7 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
         return _failed_chunk(task, [failure], started)
     grid = cached_grid(task.strategy, task.raw_space)
     options = BacktestOptions.model_validate(task.options)
-    indices, params, metrics, failures = _evaluate(bars, grid, indices, options)
+    indices, params, metrics, failures = _evaluate(task, bars, grid, indices, options)
     if not indices.size:
         return _failed_chunk(task, failures, started)
     scores = np.asarray(metrics[task.metric], dtype=np.float64)
@@ -213,9 +244,11 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
     artifacts_started = time.perf_counter()
     for pos in candidates.tolist():
         index = int(indices[pos])
-        result = run_single(bars, grid.strategy, grid.params_at(index), options)
+        fold_bars = _fold_bars(task, bars, index)
+        local = index % task.fold_size if task.fold_size else index
+        result = run_single(fold_bars, grid.strategy, grid.params_at(local), options)
         artifacts[index] = {
-            "equity.csv": equity_csv(bars, result),
+            "equity.csv": equity_csv(fold_bars, result),
             "trades.csv": trades_csv(result),
         }
     artifact_seconds = time.perf_counter() - artifacts_started

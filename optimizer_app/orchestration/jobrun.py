@@ -17,6 +17,7 @@ from optimizer_app.domain.datasets import Bars
 from optimizer_app.domain.grid import Grid
 from optimizer_app.domain.order import PendingOrder
 from optimizer_app.domain.policy import EarlyStopPolicy
+from optimizer_app.domain.validation import Window, slice_bars
 from optimizer_app.orchestration.board import Board
 
 FIRST_CHUNK = 1024
@@ -77,10 +78,21 @@ class JobRun:
     subset: np.ndarray | None = None
     owner_id: uuid.UUID | None = None
     worker_share: float = 1.0  # of the workers' capacity while other users' work waits
+    # Walk-forward: combinations per fold and each fold's training window (start, stop) in
+    # ``bars``; 0 and empty for other jobs (see ``domain.validation.FoldedGrid``).
+    fold_size: int = 0
+    windows: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return self.grid.total if self.subset is None else len(self.subset)
+
+    def bars_for(self, index: int) -> Bars:
+        """The bars combination ``index`` is scored on (its fold's training window)."""
+        if not self.fold_size:
+            return self.bars
+        start, stop = self.windows[index // self.fold_size]
+        return slice_bars(self.bars, Window(start, stop))
 
     def has_unsent(self) -> bool:
         return bool(self.retry) or bool(self.suspects) or self.cursor < len(self.todo)

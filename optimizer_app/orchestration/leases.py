@@ -81,6 +81,7 @@ class ClaimedJob:
     seed: int | None = None
     combination_subset: bytes | None = None  # only these grid indices run (domain.subset)
     owner_id: uuid.UUID | None = None
+    validation: dict[str, Any] | None = None
 
 
 def _host_prefix(me: str) -> str:
@@ -130,6 +131,7 @@ def claim_jobs(
                     seed=job.seed,
                     combination_subset=job.combination_subset,
                     owner_id=job.owner_id,
+                    validation=job.validation,
                 )
             )
     return claimed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import ValidationError as PydanticValidationError
@@ -16,6 +17,14 @@ from optimizer_app.domain.grid import GridError, build_grid
 from optimizer_app.domain.order import PendingOrder
 from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.domain.subset import decode_subset
+from optimizer_app.domain.validation import (
+    FoldedGrid,
+    fold_windows,
+    in_sample_window,
+    job_grid,
+    parse_validation,
+    slice_bars,
+)
 from optimizer_app.orchestration.board import Board
 from optimizer_app.orchestration.jobrun import ChunkSizer, JobRun
 from optimizer_app.orchestration.leases import ClaimedJob
@@ -65,6 +74,19 @@ def _subset(blob: bytes | None, total: int) -> np.ndarray | None:
     return subset
 
 
+def in_sample_bars(bars: Bars, validation: dict[str, Any] | None) -> Bars:
+    """The bars a job's grid is scored on: without its hold-out (JobCannotRun when the stored
+    settings no longer fit the dataset)."""
+    if not validation:
+        return bars
+    try:
+        window = in_sample_window(parse_validation(validation), bars.dates)
+    except (PydanticValidationError, ValueError) as exc:
+        raise JobCannotRun(f"the job's validation settings do not fit its dataset: {exc}"
+                           ) from exc
+    return bars if window.bars == len(bars) else slice_bars(bars, window)
+
+
 def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
     """Everything an orchestrator needs in memory to run ``claimed`` (raise JobCannotRun)."""
     try:
@@ -77,6 +99,9 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         raise JobCannotRun(f"the job's stored specification is invalid: {exc}") from exc
     with session_scope(readonly=True) as session:
         bars = load_bars(session.get(Dataset, claimed.dataset_id))
+        bars = in_sample_bars(bars, claimed.validation)
+        spec = parse_validation(claimed.validation) if claimed.validation else None
+        grid = job_grid(grid, spec)
         files = results_store.job_results(session=session, job_id=claimed.id)
         share = worker_share(session=session, owner_id=claimed.owner_id)
     stored, succeeded, failed = (results_store.stored_indices(files.paths) if claimed.resumed
@@ -118,4 +143,6 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         subset=subset,
         owner_id=claimed.owner_id,
         worker_share=share,
+        fold_size=grid.fold_size if isinstance(grid, FoldedGrid) else 0,
+        windows=fold_windows(spec, len(bars)),
     )

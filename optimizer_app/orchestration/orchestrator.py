@@ -45,6 +45,7 @@ from optimizer_app.orchestration.jobrun import JobRun
 from optimizer_app.orchestration.leases import MAX_HELD_JOBS, claim_jobs, new_owner_id
 from optimizer_app.orchestration.loading import JobCannotRun, open_run
 from optimizer_app.orchestration.sharing import over_share
+from optimizer_app.orchestration.validation import ValidationSweeper
 from optimizer_app.orchestration.writer import (
     WriteOutcome,
     finish_job,
@@ -156,6 +157,7 @@ class Orchestrator:
         # While nothing is in flight, a commit seen by this watch (a job submitted, on SQLite)
         # makes the next tick claim at once rather than after up to ``claim_seconds``.
         self._watch: CommitWatch | None = None
+        self.validations = ValidationSweeper()  # out-of-sample results of ended jobs
         self.log = logger.bind(owner=self.owner)
 
     # -- the loop -------------------------------------------------------------------------------
@@ -200,6 +202,7 @@ class Orchestrator:
                 self.log.opt(exception=True).warning("releasing leases failed")
         self._stopping.set()
         self._fetcher.shutdown(wait=False, cancel_futures=True)
+        self.validations.shutdown()
         self.log.bind(jobs=len(held)).info("orchestrator stopped")
 
     def _tick(self) -> None:
@@ -217,6 +220,7 @@ class Orchestrator:
         if now >= self._next_compaction:
             self._next_compaction = now + COMPACT_EVERY_SECONDS
             self._compactor.poke()
+        self.validations.run_once()
         if connected:
             if now >= self._next_claim:
                 self._claim()
@@ -409,6 +413,8 @@ class Orchestrator:
             threshold=run.board.threshold,
             constraints=run.constraints,
             results_dir=str(results_store.job_dir(run.job_id)),
+            fold_size=run.fold_size,
+            windows=run.windows,
         )
         key = f"chunk-{self.owner.rsplit(':', 1)[-1]}-{run.job_id.hex[:12]}-{run.chunks_sent}"
         run.chunks_sent += 1

@@ -101,8 +101,9 @@ def _artifacts_for(
 
         logger.bind(job_id=str(run.job_id), index=index).info("computing artifacts locally")
         options = BacktestOptions.model_validate(run.options)
-        single = run_single(run.bars, run.grid.strategy, run.grid.params_at(index), options)
-        files = {"equity.csv": equity_csv(run.bars, single), "trades.csv": trades_csv(single)}
+        bars = run.bars_for(index)
+        single = run_single(bars, run.grid.strategy, run.grid.params_at(index), options)
+        files = {"equity.csv": equity_csv(bars, single), "trades.csv": trades_csv(single)}
     return [
         {"name": name, "kind": artifact_kind(name), "uri": store.put(run.job_id, task_id, name, data)}
         for name, data in sorted(files.items())

@@ -133,6 +133,18 @@ class OptimizationJob(SQLModel, table=True):
                                              server_default="sequential")
     )
     seed: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Validation settings (domain.validation: hold-out or walk-forward; null for none), the
+    # state of their out-of-sample results ("pending", "done", "failed"; null for none) and
+    # those results, stored once the job ended (services.validation reads them).
+    validation: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    validation_state: str | None = Field(
+        default=None, sa_column=Column(String(20), nullable=True, index=True)
+    )
+    validation_result: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     # No foreign key: a re-run keeps the id of a source job that was deleted (migration 0005).
     source_job_id: uuid.UUID | None = Field(default=None, index=True)
     stop_reason: str | None = Field(default=None, max_length=500)

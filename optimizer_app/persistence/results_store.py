@@ -277,6 +277,45 @@ def row_at(results: JobResults, index: int) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def best_in_range(results: JobResults, start: int, stop: int, *, maximize: bool
+                  ) -> int | None:
+    """The index in ``start..stop-1`` with the best score (ties: the lowest index)."""
+    if not results.names:
+        return None
+    order = "DESC" if maximize else "ASC"
+    query = (f"SELECT index FROM {_files_sql(results.paths)} WHERE index >= {int(start)} "
+             f"AND index < {int(stop)} AND score IS NOT NULL ORDER BY score {order}, index "
+             f"LIMIT 1")
+    found = _cursor().sql(query).fetchall()
+    return int(found[0][0]) if found else None
+
+
+def counts_by_block(results: JobResults, size: int) -> dict[int, int]:
+    """How many rows (any status) each block of ``size`` consecutive indices holds."""
+    if not results.names or size <= 0:
+        return {}
+    query = (f"SELECT index // {int(size)} AS block, count(*) FROM "
+             f"{_files_sql(results.paths)} GROUP BY block")
+    return {int(block): int(count) for block, count in _cursor().sql(query).fetchall()}
+
+
+def score_sample(results: JobResults, limit: int) -> list[tuple[int, float]]:
+    """Up to ``limit`` scored rows (index, score), every k-th in index order (the same sample
+    every time)."""
+    if not results.names or limit <= 0:
+        return []
+    source = _files_sql(results.paths)
+    count = int(_cursor().sql(
+        f"SELECT count(*) FROM {source} WHERE score IS NOT NULL").fetchall()[0][0])
+    if not count:
+        return []
+    step = max(1, -(-count // limit))
+    query = (f"SELECT index, score FROM (SELECT index, score, row_number() OVER (ORDER BY index)"
+             f" - 1 AS k FROM {source} WHERE score IS NOT NULL) WHERE k % {step} = 0 "
+             f"ORDER BY index LIMIT {int(limit)}")
+    return [(int(i), float(v)) for i, v in _cursor().sql(query).fetchall()]
+
+
 def _best_and_holder(maximize: bool) -> tuple[str, str]:
     """The best score of a group and the index holding it (ties: the lowest index, compared
     as a struct: score first, then the index)."""

@@ -21,7 +21,15 @@ from optimizer_app.domain.constraints import parse_constraints, passes_one
 from optimizer_app.domain.datasets import Bars
 from optimizer_app.domain.engine import TRADE_COLUMNS, BacktestOptions, SingleResult, run_single
 from optimizer_app.domain.grid import GridError, build_grid
-from optimizer_app.orchestration.loading import JobCannotRun, load_bars
+from optimizer_app.domain.validation import (
+    FoldedGrid,
+    Window,
+    fold_windows,
+    job_grid,
+    parse_validation,
+    slice_bars,
+)
+from optimizer_app.orchestration.loading import JobCannotRun, in_sample_bars, load_bars
 from optimizer_app.persistence import jobs, results_store
 from optimizer_app.persistence import tasks as task_queries
 from optimizer_app.persistence.models import Dataset, OptimizationJob
@@ -53,6 +61,8 @@ def _open(session: Session, owner_id: uuid.UUID, job_id: uuid.UUID, index: int) 
     total = int((job.summary or {}).get("total") or 0)
     try:
         grid = build_grid(job.strategy, job.param_space, cap=max(settings.grid_cap, total))
+        spec = parse_validation(job.validation) if job.validation else None
+        grid = job_grid(grid, spec)  # a walk-forward job runs the grid once per fold
     except GridError as exc:
         raise NotFoundError(f"the grid of job {job_id} cannot be rebuilt: {exc.message}") from exc
     if not 0 <= index < grid.total:
@@ -60,9 +70,14 @@ def _open(session: Session, owner_id: uuid.UUID, job_id: uuid.UUID, index: int) 
             f"combination {index} not found; this job's grid has indices 0 to {grid.total - 1:,}"
         )
     try:
-        bars = load_bars(session.get(Dataset, job.dataset_id))
+        # each combination on the bars the job scored it on: in sample, or its fold's
+        # training window
+        bars = in_sample_bars(load_bars(session.get(Dataset, job.dataset_id)), job.validation)
     except JobCannotRun as exc:
         raise NotFoundError(str(exc)) from exc
+    if isinstance(grid, FoldedGrid):
+        start, stop = fold_windows(spec, len(bars))[index // grid.fold_size]
+        bars = slice_bars(bars, Window(start, stop))
     return Combination(job, index, dict(grid.params_at(index)), bars)
 
 

@@ -261,7 +261,31 @@ def _manifest(job: OptimizationJob, dataset: Dataset | None, rows: int) -> dict[
             "checksum": dataset.checksum, "rows": dataset.rows,
         },
         "topNCount": rows,
+        "validation": _validation_split(job),
     })
+
+
+def _validation_split(job: OptimizationJob) -> dict[str, Any] | None:
+    """The validation settings and the windows they made (once the results are stored)."""
+    if not job.validation:
+        return None
+    result = job.validation_result or {}
+    split: dict[str, Any] | None = None
+    if "outOfSample" in result and "rows" in result:
+        split = {"inSample": result.get("inSample"), "outOfSample": result.get("outOfSample")}
+    elif "folds" in result and isinstance(result["folds"], list):
+        split = {"folds": [{"fold": f.get("fold"), "train": f.get("train"), "test": f.get("test")}
+                           for f in result["folds"]]}
+    return {"settings": job.validation, "state": job.validation_state, "split": split}
+
+
+def _validation_member(job: OptimizationJob) -> list[tuple[str, bytes]]:
+    """``validation.json``: the out-of-sample results as ``GET …/validation`` serves them."""
+    if not job.validation:
+        return []
+    body = {"status": job.validation_state, "settings": job.validation,
+            **(job.validation_result or {})}
+    return [("validation.json", _json_bytes(json_safe(body)))]
 
 
 def _json_bytes(obj: Any) -> bytes:
@@ -303,6 +327,7 @@ def _build_members(session: Session, job: OptimizationJob) -> list[tuple[str, by
         ("topn.json", _json_bytes([r.as_json() for r in rows])),
         ("topn.csv", topn_csv(rows, param_names, metric_names)),
         *extra,
+        *_validation_member(job),
         *artifacts,
     ]
 

@@ -29,6 +29,8 @@ from optimizer_app.domain.grid import Grid, GridError, build_grid
 from optimizer_app.domain.order import new_seed
 from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
+from optimizer_app.domain.validation import Holdout, WalkForward, job_grid
+from optimizer_app.domain.validation import as_json as validation_json
 from optimizer_app.domain.worker import WORKER_GRID_CAP
 from optimizer_app.orchestration.board import empty_summary
 from optimizer_app.orchestration.deletion import purge_job
@@ -107,6 +109,37 @@ def _require_fields(body: JobCreate) -> None:
                          for name in missing])
 
 
+def _validation(raw: Any, dataset: Any, problems: list[dict[str, str]]
+                ) -> Holdout | WalkForward | None:
+    """The job's validation settings, checked against the dataset's dates."""
+    from optimizer_app.services.validation import check_validation  # avoids an import cycle
+
+    try:
+        return check_validation(raw, dataset)
+    except PydanticValidationError as exc:
+        problems.extend(_model_problems("validation", exc))
+    except ValueError as exc:
+        problems.append({"field": "validation", "problem": str(exc)})
+    return None
+
+
+def _check_folded_size(grid: Grid, spec: WalkForward, problems: list[dict[str, str]]) -> None:
+    """Every fold runs the whole grid: folds × grid must stay within the grid cap."""
+    cap = min(settings.grid_cap, WORKER_GRID_CAP)
+    if grid.total * spec.folds > cap:
+        problems.append({"field": "validation.folds", "problem": (
+            f"{spec.folds} folds × {grid.total:,} combinations = {grid.total * spec.folds:,};"
+            f" the limit is {cap:,} (use fewer folds or a smaller grid)")})
+
+
+def _policy_json(policy: EarlyStopPolicy) -> dict[str, Any]:
+    """The stored policy; ``rankBy`` only when it is not the default (ranking by score)."""
+    stored = policy.model_dump(mode="json", by_alias=True)
+    if stored.get("rankBy") == "score":
+        del stored["rankBy"]
+    return stored
+
+
 def _raise_problems(problems: list[dict[str, str]]) -> None:
     shown = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:3])
     more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
@@ -159,6 +192,8 @@ def job_to_public(
         constraints=list(job.constraints or []),
         grid_order=job.grid_order,
         seed=job.seed,
+        validation=job.validation,
+        validation_state=job.validation_state,
         status=job.status,
         summary=summary,
         best_history=[
@@ -242,26 +277,32 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
     policy = _validated(EarlyStopPolicy, "earlyStopPolicy", body.early_stop_policy, problems)
     options = _validated(BacktestOptions, "backtestOptions", body.backtest_options or {}, problems)
     constraints = _constraints(body.constraints, problems)
+    validation = _validation(body.validation, dataset, problems)
+    if grid is not None and isinstance(validation, WalkForward):
+        _check_folded_size(grid, validation, problems)
     if problems or grid is None:
         _raise_problems(problems)
     assert grid is not None and policy is not None and options is not None
+    total = job_grid(grid, validation).total
     job = OptimizationJob(
         owner_id=owner_id,
         name=(body.name or "").strip() or _default_name(body.strategy, dataset.name),
         strategy=grid.strategy,
         dataset_id=dataset.id,
         param_space=body.param_space or {},
-        early_stop_policy=policy.model_dump(mode="json", by_alias=True),
+        early_stop_policy=_policy_json(policy),
         backtest_options=options.model_dump(mode="json", by_alias=True),
         status=JobStatus.QUEUED.value,
-        summary=empty_summary(grid.total),
+        summary=empty_summary(total),
         constraints=constraint_json(constraints),
         grid_order=body.grid_order,
         seed=body.seed if body.seed is not None else new_seed(),
+        validation=validation_json(validation),
+        validation_state="pending" if validation is not None else None,
         source_job_id=source.id if source else None,
     )
     return NewJob(
-        job, dataset.name, source.name if source else None, grid.total,
+        job, dataset.name, source.name if source else None, total,
         dataset_rows=dataset.rows,
         quotas=quota_service.quotas_of(session=session, user_id=owner_id),
         datasets_bytes=quota_service.dataset_bytes(session=session, owner_id=owner_id),

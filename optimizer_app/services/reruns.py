@@ -108,5 +108,8 @@ def prepare_failed_rerun(*, session: Session, owner_id: uuid.UUID, body: JobCrea
         source_job_id=source.id,
         combination_subset=encode_subset(failed),
         rerun="failed",
+        # the same in-sample scoring and out-of-sample checks as the source
+        validation=dict(source.validation) if source.validation else None,
+        validation_state="pending" if source.validation else None,
     )
     return NewJob(job, dataset.name, source.name, len(failed))

@@ -89,6 +89,9 @@ class JobCreate(CamelModel):
     # or "sequential" (index order).
     grid_order: Literal["shuffled", "sequential"] = "shuffled"
     seed: int | None = Field(default=None, ge=0, le=2**53 - 1)
+    # Out-of-sample validation: {"kind": "holdout", "fraction" | "start"} or
+    # {"kind": "walkforward", "folds", "trainBars", "testBars", "anchored"}; null for none.
+    validation: dict[str, Any] | None = None
     source_job_id: uuid.UUID | None = None
     # "failed": run exactly the source job's failed combinations (needs sourceJobId).
     rerun: Literal["failed"] | None = None
@@ -106,6 +109,9 @@ class JobPublic(UtcModel):
     constraints: list[dict[str, Any]] = []
     grid_order: str = "sequential"
     seed: int | None = None
+    validation: dict[str, Any] | None = None
+    # null (no validation), "pending" (results come once the job ended), "done" or "failed"
+    validation_state: str | None = None
     status: str
     summary: JobSummary
     # [finished tasks, best score] each time the best improved (for a best-score chart)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
+from optimizer_app.core.errors import NotFoundError
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.services import datasets as dataset_service
 from optimizer_app.services import export as export_service
@@ -148,3 +150,25 @@ def worker_share(owner_id: uuid.UUID, job_id: uuid.UUID) -> float | None:
     """A running job's share of the workers (None when it does not run)."""
     with session_scope(readonly=True) as session:
         return queue_service.worker_share_of(session=session, owner_id=owner_id, job_id=job_id)
+
+
+def validation(owner_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any] | None:
+    """The job's validation answer, or None when it has none."""
+    from optimizer_app.services import validation as validation_service
+
+    with session_scope(readonly=True) as session:
+        job = optimization_service.get_status(session=session, owner_id=owner_id, job_id=job_id)
+        del job  # owner check first: a job of someone else is NotFoundError
+        try:
+            return validation_service.get_validation(session=session, owner_id=owner_id,
+                                                     job_id=job_id)
+        except NotFoundError:
+            return None
+
+
+def stability(owner_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
+    from optimizer_app.services import stability as stability_service
+
+    with session_scope(readonly=True) as session:
+        return stability_service.get_stability(session=session, owner_id=owner_id,
+                                               job_id=job_id)

@@ -56,6 +56,12 @@ def _name_cell(row: HistoryRow) -> rx.Component:
         rx.vstack(
             rx.link(row.name, href=row.href, weight="medium"),
             rx.cond(
+                row.validation != "",
+                rx.badge(rx.icon("flask-conical", size=12), row.validation, size="1",
+                         variant="soft", color_scheme="violet",
+                         custom_attrs={"data-testid": "validated"}),
+            ),
+            rx.cond(
                 row.source_href != "",
                 rx.hstack(
                     rx.icon("git-branch", size=12, color="var(--gray-10)"),

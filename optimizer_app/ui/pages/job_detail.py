@@ -12,8 +12,10 @@ from optimizer_app.ui.components.progress_panel import progress_panel, stop_bann
 from optimizer_app.ui.components.score_chart import score_chart_card
 from optimizer_app.ui.components.status_badge import status_badge
 from optimizer_app.ui.components.topn_table import topn_card, topn_skeleton
+from optimizer_app.ui.components.validation_panel import stability_card, validation_card
 from optimizer_app.ui.layout import page
 from optimizer_app.ui.states.job_detail import JobDetailState, Link
+from optimizer_app.ui.states.validation import ValidationState
 from optimizer_app.ui.theme import space
 
 S = JobDetailState
@@ -232,6 +234,8 @@ def job_view() -> rx.Component:
         progress_panel(),
         failures_panel(),
         topn_card(),
+        validation_card(),
+        stability_card(),
         best_score_card(),
         score_chart_card(),
         spacing="4",
@@ -239,7 +243,7 @@ def job_view() -> rx.Component:
     )
 
 
-@page(routes.JOB_DETAIL, "Optimization", on_load=[JobDetailState.load])
+@page(routes.JOB_DETAIL, "Optimization", on_load=[JobDetailState.load, ValidationState.load])
 def job_detail_page() -> rx.Component:
     return rx.cond(
         S.loading,

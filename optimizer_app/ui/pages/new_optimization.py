@@ -15,6 +15,7 @@ from optimizer_app.ui.components.run_settings import (
     result_constraints,
     stop_rules,
 )
+from optimizer_app.ui.components.validation_fields import validation_settings
 from optimizer_app.ui.layout import page
 from optimizer_app.ui.states.new_optimization import NewOptimizationState
 from optimizer_app.ui.theme import space
@@ -148,6 +149,7 @@ def form_body() -> rx.Component:
             result_constraints(),
             stop_rules(),
             backtest_options(),
+            validation_settings(),
             spacing="4",
             width="100%",
             min_width="0",

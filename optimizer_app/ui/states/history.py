@@ -44,6 +44,10 @@ class HistoryRow:
     source_name: str = ""
     source_href: str = ""
     source_deleted: bool = False
+    validation: str = ""  # "Hold-out" or "Walk-forward" for a validated job
+
+
+VALIDATION_LABELS = {"holdout": "Hold-out", "walkforward": "Walk-forward"}
 
 
 def _strategy_label(name: str) -> str:
@@ -77,6 +81,7 @@ def history_row(job: JobPublic) -> HistoryRow:
         source_href=(routes.job_detail(str(job.source_job_id))
                      if job.source_job_id and job.source_job_name else ""),
         source_deleted=bool(job.source_job_id and not job.source_job_name),
+        validation=VALIDATION_LABELS.get(str((job.validation or {}).get("kind")), ""),
     )
 
 

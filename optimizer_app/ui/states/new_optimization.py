@@ -25,6 +25,12 @@ from optimizer_app.ui import format as fmt
 from optimizer_app.ui import job_form as form
 from optimizer_app.ui import rerun_form as rerun
 from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
+from optimizer_app.ui.validation_form import (
+    ValidationInputs,
+    folds_text,
+    inputs_from_job,
+    validation_body,
+)
 from optimizer_app.ui.vocabulary import default_mode, direction_text, metric_label
 
 UPLOAD_ID = "dataset-upload"
@@ -108,6 +114,8 @@ class NewOptimizationState(rx.State):
     _grid_order: str = "shuffled"  # a re-run keeps its source's order and seed
     _seed: int | None = None
     inputs: form.FormValues = form.FormValues()
+    checks: ValidationInputs = ValidationInputs()  # out-of-sample validation, rank by
+    check_problems: dict[str, str] = {}  # validation fields that are wrong
     loading: bool = True
     notice: str = ""  # e.g. a source job that could not be opened
 
@@ -170,6 +178,18 @@ class NewOptimizationState(rx.State):
     @rx.var(cache=True)
     def grid_ok(self) -> bool:
         return form.check_grid(self.strategy, self.params, settings.grid_cap).total is not None
+
+    @rx.var(cache=True)
+    def folds_text(self) -> str:
+        """How many combinations a walk-forward job runs (every fold runs the whole grid)."""
+        total = form.check_grid(self.strategy, self.params, settings.grid_cap).total
+        return folds_text(self.checks, total)
+
+    @rx.var(cache=True)
+    def check_errors(self) -> dict[str, str]:
+        """Every validation field's error ("" when fine)."""
+        return {key: self.check_problems.get(key, "")
+                for key in ValidationInputs.__dataclass_fields__}
 
     @rx.var(cache=True)
     def errors(self) -> dict[str, str]:
@@ -274,6 +294,7 @@ class NewOptimizationState(rx.State):
         self.loading = True
         self.notice = ""
         self.inputs = form.FormValues()
+        self.checks, self.check_problems = ValidationInputs(), {}
         self.result_constraints = list(PRESET_CONSTRAINTS)
         self._grid_order, self._seed = "shuffled", None
         self.source_id = self.source_name = self.source_combination = ""
@@ -307,6 +328,7 @@ class NewOptimizationState(rx.State):
             name = f"{job.name} · #{index}"
         self.inputs = rerun.values_from_job(job, name[:200])
         self.result_constraints = constraint_inputs(job.constraints)
+        self.checks = inputs_from_job(job.validation, (job.early_stop_policy or {}).get("rankBy"))
         self._grid_order, self._seed = job.grid_order, job.seed  # the same order again
         self.source_id, self.source_name = str(job.id), job.name
 
@@ -356,6 +378,14 @@ class NewOptimizationState(rx.State):
             changes["mode"] = default_mode(str(value))
         self.inputs = replace(self.inputs, **changes)
         self._clear_server_error(key)
+
+    @rx.event
+    def set_check(self, key: str, value: str) -> None:
+        """A field of the validation settings (kind, split, sizes, rank by)."""
+        if key not in ValidationInputs.__dataclass_fields__:
+            return
+        self.checks = replace(self.checks, **{key: str(value)})
+        self.check_problems = {k: v for k, v in self.check_problems.items() if k != key}
 
     @rx.event
     def set_param(self, position: int, key: str, value: str) -> None:
@@ -418,8 +448,11 @@ class NewOptimizationState(rx.State):
         policy, options, errors = form.policy_and_options(self.inputs)
         check = form.check_grid(self.strategy, self.params, settings.grid_cap)
         self.result_constraints, constraints = checked_constraints(self.result_constraints)
+        validation, self.check_problems = validation_body(self.checks)
+        if self.checks.rank_by == "neighbourhoodMean":
+            policy["rankBy"] = "neighbourhoodMean"
         if (problems or errors or check.total is None or not self.strategy or not self.dataset_id
-                or constraints is None):
+                or constraints is None or self.check_problems):
             self.submit_error = "Fix the fields marked in red, then start again."
             return None
         return JobCreate(
@@ -432,6 +465,7 @@ class NewOptimizationState(rx.State):
             constraints=constraints,
             grid_order="sequential" if self._grid_order == "sequential" else "shuffled",
             seed=self._seed,
+            validation=validation,
             source_job_id=uuid.UUID(self.source_id) if self.source_id else None,
         )
 

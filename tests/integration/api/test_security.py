@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError as PydanticValidationError
 
 from optimizer_app.core.config import DEFAULT_JWT_SECRET, Settings, settings
-from optimizer_app.persistence.models import Dataset
+from optimizer_app.persistence.db import session_scope
+from optimizer_app.persistence.models import Dataset, OptimizationJob
 from tests.integration.api.conftest import ApiUser, assert_error, stored_job
 from tests.integration.api.test_catalog import csv_bytes
 
@@ -156,6 +157,11 @@ def _owned_ids(client: TestClient, user: ApiUser, bundled: list[Dataset]) -> dic
                          files={"file": ("own.csv", csv_bytes(), "text/csv")})
     assert upload.status_code == 201, upload.text
     job_id = stored_job(user, bundled[0])
+    with session_scope() as session:  # a validated job, so that GET …/validation exists
+        job = session.get(OptimizationJob, job_id)
+        assert job is not None
+        job.validation, job.validation_state = {"kind": "holdout", "fraction": 0.3}, "pending"
+        session.add(job)
     return {"/api/v1/datasets/": upload.json()["id"], "/api/v1/optimizations/": str(job_id)}
 
 

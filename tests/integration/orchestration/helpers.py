@@ -58,6 +58,7 @@ def submit(
     constraints: list[dict[str, Any]] | None = None,
     grid_order: str = "shuffled",
     seed: int | None = None,
+    validation: dict[str, Any] | None = None,
 ) -> JobPublic:
     body = JobCreate(
         strategy=strategy,
@@ -68,6 +69,7 @@ def submit(
         constraints=constraints,
         grid_order=grid_order,
         seed=seed,
+        validation=validation,
     )
     with session_scope() as session:
         return submit_job(session=session, owner_id=backend.owner_id, body=body)
