@@ -354,12 +354,11 @@ def best_by_pair(
 
 
 def _cells(table: pa.Table, keys: list[str]) -> list[dict[str, Any]]:
-    data = table.to_pydict()
-    return [
-        {"x": data[keys[0]][k], "y": data[keys[1]][k] if len(keys) > 1 else None,
-         "score": data["score"][k], "index": data["index"][k]}
-        for k in range(table.num_rows)
-    ]
+    xs = table.column(keys[0]).to_pylist()
+    ys = table.column(keys[1]).to_pylist() if len(keys) > 1 else [None] * table.num_rows
+    return [{"x": x, "y": y, "score": score, "index": index} for x, y, score, index in zip(
+        xs, ys, table.column("score").to_pylist(), table.column("index").to_pylist(),
+        strict=True)]
 
 
 # -- compaction and removal (the orchestrator) -------------------------------------------------
@@ -411,14 +410,14 @@ def compact_files(results: JobResults, *, descending: bool) -> list[NewFile]:
                            folder, "index")
         made.append(NewFile(name, INDEX_KIND, int(rows), int(failed), size))
         columns = [c for c in pq.read_schema(path).names if c.startswith("p_")]
+        # each unordered pair once (x by y and y by x are the same groups) and each parameter
         sets = [f"({a}, {b})" for i, a in enumerate(columns) for b in columns[i + 1:]]
-        sets += [f"({b}, {a})" for i, a in enumerate(columns) for b in columns[i + 1:]]
         sets += [f"({a})" for a in columns]
         best, holder = _best_and_holder(descending)
         group = ", ".join(columns)
         pairs = (f"SELECT {group}, GROUPING({group}) AS grouping, {best} AS score, "
                  f"{holder} AS index FROM read_parquet('{path}') WHERE score IS NOT NULL "
-                 f"GROUP BY GROUPING SETS ({', '.join(dict.fromkeys(sets))})")
+                 f"GROUP BY GROUPING SETS ({', '.join(sets)})")
         name, size = _copy(cursor, pairs, folder, "pairs")
         made.append(NewFile(name, PAIRS_KIND, 0, 0, size))
     except BaseException:
