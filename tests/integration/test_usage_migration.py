@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -11,9 +12,9 @@ from sqlmodel import Session
 
 from alembic import command
 from optimizer_app.persistence.db import build_engine
-from optimizer_app.persistence.models import JobStatus, User
+from optimizer_app.persistence.models import JobStatus, User, utcnow
 from tests.conftest import alembic_config
-from tests.support.factories import JobSpec, bundled_dataset, make_job
+from tests.support.factories import bundled_dataset
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -28,6 +29,38 @@ def _hex(value: object) -> str:
     return value.hex if isinstance(value, uuid.UUID) else str(value).replace("-", "")
 
 
+_JOBS_0007 = sa.table(
+    "optimization_jobs",
+    *(sa.column(name, kind) for name, kind in (
+        ("id", sa.Uuid()), ("owner_id", sa.Uuid()), ("name", sa.String()),
+        ("strategy", sa.String()), ("dataset_id", sa.Uuid()), ("param_space", sa.JSON()),
+        ("early_stop_policy", sa.JSON()), ("backtest_options", sa.JSON()),
+        ("status", sa.String()), ("summary", sa.JSON()), ("constraints", sa.JSON()),
+        ("grid_order", sa.String()), ("created_at", sa.DateTime(timezone=True)),
+        ("updated_at", sa.DateTime(timezone=True)), ("started_at", sa.DateTime(timezone=True)),
+        ("finished_at", sa.DateTime(timezone=True)), ("exec_seconds", sa.Float()),
+        ("cancel_requested", sa.Boolean()),
+    )),
+)
+
+
+def _old_job(session: Session, owner: uuid.UUID, dataset: uuid.UUID, status: JobStatus, *,
+             total: int, done: int) -> SimpleNamespace:
+    job_id, now = uuid.uuid4(), utcnow()
+    ended = now if status.is_terminal else None
+    session.execute(sa.insert(_JOBS_0007).values(
+        id=job_id, owner_id=owner, name="old", strategy="sma_cross", dataset_id=dataset,
+        param_space={"fast": {"values": [5]}, "slow": {"values": [60]}},
+        early_stop_policy={"mode": "max", "metric": "sharpe", "topN": 10}, backtest_options={},
+        status=status.value, summary={"total": total, "finished": done, "failed": 0,
+                                      "topN": []},
+        constraints=[], grid_order="sequential", created_at=now, updated_at=now,
+        started_at=ended, finished_at=ended, exec_seconds=1.0 if ended else None,
+        cancel_requested=False,
+    ))
+    return SimpleNamespace(id=job_id)
+
+
 def test_existing_jobs_are_entered_in_the_ledger(empty_url: str) -> None:
     url = empty_url
     cfg = alembic_config(url)
@@ -38,10 +71,9 @@ def test_existing_jobs_are_entered_in_the_ledger(empty_url: str) -> None:
         session.add(user)
         session.flush()
         dataset = bundled_dataset(session)
-        done = make_job(session, owner_id=user.id, dataset_id=dataset.id,
-                        spec=JobSpec(tasks=20, total=20))
-        live = make_job(session, owner_id=user.id, dataset_id=dataset.id,
-                        spec=JobSpec(tasks=0, total=30, status=JobStatus.QUEUED))
+        # job rows as they were at 0007 (the models have columns added since)
+        done = _old_job(session, user.id, dataset.id, JobStatus.SUCCEEDED, total=20, done=20)
+        live = _old_job(session, user.id, dataset.id, JobStatus.QUEUED, total=30, done=0)
         session.commit()
     engine.dispose()
 

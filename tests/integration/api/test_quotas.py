@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from optimizer_app.core.config import settings
+from optimizer_app.orchestration.usage import ROW_BYTES
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import Dataset, JobStatus, UsageRecord, utcnow
 from tests.integration.api.conftest import ApiUser, assert_error, stored_job
@@ -87,15 +88,15 @@ def test_live_jobs_and_stored_bytes_are_quotas_too(
     client: TestClient, alice: ApiUser, bundled: list[Dataset], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(settings, "max_live_jobs_per_user", 1)
-    monkeypatch.setattr(settings, "quota_stored_bytes", EIGHT * 300 + 100)
+    monkeypatch.setattr(settings, "quota_stored_bytes", EIGHT * ROW_BYTES + 100)
     submit(client, alice, job_body(bundled[0].id))
     error = assert_error(client.post("/api/v1/optimizations", headers=alice.headers,
                                      json=job_body(bundled[0].id)), 429, "quota_exceeded")
     by_quota = {d["quota"]: d for d in error["details"]}
     assert by_quota["liveJobs"] == {"quota": "liveJobs", "limit": 1, "used": 1,
                                     "resetsAt": None}
-    assert by_quota["storedBytes"]["limit"] == EIGHT * 300 + 100
-    assert by_quota["storedBytes"]["used"] == EIGHT * 300
+    assert by_quota["storedBytes"]["limit"] == EIGHT * ROW_BYTES + 100
+    assert by_quota["storedBytes"]["used"] == EIGHT * ROW_BYTES
     assert by_quota["storedBytes"]["resetsAt"] is None
 
 
@@ -158,7 +159,7 @@ def test_estimate_before_submit(client: TestClient, alice: ApiUser, bundled: lis
     first = client.get("/api/v1/usage/estimate", headers=alice.headers, params=query)
     assert first.status_code == 200, first.text
     assert first.json()["combinations"] == 1000 and first.json()["seconds"] > 0
-    assert first.json()["storedBytes"] == 1000 * 300 and first.json()["exceeds"] == []
+    assert first.json()["storedBytes"] == 1000 * ROW_BYTES and first.json()["exceeds"] == []
     # A job of the strategy ended: 4 s for 2,000 combinations on 1,000 bars.
     with session_scope() as session:
         session.add(UsageRecord(job_id=uuid.uuid4(), owner_id=alice.id,
