@@ -92,10 +92,16 @@ def param_pairs(params: dict[str, Any], labels: dict[str, str]) -> list[Pair]:
     return [Pair(labels.get(name, name), fmt.plain_number(value)) for name, value in params.items()]
 
 
-def metric_pairs(metrics: dict[str, Any] | None) -> list[Pair]:
-    """Every metric in the unit the Top-N table uses."""
+def metric_pairs(metrics: dict[str, Any] | None, score_metric: str = "", places: int = 2
+                 ) -> list[Pair]:
+    """Every metric in the unit the Top-N table uses; the score's metric with the score's
+    decimals, so the two read the same."""
     metrics = metrics or {}
-    return [Pair(info.label, show_metric(key, metrics.get(key))) for key, info in METRICS.items()]
+    return [
+        Pair(info.label, show_score(key, metrics.get(key), places) if key == score_metric
+             else show_metric(key, metrics.get(key)))
+        for key, info in METRICS.items()
+    ]
 
 
 def status_text(combination: CombinationPublic) -> str:
@@ -181,6 +187,8 @@ def year_ticks(points: list[dict[str, Any]], most: int = 12) -> list[str]:
         day = str(point["date"])
         if not firsts or day[:4] != firsts[-1][:4]:
             firsts.append(day)
+    if len(firsts) > 1 and firsts[0][5:7] > "06":
+        firsts = firsts[1:]  # a curve starting late in a year: that year's tick would crowd
     step = max(1, math.ceil(len(firsts) / most))
     return firsts[::step]
 

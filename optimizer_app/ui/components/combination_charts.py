@@ -32,7 +32,8 @@ def _tooltip(value_format: str) -> rx.Component:
 
 def _x_axis() -> rx.Component:
     return rx.recharts.x_axis(
-        data_key="date", ticks=S.ticks, tick_formatter=YEAR_TICK, min_tick_gap=24, interval=0
+        data_key="date", ticks=S.ticks, tick_formatter=YEAR_TICK, min_tick_gap=12,
+        interval="preserveStart",
     )
 
 

@@ -19,9 +19,9 @@ def _tone(tone: str) -> rx.Var:
 def scroll_hint() -> rx.Component:
     """Shown on narrow screens only: the table below scrolls sideways."""
     return rx.text(
-        rx.icon("move-horizontal", size=12), " Scroll sideways for every column",
+        rx.icon("move-horizontal", size=12), "Scroll sideways for every column",
         size="1", color_scheme="gray",
-        display=rx.breakpoints(initial="flex", md="none"), align_items="center", gap="1",
+        display=rx.breakpoints(initial="flex", md="none"), align_items="center", gap="6px",
     )
 
 

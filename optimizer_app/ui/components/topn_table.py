@@ -42,7 +42,7 @@ def _group_toggle(row: TopRow) -> rx.Component:
         ),
         rx.cond(
             row.member,
-            rx.text("same trades as #", row.group, size="1", color_scheme="gray"),
+            rx.text("same trades as rank ", row.group, size="1", color_scheme="gray"),
         ),
     )
 
@@ -75,7 +75,7 @@ def _row(row: TopRow) -> rx.Component:
                 on_click=rx.redirect(row.rerun_href),
                 aria_label="Re-run combination " + row.task,
             ),
-            style={"text_align": "right"},
+            style={"text_align": "right", "white_space": "nowrap"},
         ),
         align="center",
         background=rx.cond(row.member, "var(--gray-a2)", "transparent"),

@@ -248,7 +248,6 @@ class CombinationState(rx.State):
         self.number = combination.index
         self.total_text = f"{job.summary.total:,}"
         self.params = view.param_pairs(combination.params, _labels(job.strategy))
-        self.metrics = view.metric_pairs(combination.metrics)
         self.status_text = view.status_text(combination)
         self.failed = combination.status == "failed"
         self.error_text = combination.error or ""
@@ -258,6 +257,7 @@ class CombinationState(rx.State):
             metric, [e.score for e in job.summary.top_n] + [combination.score]
         )
         self.score = view.score_text(combination, metric, places)
+        self.metrics = view.metric_pairs(combination.metrics, metric, places)
         self.rank = view.rank_text(combination, top_n)
         self.ranked = combination.rank is not None
         self.constraint = view.constraint_text(combination, job.constraints)

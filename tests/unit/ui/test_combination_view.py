@@ -59,6 +59,8 @@ def test_metrics_are_in_the_tables_units_and_every_metric_is_listed() -> None:
     assert pairs["Total return"] == "150.00%"
     assert pairs["Win rate"] == "–"  # not reported: a dash, not a zero
     assert len(pairs) == 10
+    scored = {p.label: p.value for p in view.metric_pairs(combination().metrics, "sharpe", 4)}
+    assert scored["Sharpe ratio"] == "0.3812" and scored["Max drawdown"] == "29.69%"
     params = view.param_pairs({"fast": 10, "k": 1.5}, {"fast": "Fast SMA"})
     assert [(p.label, p.value) for p in params] == [("Fast SMA", "10"), ("k", "1.5")]
 
@@ -104,6 +106,8 @@ def test_chart_points_are_in_display_units_and_keep_the_extremes() -> None:
     assert view.max_drawdown_text(long) == f"{max(long.drawdown) * 100:.2f}%"
     ticks = view.year_ticks(points)
     assert [t[:4] for t in ticks] == [str(y) for y in range(2000, 2020)][:: 2]
+    late = [{"date": d} for d in ("2004-08-19", "2004-12-31", "2005-01-03", "2006-01-02")]
+    assert view.year_ticks(late) == ["2005-01-03", "2006-01-02"]
     assert all(t in {p["date"] for p in points} for t in ticks)
 
 
