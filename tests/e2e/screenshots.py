@@ -119,6 +119,14 @@ def test_take_screenshots(page: Page) -> None:
     expect(page.get_by_role("img", name="Score by parameters chart")).to_be_visible()
     _shot(page, "detail-finished.png")
 
+    # The page of its best combination.
+    page.get_by_role("region", name="Top combinations").locator("tbody tr").first.get_by_role(
+        "link", name=re.compile("^Open combination")
+    ).click()
+    expect(page.get_by_role("img", name="Equity curve chart")).to_be_visible()
+    expect(page.get_by_test_id("trades-range")).to_have_text(re.compile(r"^Trades 1–"))
+    _shot(page, "combination.png")
+
     page.get_by_role("link", name="History", exact=True).first.click()
     expect(page.locator("tbody tr")).to_have_count(6)
     expect(page.locator("tbody tr").first).to_contain_text("Succeeded", timeout=30_000)

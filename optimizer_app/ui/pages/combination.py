@@ -66,10 +66,9 @@ def header() -> rx.Component:
 def _fact(label: str, value: rx.Component, test_id: str) -> rx.Component:
     return rx.vstack(
         rx.text(label, size="1", color_scheme="gray", weight="medium"),
-        value,
+        rx.box(value, custom_attrs={"data-testid": test_id}),
         spacing="1",
         min_width="0",
-        custom_attrs={"data-testid": test_id},
     )
 
 
