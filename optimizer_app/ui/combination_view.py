@@ -104,9 +104,10 @@ def metric_pairs(metrics: dict[str, Any] | None, score_metric: str = "", places:
     ]
 
 
-def status_text(combination: CombinationPublic) -> str:
+def status_text(combination: CombinationPublic, *, job_live: bool = False) -> str:
     if combination.status == "not_run":
-        return "Not run by this optimization (backtested now)"
+        return ("Not run yet (backtested now for this page)" if job_live
+                else "Not run by this optimization (backtested now)")
     if combination.status == "failed":
         return "Failed"
     if combination.status == "succeeded":

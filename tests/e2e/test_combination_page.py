@@ -156,6 +156,8 @@ def test_not_found_for_an_index_outside_the_grid_and_another_users_job(page: Pag
         .to_be_visible()
     page.get_by_role("button", name="Back to the optimization").click()
     expect(page.get_by_role("heading", name="Private combinations", level=1)).to_be_visible()
+    page.goto(f"/optimizations/{job_id}/combinations/first")
+    expect(page.get_by_text("numbered 0 to 21; first is not one of them")).to_be_visible()
     sign_out(page, owner)
 
     sign_up(page)

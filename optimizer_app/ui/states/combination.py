@@ -27,7 +27,12 @@ from optimizer_app.services.schemas import (
 from optimizer_app.ui import calls, routes
 from optimizer_app.ui import combination_view as view
 from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
-from optimizer_app.ui.vocabulary import direction_text, metric_label, places_to_tell_apart
+from optimizer_app.ui.vocabulary import (
+    direction_text,
+    is_live,
+    metric_label,
+    places_to_tell_apart,
+)
 
 TRADES_PAGE = 20
 
@@ -51,6 +56,22 @@ def address_from_path(path: str) -> Address | None:
     if not raw.isdigit() or len(raw) > view.MAX_NUMBER_TEXT:
         return None
     return Address(job_id, int(raw))
+
+
+def job_id_in_path(path: str) -> uuid.UUID | None:
+    """The job id of any ``/optimizations/<id>/…`` address, or None."""
+    parts = path.strip("/").split("/")
+    try:
+        return uuid.UUID(parts[1]) if len(parts) > 1 and parts[0] == "optimizations" else None
+    except ValueError:
+        return None
+
+
+def _job_or_none(owner: uuid.UUID, job_id: uuid.UUID) -> JobPublic | None:
+    try:
+        return calls.job(owner, job_id)
+    except NotFoundError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -174,13 +195,17 @@ class CombinationState(rx.State):
             return
         address = address_from_path(path)
         if address is None:
-            self._show_not_found(path, job_found=False)
+            # A job of this user with a malformed combination number still names the job.
+            job_id = job_id_in_path(path)
+            job = await asyncio.to_thread(_job_or_none, user.id, job_id) if job_id else None
+            if generation == self._generation:
+                self._show_not_found(path, job_found=job)
             return
         self._owner, self._address = user.id, address
         try:
             loaded = await asyncio.to_thread(_load, user.id, address)
         except NotFoundError:
-            job_found = await asyncio.to_thread(self._job_exists, user.id, address.job_id)
+            job_found = await asyncio.to_thread(_job_or_none, user.id, address.job_id)
             if generation == self._generation:
                 self._show_not_found(path, job_found=job_found)
             return
@@ -199,12 +224,6 @@ class CombinationState(rx.State):
         self.loading = False
         yield None
 
-    def _job_exists(self, owner: uuid.UUID, job_id: uuid.UUID) -> JobPublic | None:
-        try:
-            return calls.job(owner, job_id)
-        except NotFoundError:
-            return None
-
     def _reset(self) -> None:
         self.loading = True
         self.not_found = False
@@ -216,7 +235,7 @@ class CombinationState(rx.State):
         self.params, self.metrics = [], []
         self.trade_count = self.trade_offset = 0
 
-    def _show_not_found(self, path: str, *, job_found: JobPublic | bool | None) -> None:
+    def _show_not_found(self, path: str, *, job_found: JobPublic | None) -> None:
         self.not_found = True
         self.loading = False
         self.shown_path = path
@@ -248,7 +267,7 @@ class CombinationState(rx.State):
         self.number = combination.index
         self.total_text = f"{job.summary.total:,}"
         self.params = view.param_pairs(combination.params, _labels(job.strategy))
-        self.status_text = view.status_text(combination)
+        self.status_text = view.status_text(combination, job_live=is_live(job.status))
         self.failed = combination.status == "failed"
         self.error_text = combination.error or ""
         self.metric_name = metric_label(metric)

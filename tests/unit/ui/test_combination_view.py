@@ -8,7 +8,7 @@ import pytest
 
 from optimizer_app.services.schemas import CombinationPublic, EquityPublic
 from optimizer_app.ui import combination_view as view
-from optimizer_app.ui.states.combination import Address, address_from_path
+from optimizer_app.ui.states.combination import Address, address_from_path, job_id_in_path
 
 JOB = "00000000-0000-0000-0000-00000000000a"
 
@@ -49,6 +49,8 @@ def test_the_address_of_a_combination_page() -> None:
     assert address_from_path(f"/optimizations/{JOB}/combinations/-1") is None
     assert address_from_path("/optimizations/nope/combinations/1") is None
     assert address_from_path(f"/optimizations/{JOB}") is None
+    assert job_id_in_path(f"/optimizations/{JOB}/combinations/x") == uuid.UUID(JOB)
+    assert job_id_in_path("/optimizations/nope/combinations/1") is None
 
 
 def test_metrics_are_in_the_tables_units_and_every_metric_is_listed() -> None:
@@ -76,6 +78,8 @@ def test_score_rank_status_and_constraints_in_words() -> None:
     assert view.score_text(failing, "sharpe", 2) == "No score (fails a constraint)"
     assert view.rank_text(failing, 10) == "Not in the Top 10"
     assert view.status_text(failing) == "Not run by this optimization (backtested now)"
+    assert view.status_text(failing, job_live=True) == (
+        "Not run yet (backtested now for this page)")
     assert view.constraint_text(failing, constraints) == (
         "Fails (Number of trades ≥ 10): never ranked")
     assert view.constraint_text(passing, []) == "No result constraints"
