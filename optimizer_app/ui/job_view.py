@@ -127,6 +127,11 @@ def top_rows(job_id: str, summary: JobSummary, metric: str, mode: str) -> list[T
     the same trades as the row above joins that row's group."""
     ranked = grouped(sort_top(list(summary.top_n), mode))
     places = score_places(metric, ranked)
+
+    def shown(key: str, value: Any) -> str:
+        """A key metric; the score's own metric with the score's decimals (they read alike)."""
+        return show_score(key, value, places) if key == metric else show_metric(key, value)
+
     rows: list[TopRow] = []
     for rank, entry in enumerate(ranked, start=1):
         metrics = entry.metrics or {}
@@ -141,10 +146,10 @@ def top_rows(job_id: str, summary: JobSummary, metric: str, mode: str) -> list[T
                 task_id=str(entry.task_id),
                 score=show_score(metric, entry.score, places),
                 params=param_text(entry.params),
-                total_return=show_metric("totalReturn", metrics.get("totalReturn")),
-                sharpe=show_metric("sharpe", metrics.get("sharpe")),
-                max_drawdown=show_metric("maxDrawdown", metrics.get("maxDrawdown")),
-                trades=show_metric("trades", metrics.get("trades")),
+                total_return=shown("totalReturn", metrics.get("totalReturn")),
+                sharpe=shown("sharpe", metrics.get("sharpe")),
+                max_drawdown=shown("maxDrawdown", metrics.get("maxDrawdown")),
+                trades=shown("trades", metrics.get("trades")),
                 rerun_href=routes.rerun(job_id, entry.index),
                 href=routes.combination(job_id, entry.index),
                 group=group,

@@ -135,9 +135,12 @@ def test_best_curve_is_in_the_tables_unit() -> None:
 
 
 def test_close_scores_get_more_decimals_and_rows_link_to_their_combination() -> None:
-    board = summary(entry(1, 0.3813), entry(2, 0.3809), entry(3, 0.37))
+    board = summary(entry(1, 0.3813, sharpe=0.3813, maxDrawdown=0.25),
+                    entry(2, 0.3809, sharpe=0.3809), entry(3, 0.37, sharpe=0.37))
     rows = job_view.top_rows("job-1", board, "sharpe", "max")
     assert [r.score for r in rows] == ["0.3813", "0.3809", "0.3700"]
+    assert [r.sharpe for r in rows] == ["0.3813", "0.3809", "0.3700"]  # the score's metric
+    assert rows[0].max_drawdown == "25.00%"
     assert rows[0].href == "/optimizations/job-1/combinations/1"
     board = summary(entry(1, 0.381231), entry(2, 0.381229))
     assert [r.score for r in job_view.top_rows("j", board, "sharpe", "max")] == [
