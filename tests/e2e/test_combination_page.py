@@ -41,6 +41,15 @@ def row_cells(row: Locator) -> list[str]:
     return [c.strip() for c in row.locator("th, td").all_inner_texts()]
 
 
+RECORD_HEADINGS = """() => {
+    window.__headings = [];
+    const record = () => document.querySelectorAll("h1").forEach(
+        (h) => window.__headings.push(h.textContent.trim()));
+    new MutationObserver(record).observe(document.body,
+        {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def go_to(page: Page, number: str) -> None:
     page.get_by_label("Go to combination #").fill(number)
     page.get_by_role("button", name="Open", exact=True).click()
@@ -111,7 +120,7 @@ def test_go_to_field_any_combination_outside_the_top_n_and_trade_pages(
     go_to(page, "two")
     expect(page.get_by_text("“two” is not a combination number")).to_be_visible()
 
-    outside = next(i for i in range(22) if f"#{i}" not in shown)
+    outside = next(i for i in range(1, 22) if f"#{i}" not in shown)  # not #0: opened below
     go_to(page, str(outside))
     expect(page.get_by_role("heading", name=f"Combination #{outside}", level=1)).to_be_visible()
     expect(page.get_by_test_id("combination-rank")).to_have_text("Not in the Top 10")
@@ -120,8 +129,14 @@ def test_go_to_field_any_combination_outside_the_top_n_and_trade_pages(
     # Combination 0 (fast 5, slow 10) trades often: its trades come 20 to a page.
     page.go_back()
     expect(page.get_by_label("Go to combination #")).to_be_visible()
+    # Every heading the page shows on the way to the next combination is recorded: the
+    # previous combination's must never appear under the new address.
+    page.evaluate(RECORD_HEADINGS)
     go_to(page, "#0")
     expect(page.get_by_role("heading", name="Combination #0", level=1)).to_be_visible()
+    seen = page.evaluate("window.__headings")
+    assert f"Combination #{outside}" not in seen, seen
+    assert "Combination #0" in seen
     pager = page.get_by_test_id("trades-range")
     expect(pager).to_have_text(re.compile(r"^Trades 1–20 of [\d,]+$"))
     count = int(pager.inner_text().rsplit(" ", 1)[1].replace(",", ""))
