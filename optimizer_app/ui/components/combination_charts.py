@@ -43,7 +43,7 @@ def equity_chart() -> rx.Component:
         _x_axis(),
         rx.recharts.y_axis(domain=["auto", "auto"], tick_formatter=MONEY_TICK, width=72),
         _tooltip(MONEY),
-        rx.recharts.legend(vertical_align="top", height=28),
+        rx.recharts.legend(vertical_align="top", wrapper_style={"paddingBottom": "8px"}),
         rx.recharts.line(
             data_key="equity",
             name="This combination",
