@@ -9,6 +9,7 @@ from typing import Any
 
 from optimizer_app.core.errors import NotFoundError
 from optimizer_app.persistence.db import session_scope
+from optimizer_app.services import combinations as combination_service
 from optimizer_app.services import datasets as dataset_service
 from optimizer_app.services import export as export_service
 from optimizer_app.services import history as history_service
@@ -18,13 +19,16 @@ from optimizer_app.services import strategies as strategy_service
 from optimizer_app.services import usage as usage_service
 from optimizer_app.services.queue import Budget
 from optimizer_app.services.schemas import (
+    CombinationPublic,
     DatasetPublic,
+    EquityPublic,
     JobCreate,
     JobPublic,
     JobsPublic,
     OptimizationStatusResponse,
     StrategiesPublic,
     TasksPublic,
+    TradesPublic,
 )
 from optimizer_app.services.usage_schemas import QuotasUpdate, UsersUsagePublic, UserUsagePublic
 
@@ -172,3 +176,38 @@ def stability(owner_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
     with session_scope(readonly=True) as session:
         return stability_service.get_stability(session=session, owner_id=owner_id,
                                                job_id=job_id)
+
+
+def combination(owner_id: uuid.UUID, job_id: uuid.UUID, index: int) -> CombinationPublic:
+    with session_scope(readonly=True) as session:
+        return combination_service.get_combination(
+            session=session, owner_id=owner_id, job_id=job_id, index=index
+        )
+
+
+def combination_equity(owner_id: uuid.UUID, job_id: uuid.UUID, index: int) -> EquityPublic:
+    with session_scope(readonly=True) as session:
+        return combination_service.get_equity(
+            session=session, owner_id=owner_id, job_id=job_id, index=index
+        )
+
+
+def combination_trades(
+    owner_id: uuid.UUID, job_id: uuid.UUID, index: int, *, limit: int | None, offset: int = 0
+) -> TradesPublic:
+    with session_scope(readonly=True) as session:
+        return combination_service.get_trades(
+            session=session, owner_id=owner_id, job_id=job_id, index=index, limit=limit,
+            offset=offset,
+        )
+
+
+def combination_csv(owner_id: uuid.UUID, job_id: uuid.UUID, index: int, what: str) -> ExportFile:
+    """The equity curve or the trade list of a combination as the REST API's CSV."""
+    if what == "equity":
+        data = combination_service.equity_csv(combination_equity(owner_id, job_id, index))
+    else:
+        data = combination_service.trades_csv(
+            combination_trades(owner_id, job_id, index, limit=None)
+        )
+    return ExportFile(filename=f"combination-{index}-{what}.csv", data=data)

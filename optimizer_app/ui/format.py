@@ -10,6 +10,11 @@ from typing import Any
 MISSING = "–"
 
 
+def finite(value: Any) -> float | None:
+    """The value as a finite float, or None (missing, non-numeric, NaN or infinite)."""
+    return _finite(value)
+
+
 def _finite(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None

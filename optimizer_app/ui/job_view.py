@@ -11,7 +11,15 @@ from typing import Any
 from optimizer_app.services.schemas import JobPublic, JobSummary, TaskPublic, TopNEntry
 from optimizer_app.ui import format as fmt
 from optimizer_app.ui import routes
-from optimizer_app.ui.vocabulary import direction_text, is_live, metric_label, show_metric
+from optimizer_app.ui.vocabulary import (
+    chart_value,
+    direction_text,
+    is_live,
+    metric_label,
+    places_to_tell_apart,
+    show_metric,
+    show_score,
+)
 
 KEY_METRICS = ("totalReturn", "sharpe", "maxDrawdown", "trades")
 CHART_BANDS = 5
@@ -29,6 +37,10 @@ class TopRow:
     max_drawdown: str
     trades: str
     rerun_href: str
+    href: str = ""  # the combination's own page
+    group: int = 0  # rank of the first row with the same trades (its own rank if none before)
+    identical: int = 0  # on a group's first row: how many rows below have the same trades
+    member: bool = False  # a row whose trades equal a row above it (hidden until expanded)
 
 
 @dataclass
@@ -72,30 +84,76 @@ def sort_top(entries: list[TopNEntry], mode: str) -> list[TopNEntry]:
 
 def best_curve(job: JobPublic) -> list[dict[str, float]]:
     """Points of the best score against finished combinations, as a step line: each
-    improvement, then the best so far carried to the current count."""
-    points = [{"finished": float(done), "best": score} for done, score in job.best_history]
+    improvement, then the best so far carried to the current count. Scores are in the unit
+    the table shows (a percent metric ×100)."""
+    metric = str((job.early_stop_policy or {}).get("metric") or "")
+    points = [
+        {"finished": float(done), "best": best}
+        for done, score in job.best_history
+        if (best := chart_value(metric, score, 6)) is not None
+    ]
     finished = job.summary.finished
     if points and finished > points[-1]["finished"]:
         points.append({"finished": float(finished), "best": points[-1]["best"]})
     return points
 
 
+def same_trades(a: TopNEntry, b: TopNEntry) -> bool:
+    """Two combinations that traded identically: every metric (and so the score) equal."""
+    return bool(a.metrics) and a.metrics == b.metrics and a.score == b.score
+
+
+def grouped(ranked: list[TopNEntry]) -> list[TopNEntry]:
+    """The ranking with every combination that traded like an earlier one moved up to follow
+    it (they tie on the score, so the ranking stays best first)."""
+    groups: list[list[TopNEntry]] = []
+    for entry in ranked:
+        for group in groups:
+            if same_trades(group[0], entry):
+                group.append(entry)
+                break
+        else:
+            groups.append([entry])
+    return [entry for group in groups for entry in group]
+
+
+def score_places(metric: str, entries: list[TopNEntry]) -> int:
+    """Decimals at which the Top-N's different scores read differently."""
+    return places_to_tell_apart(metric, [e.score for e in entries])
+
+
 def top_rows(job_id: str, summary: JobSummary, metric: str, mode: str) -> list[TopRow]:
-    rows = []
-    for rank, entry in enumerate(sort_top(list(summary.top_n), mode), start=1):
+    """The Top-N best first, each score with enough decimals to tell ranks apart; a row with
+    the same trades as the row above joins that row's group."""
+    ranked = grouped(sort_top(list(summary.top_n), mode))
+    places = score_places(metric, ranked)
+
+    def shown(key: str, value: Any) -> str:
+        """A key metric; the score's own metric with the score's decimals (they read alike)."""
+        return show_score(key, value, places) if key == metric else show_metric(key, value)
+
+    rows: list[TopRow] = []
+    for rank, entry in enumerate(ranked, start=1):
         metrics = entry.metrics or {}
+        member = rank > 1 and same_trades(ranked[rank - 2], entry)
+        group = rows[-1].group if member else rank
+        if member:
+            rows[group - 1].identical += 1
         rows.append(
             TopRow(
                 rank=rank,
                 task=f"#{entry.index:,}",
                 task_id=str(entry.task_id),
-                score=show_metric(metric, entry.score),
+                score=show_score(metric, entry.score, places),
                 params=param_text(entry.params),
-                total_return=show_metric("totalReturn", metrics.get("totalReturn")),
-                sharpe=show_metric("sharpe", metrics.get("sharpe")),
-                max_drawdown=show_metric("maxDrawdown", metrics.get("maxDrawdown")),
-                trades=show_metric("trades", metrics.get("trades")),
+                total_return=shown("totalReturn", metrics.get("totalReturn")),
+                sharpe=shown("sharpe", metrics.get("sharpe")),
+                max_drawdown=shown("maxDrawdown", metrics.get("maxDrawdown")),
+                trades=shown("trades", metrics.get("trades")),
                 rerun_href=routes.rerun(job_id, entry.index),
+                href=routes.combination(job_id, entry.index),
+                group=group,
+                member=member,
             )
         )
     return rows
@@ -143,7 +201,11 @@ def progress_text(summary: JobSummary) -> str:
 
 def final_numbers(summary: JobSummary, metric: str, mode: str) -> str:
     ranked = sort_top(list(summary.top_n), mode)
-    best = f"; best {metric_label(metric)} {show_metric(metric, ranked[0].score)}" if ranked else ""
+    best = (
+        f"; best {metric_label(metric)} "
+        f"{show_score(metric, ranked[0].score, score_places(metric, ranked))}"
+        if ranked else ""
+    )
     failed = f", {fmt.count(summary.failed)} failed" if summary.failed else ""
     return (
         f"{fmt.count(summary.finished)} of {fmt.count(summary.total)} combinations finished"

@@ -9,6 +9,7 @@ HISTORY = "/optimizations"
 NEW = "/optimizations/new"
 JOB_DETAIL = "/optimizations/[job_id]"
 USAGE = "/usage"
+COMBINATION = "/optimizations/[job_id]/combinations/[index]"
 
 PUBLIC = frozenset({SIGN_IN, SIGN_UP})
 
@@ -16,6 +17,11 @@ PUBLIC = frozenset({SIGN_IN, SIGN_UP})
 def job_detail(job_id: str) -> str:
     """The detail page of one job."""
     return JOB_DETAIL.replace("[job_id]", job_id)
+
+
+def combination(job_id: str, index: int) -> str:
+    """The page of one combination of a job (by its index in the job's grid)."""
+    return COMBINATION.replace("[job_id]", job_id).replace("[index]", str(index))
 
 
 def rerun(job_id: str, index: int | None = None) -> str:

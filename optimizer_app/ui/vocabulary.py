@@ -3,7 +3,7 @@ sort direction of a mode."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ class MetricInfo:
     short: str  # column headers
     show: Callable[[Any], str]
     default_mode: str  # "max" or "min": the direction that makes the metric better
+    unit: str = "ratio"  # "percent" (a fraction shown ×100 with %), "money", "count" or "ratio"
 
 
 def _ratio(value: Any) -> str:
@@ -36,15 +37,15 @@ METRICS: dict[str, MetricInfo] = {
     info.key: info
     for info in (
         MetricInfo("sharpe", "Sharpe ratio", "Sharpe", _ratio, "max"),
-        MetricInfo("totalReturn", "Total return", "Return", _pct, "max"),
-        MetricInfo("cagr", "Annual growth (CAGR)", "CAGR", _pct, "max"),
+        MetricInfo("totalReturn", "Total return", "Return", _pct, "max", "percent"),
+        MetricInfo("cagr", "Annual growth (CAGR)", "CAGR", _pct, "max", "percent"),
         MetricInfo("sortino", "Sortino ratio", "Sortino", _ratio, "max"),
-        MetricInfo("maxDrawdown", "Max drawdown", "Max DD", _pct, "min"),
-        MetricInfo("winRate", "Win rate", "Win rate", _pct, "max"),
+        MetricInfo("maxDrawdown", "Max drawdown", "Max DD", _pct, "min", "percent"),
+        MetricInfo("winRate", "Win rate", "Win rate", _pct, "max", "percent"),
         MetricInfo("profitFactor", "Profit factor", "Profit factor", _ratio, "max"),
-        MetricInfo("finalEquity", "Final equity", "Final equity", _money, "max"),
-        MetricInfo("trades", "Number of trades", "Trades", fmt.count, "max"),
-        MetricInfo("exposure", "Exposure (time in market)", "Exposure", _pct, "max"),
+        MetricInfo("finalEquity", "Final equity", "Final equity", _money, "max", "money"),
+        MetricInfo("trades", "Number of trades", "Trades", fmt.count, "max", "count"),
+        MetricInfo("exposure", "Exposure (time in market)", "Exposure", _pct, "max", "percent"),
     )
     if info.key in METRIC_KEYS
 }
@@ -59,6 +60,57 @@ def metric_label(key: str) -> str:
 def show_metric(key: str, value: Any) -> str:
     info = METRICS.get(key)
     return info.show(value) if info else fmt.decimal(value, 4)
+
+
+BASE_PLACES = 2  # decimals of a ratio, money or percent value in the tables
+MAX_PLACES = 12
+
+
+def metric_unit(key: str) -> str:
+    info = METRICS.get(key)
+    return info.unit if info else "ratio"
+
+
+def _scaled(key: str, value: Any) -> float | None:
+    number = fmt.finite(value)
+    if number is None:
+        return None
+    return number * 100 if metric_unit(key) == "percent" else number
+
+
+def places_to_tell_apart(key: str, values: Iterable[Any]) -> int:
+    """The fewest decimals (at least the table's usual ones) at which different values of a
+    metric read differently; equal values always read the same (a true tie)."""
+    if metric_unit(key) == "count":
+        return 0
+    distinct = sorted({v for v in (_scaled(key, raw) for raw in values) if v is not None})
+    for places in range(BASE_PLACES, MAX_PLACES + 1):
+        texts = {f"{v:.{places}f}" for v in distinct}
+        if len(texts) == len(distinct):
+            return places
+    return MAX_PLACES
+
+
+def show_score(key: str, value: Any, places: int) -> str:
+    """A metric's value in its unit with ``places`` decimals (``places_to_tell_apart``)."""
+    unit = metric_unit(key)
+    if unit == "count":
+        return fmt.count(value)
+    if unit == "percent":
+        return fmt.percent(value, places)
+    return fmt.decimal(value, places)
+
+
+def chart_value(key: str, value: Any, places: int = 4) -> float | None:
+    """A metric's value as charts plot it, in the unit the tables show (percent metrics ×100),
+    rounded for tooltips."""
+    scaled = _scaled(key, value)
+    return None if scaled is None else round(scaled, places)
+
+
+def chart_unit(key: str) -> str:
+    """The suffix charts put after a metric's values: "%" for percent metrics."""
+    return "%" if metric_unit(key) == "percent" else ""
 
 
 def default_mode(metric: str) -> str:

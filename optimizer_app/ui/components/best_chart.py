@@ -23,12 +23,14 @@ def _chart() -> rx.Component:
             data_key="best",
             type_="number",
             domain=["auto", "auto"],
+            unit=S.score_unit,  # the table's unit: a percent metric reads 29.69%, not 0.3
             width=72,
         ),
         rx.recharts.graphing_tooltip(),
         rx.recharts.line(
             data_key="best",
             name="Best score",
+            unit=S.score_unit,
             type_="stepAfter",
             stroke="var(--accent-9)",
             stroke_width=2,

@@ -13,7 +13,7 @@ S = JobDetailState
 NUMERIC = {"text_align": "right", "font_variant_numeric": "tabular-nums", "white_space": "nowrap"}
 COLUMNS = (
     ("Rank", False),
-    ("Task", False),
+    ("Combination", False),
     ("Score", True),
     ("Parameters", False),
     ("Return", True),
@@ -24,17 +24,44 @@ COLUMNS = (
 )
 
 
+def _group_toggle(row: TopRow) -> rx.Component:
+    """On the first row of identical ones: "+ 6 identical", opening or closing the others."""
+    opened = S.expanded_groups.contains(row.rank)  # type: ignore[attr-defined]
+    return rx.cond(
+        row.identical > 0,
+        rx.button(
+            rx.cond(opened, rx.icon("chevron-up", size=12), rx.icon("chevron-down", size=12)),
+            rx.cond(opened, "Hide " + row.identical.to_string() + " identical",  # type: ignore[attr-defined]
+                    "+ " + row.identical.to_string() + " identical"),  # type: ignore[attr-defined]
+            size="1",
+            variant="ghost",
+            color_scheme="gray",
+            on_click=S.toggle_group(row.rank),  # type: ignore[operator]
+            custom_attrs={"aria-expanded": rx.cond(opened, "true", "false")},
+            title="Combinations with exactly the same trades and metrics",
+        ),
+        rx.cond(
+            row.member,
+            rx.text("same trades as rank ", row.group, size="1", color_scheme="gray"),
+        ),
+    )
+
+
 def _row(row: TopRow) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(row.rank, style={"font_variant_numeric": "tabular-nums"}),
         rx.table.cell(
             rx.tooltip(
-                rx.code(row.task, variant="ghost", color_scheme="gray"),
-                content="Task " + row.task_id,
+                rx.link(row.task, href=row.href, weight="medium",
+                        aria_label="Open combination " + row.task),
+                content="Open this combination (task " + row.task_id + ")",
             ),
         ),
         rx.table.cell(rx.text(row.score, weight="bold"), style=NUMERIC),
-        rx.table.cell(row.params, style={"white_space": "nowrap"}),
+        rx.table.cell(
+            rx.hstack(rx.text(row.params), _group_toggle(row), spacing="2", align="center"),
+            style={"white_space": "nowrap"},
+        ),
         rx.table.cell(row.total_return, style=NUMERIC),
         rx.table.cell(row.sharpe, style=NUMERIC),
         rx.table.cell(row.max_drawdown, style=NUMERIC),
@@ -48,9 +75,50 @@ def _row(row: TopRow) -> rx.Component:
                 on_click=rx.redirect(row.rerun_href),
                 aria_label="Re-run combination " + row.task,
             ),
-            style={"text_align": "right"},
+            style={"text_align": "right", "white_space": "nowrap"},
         ),
         align="center",
+        background=rx.cond(row.member, "var(--gray-a2)", "transparent"),
+        custom_attrs={"data-group": row.group, "data-member": rx.cond(row.member, "true", "false")},
+    )
+
+
+def goto_field() -> rx.Component:
+    """Open any combination of the grid by its number (the Top-N's "#" column)."""
+    return rx.el.form(
+        rx.vstack(
+            rx.hstack(
+                rx.el.label(
+                    rx.text("Go to combination #", size="2", color_scheme="gray",
+                            white_space="nowrap"),
+                    html_for="goto-combination",
+                ),
+                rx.input(
+                    id="goto-combination",
+                    value=S.goto_text,
+                    on_change=S.set_goto_text,
+                    placeholder=S.goto_range,
+                    input_mode="numeric",
+                    size="2",
+                    width="9em",
+                    aria_invalid=rx.cond(S.goto_error != "", "true", "false"),
+                    aria_describedby="goto-combination-error",
+                ),
+                rx.button("Open", type="submit", size="2", variant="soft"),
+                align="center",
+                spacing="2",
+                flex_wrap="wrap",
+            ),
+            rx.cond(
+                S.goto_error != "",
+                rx.text(S.goto_error, id="goto-combination-error", size="1", color_scheme="red",
+                        role="alert"),
+            ),
+            spacing="1",
+        ),
+        on_submit=lambda _: S.go_to_combination,
+        reset_on_submit=False,
+        aria_label="Go to a combination",
     )
 
 
@@ -128,7 +196,7 @@ def topn_content() -> rx.Component:
                 rx.box(
                     rx.table.root(
                         _header(),
-                        rx.table.body(rx.foreach(S.top, _row)),
+                        rx.table.body(rx.foreach(S.shown_top, _row)),
                         variant="ghost",
                         size="2",
                         width="100%",
@@ -138,6 +206,7 @@ def topn_content() -> rx.Component:
                 ),
                 _empty(),
             ),
+            goto_field(),
             spacing="3",
             width="100%",
         ),

@@ -1,6 +1,7 @@
 """Importing this package registers every page with the layout's ``@page`` decorator."""
 
 from optimizer_app.ui.pages import (  # noqa: F401
+    combination,
     history,
     index,
     job_detail,

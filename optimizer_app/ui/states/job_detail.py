@@ -29,8 +29,15 @@ from optimizer_app.services.schemas import (
 )
 from optimizer_app.ui import calls, failures_view, job_view, queue_view, routes
 from optimizer_app.ui import format as fmt
+from optimizer_app.ui.combination_view import parse_combination_number
 from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
-from optimizer_app.ui.vocabulary import constraints_text, direction_text, is_live, metric_label
+from optimizer_app.ui.vocabulary import (
+    chart_unit,
+    constraints_text,
+    direction_text,
+    is_live,
+    metric_label,
+)
 
 CHART_TASKS = 2000  # the best combinations plotted on the score chart
 CHART_REFRESH_SECONDS = 3.0
@@ -114,6 +121,9 @@ class JobDetailState(rx.State):
     queue_headline: str = ""  # while queued: position and expected start
     queue_reason: str = ""
     worker_share: str = ""  # while running: its share of the workers
+    expanded_groups: list[int] = []  # Top-N groups of identical rows opened by the user
+    goto_text: str = ""  # the "Go to combination" field as typed
+    goto_error: str = ""
 
     _owner: uuid.UUID | None = None
     _job: JobPublic | None = None
@@ -130,6 +140,20 @@ class JobDetailState(rx.State):
     @rx.var(cache=True)
     def has_top(self) -> bool:
         return len(self.top) > 0
+
+    @rx.var(cache=True)
+    def shown_top(self) -> list[job_view.TopRow]:
+        """The Top-N rows, with rows identical to the one above hidden until their group is
+        opened."""
+        return [r for r in self.top if not r.member or r.group in self.expanded_groups]
+
+    @rx.var(cache=True)
+    def goto_range(self) -> str:
+        return f"0–{self.total - 1:,}" if self.total > 0 else ""
+
+    @rx.var(cache=True)
+    def score_unit(self) -> str:
+        return chart_unit(self.metric)
 
     @rx.var(cache=True)
     def has_reruns(self) -> bool:
@@ -266,6 +290,8 @@ class JobDetailState(rx.State):
         self.failed_rows = []
         self.failed_listed = 0
         self.top = []
+        self.expanded_groups = []
+        self.goto_text = self.goto_error = ""
         self.reruns = []
         self.chart = job_view.Heatmap()
         self.chart_loaded = False
@@ -360,6 +386,28 @@ class JobDetailState(rx.State):
     def set_y_param(self, name: str) -> None:
         self.y_param = name
         self.chart = job_view.heatmap(self._tasks, self.x_param, self.y_param)
+
+    # --- Top-N groups and the go-to field ------------------------------------------------------
+
+    @rx.event
+    def toggle_group(self, rank: int) -> None:
+        if rank in self.expanded_groups:
+            self.expanded_groups = [g for g in self.expanded_groups if g != rank]
+        else:
+            self.expanded_groups = [*self.expanded_groups, rank]
+
+    @rx.event
+    def set_goto_text(self, text: str) -> None:
+        self.goto_text = text
+        self.goto_error = ""
+
+    @rx.event
+    def go_to_combination(self) -> EventSpec | None:
+        number, error = parse_combination_number(self.goto_text, self.total)
+        self.goto_error = error
+        if number is None or not self.job_key:
+            return None
+        return rx.redirect(routes.combination(self.job_key, number))
 
     # --- polling -------------------------------------------------------------------------------
 

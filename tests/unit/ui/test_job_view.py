@@ -123,3 +123,41 @@ def test_best_curve_steps_through_each_improvement_to_the_current_count() -> Non
         {"finished": 40.0, "best": 0.9},
     ]
     assert job_view.best_curve(make_job(summary=JobSummary(total=10, finished=3))) == []
+
+
+def test_best_curve_is_in_the_tables_unit() -> None:
+    job = make_job(early_stop_policy={"metric": "maxDrawdown", "mode": "min"},
+                   summary=JobSummary(total=10, finished=2), best_history=[(1, 0.296885)])
+    assert job_view.best_curve(job) == [
+        {"finished": 1.0, "best": 29.6885},
+        {"finished": 2.0, "best": 29.6885},
+    ]
+
+
+def test_close_scores_get_more_decimals_and_rows_link_to_their_combination() -> None:
+    board = summary(entry(1, 0.3813, sharpe=0.3813, maxDrawdown=0.25),
+                    entry(2, 0.3809, sharpe=0.3809), entry(3, 0.37, sharpe=0.37))
+    rows = job_view.top_rows("job-1", board, "sharpe", "max")
+    assert [r.score for r in rows] == ["0.3813", "0.3809", "0.3700"]
+    assert [r.sharpe for r in rows] == ["0.3813", "0.3809", "0.3700"]  # the score's metric
+    assert rows[0].max_drawdown == "25.00%"
+    assert rows[0].href == "/optimizations/job-1/combinations/1"
+    board = summary(entry(1, 0.381231), entry(2, 0.381229))
+    assert [r.score for r in job_view.top_rows("j", board, "sharpe", "max")] == [
+        "0.381231", "0.381229"]
+    assert "best Sharpe ratio 0.381231." in job_view.final_numbers(board, "sharpe", "max")
+
+
+def test_rows_with_identical_trades_are_grouped_under_the_first() -> None:
+    same = {"sharpe": 0.5, "trades": 7.0, "totalReturn": 0.1}
+    board = summary(
+        entry(4, 0.5, **same), entry(9, 0.5, sharpe=0.5, trades=8.0), entry(5, 0.5, **same),
+        entry(6, 0.5, **same), entry(1, 0.9, sharpe=0.9), entry(2, 0.2), entry(3, 0.2),
+    )
+    rows = job_view.top_rows("j", board, "sharpe", "max")
+    assert [r.task for r in rows] == ["#1", "#4", "#5", "#6", "#9", "#2", "#3"]
+    assert [r.rank for r in rows] == [1, 2, 3, 4, 5, 6, 7]
+    assert [(r.group, r.identical, r.member) for r in rows] == [
+        (1, 0, False), (2, 2, False), (2, 0, True), (2, 0, True), (5, 0, False),
+        (6, 0, False), (7, 0, False),  # no metrics known: never grouped
+    ]

@@ -130,6 +130,30 @@ def test_detail_state_shows_a_canceled_job_with_its_final_numbers() -> None:
     assert state.rerun_href == f"/optimizations/new?source={state.job_key}"
 
 
+def test_identical_rows_open_and_close_and_the_go_to_field_checks_the_grid() -> None:
+    state = JobDetailState()
+    same = {"sharpe": 0.5, "trades": 7.0}
+    board = JobSummary(total=22, finished=22, top_n=[
+        entry(1, 0.5, **same), entry(2, 0.5, **same), entry(3, 0.5, **same), entry(4, 0.1)])
+    state._show_job(make_job(summary=board))
+    assert [r.task for r in state.shown_top] == ["#1", "#4"]
+    assert state.top[0].identical == 2
+    toggle = handler(JobDetailState, "toggle_group")
+    toggle(state, 1)
+    assert [r.task for r in state.shown_top] == ["#1", "#2", "#3", "#4"]
+    toggle(state, 1)
+    assert [r.task for r in state.shown_top] == ["#1", "#4"]
+
+    go = handler(JobDetailState, "go_to_combination")
+    handler(JobDetailState, "set_goto_text")(state, "22")
+    assert go(state) is None
+    assert state.goto_error == (
+        "This optimization has 22 combinations, numbered 0 to 21; 22 is not one of them.")
+    handler(JobDetailState, "set_goto_text")(state, "#21")
+    assert state.goto_error == ""
+    assert go(state) is not None and state.goto_error == ""
+
+
 def test_detail_polling_stops_for_an_older_load() -> None:
     state = JobDetailState()
     state._show_job(make_job(status="running"))
