@@ -65,6 +65,17 @@ class Grid:
         columns = self.params_for(np.array([i], dtype=np.int64))
         return {name: column[0].item() for name, column in columns.items()}
 
+    def positions_for(self, indices: np.ndarray, name: str) -> np.ndarray:
+        """Positions of one parameter's value (in ``values[name]``) for combination indices:
+        what a per-value aggregation groups by, without building the values."""
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.total):
+            raise IndexError(f"combination indices must be in 0..{self.total - 1}")
+        raw = idx if self._kept is None else self._kept[idx]
+        k = self.param_names.index(name)
+        stride = int(np.prod(self._sizes[k + 1 :]))
+        return (raw // stride) % int(self._sizes[k])
+
     def _columns(self, raw: np.ndarray) -> dict[str, np.ndarray]:
         columns: dict[str, np.ndarray] = {}
         rest = raw

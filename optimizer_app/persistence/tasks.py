@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import uuid
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Table, delete
 from sqlmodel import Session, col, func, select
 
+from optimizer_app.domain.grid import Grid
 from optimizer_app.persistence.models import OptimizationTask, ResultSummary
 
 TASKS: Table = OptimizationTask.__table__  # type: ignore[attr-defined]
@@ -244,3 +248,115 @@ def delete_task_slice(*, session: Session, job_id: uuid.UUID, limit: int) -> int
     session.execute(delete(ResultSummary).where(col(ResultSummary.task_id).in_(ids)))
     session.execute(delete(OptimizationTask).where(col(OptimizationTask.id).in_(ids)))
     return len(ids)
+
+
+@dataclass(frozen=True)
+class PairBest:
+    """The best score at one pair of parameter values (``y`` None for a one-parameter
+    aggregation) and the combination holding it (the lowest index among ties)."""
+
+    x: int | float
+    y: int | float | None
+    score: float
+    index: int
+
+
+_SCORED: OrderedDict[tuple[uuid.UUID, Hashable], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_SCORED_SIZE = 4  # jobs whose scored rows are kept (1,000,000 rows take 16 MB)
+_SCORED_LOCK = threading.Lock()
+
+
+def _scored(session: Session, job_id: uuid.UUID, stamp: Hashable | None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """``_scored_rows``, reused while the caller's ``stamp`` for the job is unchanged."""
+    if stamp is None:
+        return _scored_rows(session, job_id)
+    key = (job_id, stamp)
+    with _SCORED_LOCK:
+        if key in _SCORED:
+            _SCORED.move_to_end(key)
+            return _SCORED[key]
+    found = _scored_rows(session, job_id)
+    with _SCORED_LOCK:
+        for old in [k for k in _SCORED if k[0] == job_id]:
+            del _SCORED[old]
+        _SCORED[key] = found
+        while len(_SCORED) > _SCORED_SIZE:
+            _SCORED.popitem(last=False)
+    return found
+
+
+def _scored_rows(session: Session, job_id: uuid.UUID) -> tuple[np.ndarray, np.ndarray]:
+    """Index and score of every scored task of the job (finished and passing the result
+    constraints: the others are stored without a score), read through the driver's cursor
+    into arrays without building ORM rows."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    mark, key = ("%s", str(job_id)) if postgres else ("?", job_id.hex)
+    sql = (f'SELECT "index", score FROM optimization_tasks '
+           f"WHERE job_id = {mark} AND score IS NOT NULL")
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql, (key,))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=2 * len(rows))
+    return flat[0::2].astype(np.int64), flat[1::2]
+
+
+DENSE_CELLS = 1 << 22  # up to this many (x, y) cells are aggregated in a dense array
+
+
+def _cell_keys(keys: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keys renumbered densely when the cell space is too large for an array: the distinct
+    keys and each row's position among them."""
+    if cells <= DENSE_CELLS:
+        return np.arange(cells, dtype=np.int64), keys
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    return distinct, inverse.astype(np.int64)
+
+
+def best_by_pair(
+    *,
+    session: Session,
+    job_id: uuid.UUID,
+    grid: Grid,
+    x_param: str,
+    y_param: str | None,
+    mode: str,
+    stamp: Hashable | None = None,
+) -> list[PairBest]:
+    """For each pair of values of ``x_param`` and ``y_param`` (or each value of ``x_param``
+    alone when ``y_param`` is None) the best score over every scored combination of the job
+    (highest for ``mode`` "max", lowest for "min") and the combination holding it, ordered by
+    x then y. The job's grid maps a combination index to its parameter values.
+
+    ``stamp`` (e.g. the job's status and finished count) lets calls for the same job reuse
+    the rows read by the last one while it is unchanged: switching axes re-aggregates
+    without reading a million rows again."""
+    indices, scores = _scored(session, job_id, stamp)
+    inside = (indices >= 0) & (indices < grid.total) & np.isfinite(scores)
+    indices, scores = indices[inside], scores[inside]
+    if not indices.size:
+        return []
+    xs = np.asarray(grid.values[x_param])
+    ys = np.asarray(grid.values[y_param]) if y_param else np.zeros(1)
+    keys = grid.positions_for(indices, x_param) * len(ys)
+    if y_param:
+        keys += grid.positions_for(indices, y_param)
+    cell_keys, slots = _cell_keys(keys, len(xs) * len(ys))
+    signed = scores if mode == "max" else -scores
+    best = np.full(len(cell_keys), -np.inf)
+    np.maximum.at(best, slots, signed)
+    holds = signed == best[slots]
+    none = np.iinfo(np.int64).max
+    first = np.full(len(cell_keys), none, dtype=np.int64)
+    np.minimum.at(first, slots[holds], indices[holds])
+    filled = np.flatnonzero(first != none)
+    x_at, y_at = np.divmod(cell_keys[filled], len(ys))
+    return [
+        PairBest(x=xs[xi].item(), y=ys[yi].item() if y_param else None,
+                 score=float(s if mode == "max" else -s), index=int(i))
+        for xi, yi, s, i in zip(x_at.tolist(), y_at.tolist(), best[filled].tolist(),
+                                first[filled].tolist(), strict=True)
+    ]

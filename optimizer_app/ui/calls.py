@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.services import datasets as dataset_service
 from optimizer_app.services import export as export_service
+from optimizer_app.services import heatmap as heatmap_service
 from optimizer_app.services import history as history_service
 from optimizer_app.services import optimizations as optimization_service
 from optimizer_app.services import strategies as strategy_service
 from optimizer_app.services.schemas import (
     DatasetPublic,
+    HeatmapPublic,
     JobCreate,
     JobPublic,
     JobsPublic,
@@ -81,6 +83,13 @@ def best_tasks(owner_id: uuid.UUID, job_id: uuid.UUID, limit: int) -> TasksPubli
         return history_service.list_tasks(
             session=session, owner_id=owner_id, job_id=job_id, limit=limit, sort="score"
         )
+
+
+def heatmap(owner_id: uuid.UUID, job_id: uuid.UUID, x: str | None, y: str | None
+            ) -> HeatmapPublic:
+    with session_scope(readonly=True) as session:
+        return heatmap_service.get_heatmap(session=session, owner_id=owner_id, job_id=job_id,
+                                           x=x, y=y)
 
 
 def cancel(owner_id: uuid.UUID, job_id: uuid.UUID) -> OptimizationStatusResponse:

@@ -21,11 +21,12 @@ from optimizer_app.api.deps import (
 )
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import JobStatus
-from optimizer_app.services import combinations, export, history, optimizations
+from optimizer_app.services import combinations, export, heatmap, history, optimizations
 from optimizer_app.services.history import SortOrder, TaskSort
 from optimizer_app.services.schemas import (
     CombinationPublic,
     EquityPublic,
+    HeatmapPublic,
     JobCreate,
     JobPublic,
     JobsPublic,
@@ -91,6 +92,18 @@ def list_tasks(
 ) -> TasksPublic:
     return history.list_tasks(session=session, owner_id=user.id, job_id=job_id, limit=limit,
                               offset=offset, sort=sort, order=order)
+
+
+AxisParam = Annotated[str | None, Query(max_length=100, description="A parameter name")]
+
+
+@router.get("/{id}/heatmap", response_model=HeatmapPublic)
+def get_heatmap(user: CurrentUser, job_id: JobIdPath, session: ReadSessionDep,
+                x: AxisParam = None, y: AxisParam = None) -> HeatmapPublic:
+    """The best score at each pair of values of parameters `x` and `y` (default: the first
+    two) over every finished combination passing the result constraints, with the
+    combination holding it. A one-parameter strategy has `y` null and one cell per value."""
+    return heatmap.get_heatmap(session=session, owner_id=user.id, job_id=job_id, x=x, y=y)
 
 
 @router.delete("/{id}", status_code=204, response_class=Response)

@@ -12,6 +12,7 @@ from optimizer_app.ui.components.score_chart import score_chart_card
 from optimizer_app.ui.components.status_badge import status_badge
 from optimizer_app.ui.components.topn_table import topn_card, topn_skeleton
 from optimizer_app.ui.layout import page
+from optimizer_app.ui.states.heatmap import HeatmapState
 from optimizer_app.ui.states.job_detail import JobDetailState, Link
 from optimizer_app.ui.theme import space
 
@@ -237,7 +238,7 @@ def job_view() -> rx.Component:
     )
 
 
-@page(routes.JOB_DETAIL, "Optimization", on_load=[JobDetailState.load])
+@page(routes.JOB_DETAIL, "Optimization", on_load=[JobDetailState.load, HeatmapState.load])
 def job_detail_page() -> rx.Component:
     return rx.cond(
         S.loading,

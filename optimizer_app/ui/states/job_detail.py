@@ -21,13 +21,12 @@ from optimizer_app.core.config import settings
 from optimizer_app.core.errors import AppError, ConflictError, NotFoundError
 from optimizer_app.core.logging import logger
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
-from optimizer_app.services.schemas import JobPublic, OptimizationStatusResponse, TaskPublic
+from optimizer_app.services.schemas import JobPublic, OptimizationStatusResponse
 from optimizer_app.ui import calls, job_view, routes
 from optimizer_app.ui import format as fmt
 from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
 from optimizer_app.ui.vocabulary import constraints_text, direction_text, is_live, metric_label
 
-CHART_TASKS = 2000  # the best combinations plotted on the score chart
 CHART_REFRESH_SECONDS = 3.0
 MAX_RERUN_LINKS = 10
 
@@ -36,12 +35,6 @@ MAX_RERUN_LINKS = 10
 class Link:
     label: str
     href: str
-
-
-@dataclass
-class AxisChoice:
-    value: str
-    label: str
 
 
 def job_id_from_path(path: str) -> uuid.UUID | None:
@@ -84,11 +77,6 @@ class JobDetailState(rx.State):
     source: Link = Link("", "")
     reruns: list[Link] = []
 
-    axes: list[AxisChoice] = []
-    x_param: str = ""
-    y_param: str = ""
-    chart: job_view.Heatmap = job_view.Heatmap()
-    chart_loaded: bool = False
     best_curve: list[dict[str, float]] = []
 
     exporting: bool = False
@@ -103,7 +91,6 @@ class JobDetailState(rx.State):
 
     _owner: uuid.UUID | None = None
     _job: JobPublic | None = None
-    _tasks: list[TaskPublic] = []
     _generation: int = 0
     _chart_at: float = 0.0
 
@@ -153,26 +140,6 @@ class JobDetailState(rx.State):
     def rerun_href(self) -> str:
         return routes.rerun(self.job_key) if self.job_key else routes.NEW
 
-    @rx.var(cache=True)
-    def x_label(self) -> str:
-        return next((a.label for a in self.axes if a.value == self.x_param), self.x_param)
-
-    @rx.var(cache=True)
-    def y_label(self) -> str:
-        return next((a.label for a in self.axes if a.value == self.y_param), "Score")
-
-    @rx.var(cache=True)
-    def chart_caption(self) -> str:
-        if not self.chart.shown:
-            return ""
-        finished = self.finished
-        if finished > CHART_TASKS:
-            return (
-                f"The {fmt.count(CHART_TASKS)} best of {fmt.count(finished)} finished "
-                "combinations; each point is the best score at that pair of values."
-            )
-        return "Each point is the best score at that pair of values."
-
     # --- loading -------------------------------------------------------------------------------
 
     @rx.event
@@ -193,7 +160,6 @@ class JobDetailState(rx.State):
             reruns = await asyncio.to_thread(
                 calls.jobs_named, user.id, job.rerun_ids[:MAX_RERUN_LINKS]
             )
-            tasks = await asyncio.to_thread(calls.best_tasks, user.id, job_id, CHART_TASKS)
         except NotFoundError:
             self._show_not_found()
             return
@@ -204,8 +170,7 @@ class JobDetailState(rx.State):
             return
         self._show_job(job)
         self.reruns = [Link(name, routes.job_detail(str(i))) for i, name in reruns.items()]
-        self._set_axes(job)
-        self._show_tasks(tasks.data)
+        self._chart_at = time.monotonic()
         self.loading = False
         yield None
         if self.live:
@@ -218,10 +183,7 @@ class JobDetailState(rx.State):
         self.exporting = self.canceling = False
         self.top = []
         self.reruns = []
-        self.chart = job_view.Heatmap()
-        self.chart_loaded = False
         self._job = None
-        self._tasks = []
 
     def _show_not_found(self) -> None:
         self.not_found = True
@@ -261,7 +223,7 @@ class JobDetailState(rx.State):
         self.banner_title, self.banner_text = job_view.banner(job, summary, self.metric, self.mode)
         self.timing = job_view.timing(job, summary, datetime.now(UTC))
         self.top = job_view.top_rows(self.job_key, summary, self.metric, self.mode)
-        self.best_curve = job_view.best_curve(job)
+        self.best_curve = job_view.best_curve(job, self.mode)
         self.source = (
             Link(
                 job.source_job_name or "the source optimization",
@@ -271,32 +233,6 @@ class JobDetailState(rx.State):
             else Link("", "")
         )
         self.source_deleted = bool(job.source_job_id and not job.source_job_name)
-
-    def _set_axes(self, job: JobPublic) -> None:
-        try:
-            specs = get_strategy(job.strategy).params
-            self.axes = [AxisChoice(p.name, p.label) for p in specs]
-        except UnknownStrategyError:
-            self.axes = [AxisChoice(name, name) for name in job.param_space]
-        names = [a.value for a in self.axes]
-        self.x_param = names[0] if names else ""
-        self.y_param = names[1] if len(names) > 1 else ""
-
-    def _show_tasks(self, tasks: list[TaskPublic]) -> None:
-        self._tasks = tasks
-        self.chart = job_view.heatmap(tasks, self.x_param, self.y_param)
-        self.chart_loaded = True
-        self._chart_at = time.monotonic()
-
-    @rx.event
-    def set_x_param(self, name: str) -> None:
-        self.x_param = name
-        self.chart = job_view.heatmap(self._tasks, self.x_param, self.y_param)
-
-    @rx.event
-    def set_y_param(self, name: str) -> None:
-        self.y_param = name
-        self.chart = job_view.heatmap(self._tasks, self.x_param, self.y_param)
 
     # --- polling -------------------------------------------------------------------------------
 
@@ -331,10 +267,10 @@ class JobDetailState(rx.State):
         async with self:
             if not self._still_watching(generation):
                 return False
-            fresh, status, tasks = update
+            fresh, status, charts_due = update
             self._show_job(fresh, status)
-            if tasks is not None:
-                self._show_tasks(tasks)
+            if charts_due:
+                self._chart_at = time.monotonic()
             return self.live
 
     def _still_watching(self, generation: int) -> bool:
@@ -425,16 +361,14 @@ class JobDetailState(rx.State):
 
 def _fetch_update(
     owner: uuid.UUID, job: JobPublic, chart_at: float
-) -> tuple[JobPublic, OptimizationStatusResponse, list[TaskPublic] | None]:
+) -> tuple[JobPublic, OptimizationStatusResponse, bool]:
     """One polling tick's reads: the status; the whole job again when its status changed, its
-    first results arrived (timestamps) or the charts are due (every few seconds and at the
-    end: the best-score history comes with the job); the chart's tasks likewise."""
+    first results arrived (timestamps) or the best-score chart is due (every few seconds and
+    at the end: the best-score history comes with the job). The score heatmap refreshes
+    itself (``HeatmapState``)."""
     status = calls.status(owner, job.id)
     started = job.started_at is None and status.queue_wait_seconds is not None
     charts_due = time.monotonic() - chart_at >= CHART_REFRESH_SECONDS or not is_live(status.status)
     if status.status != job.status or started or charts_due:
         job = calls.job(owner, job.id)
-    tasks = None
-    if charts_due:
-        tasks = calls.best_tasks(owner, job.id, CHART_TASKS).data
-    return job, status, tasks
+    return job, status, charts_due

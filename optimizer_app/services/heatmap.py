@@ -1,0 +1,110 @@
+"""The score heatmap of a job: the best score at each pair of values of two chosen
+parameters over every finished combination that passes the result constraints. The
+aggregation itself is one persistence query (``tasks.best_by_pair``); this module checks the
+axes and names the cells."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+
+import numpy as np
+from sqlmodel import Session
+
+from optimizer_app.core.config import settings
+from optimizer_app.core.errors import NotFoundError, ValidationError
+from optimizer_app.domain.grid import Grid, GridError, build_grid
+from optimizer_app.domain.jsontext import encode
+from optimizer_app.persistence import tasks as task_queries
+from optimizer_app.persistence.models import OptimizationJob
+from optimizer_app.services.history import owned_job_or_404
+from optimizer_app.services.schemas import HeatmapCell, HeatmapPublic
+
+_GRIDS: OrderedDict[tuple[uuid.UUID, str], Grid] = OrderedDict()
+_GRIDS_SIZE = 8
+_GRIDS_LOCK = threading.Lock()
+
+
+def job_grid(job: OptimizationJob) -> Grid:
+    """The job's grid, rebuilt from its parameter space (kept for the last few jobs: a job's
+    space never changes, and filtering a large grid by its constraint takes a while)."""
+    key = (job.id, encode(job.param_space))
+    with _GRIDS_LOCK:
+        if key in _GRIDS:
+            _GRIDS.move_to_end(key)
+            return _GRIDS[key]
+    total = int((job.summary or {}).get("total") or 0)
+    try:
+        grid = build_grid(job.strategy, job.param_space, cap=max(settings.grid_cap, total))
+    except GridError as exc:
+        raise NotFoundError(f"the grid of job {job.id} cannot be rebuilt: {exc.message}") from exc
+    with _GRIDS_LOCK:
+        _GRIDS[key] = grid
+        while len(_GRIDS) > _GRIDS_SIZE:
+            _GRIDS.popitem(last=False)
+    return grid
+
+
+def varying(grid: Grid) -> list[str]:
+    """The parameters with more than one value in the grid (the first one when none does):
+    the ones worth an axis."""
+    names = [name for name in grid.param_names if len(grid.values[name]) > 1]
+    return names or list(grid.param_names[:1])
+
+
+def _axes(grid: Grid, x: str | None, y: str | None) -> tuple[str, str | None]:
+    """The chosen axes, by default the first two parameters that vary (``y`` None when only
+    one does: a line); 422 for a parameter the strategy does not have or for the same
+    parameter twice."""
+    names = grid.param_names
+    known = ", ".join(names)
+    for axis, name in (("x", x), ("y", y)):
+        if name and name not in names:
+            problem = f"{name!r} is not a parameter of this strategy; choose one of {known}"
+            raise ValidationError(f"{axis}: {problem}",
+                                  details=[{"field": axis, "problem": problem}])
+    if x and x == y:
+        problem = "choose two different parameters for the two axes"
+        raise ValidationError(f"y: {problem}", details=[{"field": "y", "problem": problem}])
+    choices = varying(grid)
+    x = x or next((n for n in choices if n != y), names[0])
+    if not y:
+        y = next((n for n in choices if n != x), None) if y is None else None
+    return x, y
+
+
+def _stamp(job: OptimizationJob) -> tuple[str, int, int, str]:
+    """What changes whenever the job's scored rows may have: its status, counts and last
+    update (a re-run of failed combinations adds rows to a finished job)."""
+    summary = job.summary or {}
+    return (job.status, int(summary.get("finished") or 0), int(summary.get("failed") or 0),
+            str(job.updated_at))
+
+
+def get_heatmap(
+    *, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID, x: str | None = None,
+    y: str | None = None
+) -> HeatmapPublic:
+    job = owned_job_or_404(session=session, owner_id=owner_id, job_id=job_id)
+    grid = job_grid(job)
+    x_name, y_name = _axes(grid, x, y)
+    policy = job.early_stop_policy or {}
+    mode = str(policy.get("mode") or "max")
+    best = task_queries.best_by_pair(session=session, job_id=job.id, grid=grid,
+                                     x_param=x_name, y_param=y_name, mode=mode,
+                                     stamp=_stamp(job))
+    params = grid.params_for(np.array([b.index for b in best], dtype=np.int64))
+    columns = {name: column.tolist() for name, column in params.items()}
+    names = list(columns)
+    rows = zip(*columns.values(), strict=True) if columns else iter(())
+    cells = [  # built from trusted values: model_construct skips ~20k validations
+        HeatmapCell.model_construct(x=b.x, y=b.y, score=b.score, index=b.index,
+                                    params=dict(zip(names, row, strict=True)))
+        for b, row in zip(best, rows, strict=True)
+    ]
+    return HeatmapPublic(
+        x=x_name, y=y_name, x_values=grid.values[x_name],
+        y_values=grid.values[y_name] if y_name else [], axes=varying(grid), metric=str(policy.get("metric") or ""),
+        mode=mode, cells=cells,
+    )
