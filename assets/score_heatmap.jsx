@@ -13,6 +13,7 @@ const MIDDLE = [201, 162, 39];
 const BEST = [26, 127, 55];
 const FONT = "12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const TICK_GAP = 10;
+const GEOMETRY = ["left", "top", "plotW", "plotH", "nx", "ny"];
 
 function mix(a, b, t) {
   return a.map((v, k) => Math.round(v + (b[k] - v) * t));
@@ -174,6 +175,7 @@ export function ScoreHeatmap({ data, onPick, height = 360, ...rest }) {
   const geometry = useRef(null);
   const [width, setWidth] = useState(0);
   const [hover, setHover] = useState(null); // {cell, x, y}
+  const [geo, setGeo] = useState(null); // the plot's geometry, exposed as data attributes
   const lookup = useMemo(() => {
     const cells = new Map();
     for (const c of (data && data.cells) || []) cells.set(`${c[0]}:${data.kind === "line" ? 0 : c[1]}`, c);
@@ -192,7 +194,9 @@ export function ScoreHeatmap({ data, onPick, height = 360, ...rest }) {
 
   useEffect(() => {
     if (!canvas.current || !width || !data) return;
-    geometry.current = draw(canvas.current, data, width, height, hover && hover.cell);
+    const drawn = draw(canvas.current, data, width, height, hover && hover.cell);
+    geometry.current = drawn;
+    setGeo((old) => (old && GEOMETRY.every((k) => old[k] === drawn[k]) ? old : drawn));
   }, [data, width, height, hover]);
 
   useEffect(() => setHover(null), [data]);
@@ -205,14 +209,13 @@ export function ScoreHeatmap({ data, onPick, height = 360, ...rest }) {
     return cell ? { cell, x: px, y: py } : null;
   };
 
-  const geo = geometry.current;
   const tip = hover && hover.cell;
   const x = tip ? data.xTicks[tip[0]] : "";
   const y = tip && data.kind !== "line" ? data.yTicks[tip[1]] : "";
   const tipLeft = hover ? Math.min(Math.max(hover.x + 14, 0), Math.max(0, width - 230)) : 0;
   const tipTop = hover ? (hover.y > height / 2 ? hover.y - 120 : hover.y + 14) : 0;
   return (
-    <div ref={wrapper} style={{ position: "relative", width: "100%", height }} {...rest}>
+    <div {...rest} role="img" ref={wrapper} style={{ position: "relative", width: "100%", height }}>
       <canvas
         ref={canvas}
         style={{ width: "100%", height, display: "block", cursor: tip ? "pointer" : "default" }}

@@ -99,7 +99,6 @@ def _body() -> rx.Component:
                         data=H.data,
                         height=360,
                         on_pick=H.open_combination,
-                        role="img",
                         aria_label="Score by parameters chart",
                         id="score-heatmap",
                     ),
