@@ -11,7 +11,13 @@ from typing import Any
 from optimizer_app.services.schemas import JobPublic, JobSummary, TopNEntry
 from optimizer_app.ui import format as fmt
 from optimizer_app.ui import routes
-from optimizer_app.ui.vocabulary import direction_text, is_live, metric_label, show_metric
+from optimizer_app.ui.vocabulary import (
+    direction_text,
+    is_live,
+    is_percent,
+    metric_label,
+    show_metric,
+)
 
 KEY_METRICS = ("totalReturn", "sharpe", "maxDrawdown", "trades")
 
@@ -63,6 +69,14 @@ def best_curve(job: JobPublic, mode: str) -> list[dict[str, float]]:
     if points and finished > points[-1]["finished"]:
         points.append({"finished": finished, "best": points[-1]["best"]})
     return points
+
+
+def chart_units(points: list[dict[str, float]], metric: str) -> list[dict[str, float]]:
+    """The curve in the table's unit: a percent metric as percent (0.2969 → 29.69), every
+    value rounded as the table shows it."""
+    if not is_percent(metric):
+        return [{**p, "best": round(p["best"], 4)} for p in points]
+    return [{**p, "best": round(100 * p["best"], 2)} for p in points]
 
 
 def top_rows(job_id: str, summary: JobSummary, metric: str, mode: str) -> list[TopRow]:

@@ -61,6 +61,12 @@ def show_metric(key: str, value: Any) -> str:
     return info.show(value) if info else fmt.decimal(value, 4)
 
 
+def is_percent(key: str) -> bool:
+    """Whether the metric is shown as a percentage (charts scale it to match the table)."""
+    info = METRICS.get(key)
+    return info is not None and info.show is _pct
+
+
 def default_mode(metric: str) -> str:
     info = METRICS.get(metric)
     return info.default_mode if info else "max"

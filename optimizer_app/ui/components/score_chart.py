@@ -9,6 +9,7 @@ import reflex as rx
 
 from optimizer_app.ui.components.form_fields import Text
 from optimizer_app.ui.components.heatmap_canvas import score_heatmap
+from optimizer_app.ui.components.route_match import for_route
 from optimizer_app.ui.heatmap_view import AxisChoice
 from optimizer_app.ui.states.heatmap import HeatmapState
 from optimizer_app.ui.states.job_detail import JobDetailState
@@ -129,7 +130,7 @@ def score_chart_card() -> rx.Component:
                 flex_wrap="wrap",
                 spacing="3",
             ),
-            _body(),
+            for_route("job_id", H.shown_for, _body(), rx.skeleton(height="360px", width="100%")),
             spacing="3",
             width="100%",
         ),

@@ -8,6 +8,7 @@ from optimizer_app.ui import routes
 from optimizer_app.ui.components.best_chart import best_score_card
 from optimizer_app.ui.components.confirm_delete import confirm_delete
 from optimizer_app.ui.components.progress_panel import progress_panel, stop_banner
+from optimizer_app.ui.components.route_match import for_route
 from optimizer_app.ui.components.score_chart import score_chart_card
 from optimizer_app.ui.components.status_badge import status_badge
 from optimizer_app.ui.components.topn_table import topn_card, topn_skeleton
@@ -240,7 +241,7 @@ def job_view() -> rx.Component:
 
 @page(routes.JOB_DETAIL, "Optimization", on_load=[JobDetailState.load, HeatmapState.load])
 def job_detail_page() -> rx.Component:
-    return rx.cond(
+    loaded = rx.cond(
         S.loading,
         loading_placeholder(),
         rx.cond(
@@ -249,3 +250,4 @@ def job_detail_page() -> rx.Component:
             rx.cond(S.load_error != "", load_failed(), job_view()),
         ),
     )
+    return for_route("job_id", S.shown_for, loaded, loading_placeholder())

@@ -26,7 +26,7 @@ from optimizer_app.services.schemas import HeatmapPublic, JobPublic
 from optimizer_app.ui import calls, heatmap_view
 from optimizer_app.ui.heatmap_view import AxisChoice
 from optimizer_app.ui.states.auth import current_user
-from optimizer_app.ui.states.job_detail import job_id_from_path
+from optimizer_app.ui.states.job_detail import job_id_from_path, route_job_text
 from optimizer_app.ui.vocabulary import is_live
 
 REFRESH_SECONDS = 3.0
@@ -58,6 +58,7 @@ def _read(owner: uuid.UUID, job_id: uuid.UUID, x: str | None, y: str | None,
 class HeatmapState(rx.State):
     loading: bool = True
     error: str = ""
+    shown_for: str = ""  # the URL's job id the chart is for (see JobDetailState.shown_for)
     axes: list[AxisChoice] = []
     x_param: str = ""
     y_param: str = ""
@@ -89,6 +90,8 @@ class HeatmapState(rx.State):
         self.loading, self.error, self.data, self.cells = True, "", {}, 0
         self.axes, self.x_param, self.y_param = [], "", ""
         self._job_id = None
+        self.shown_for = route_job_text(self.router.url.path)
+        yield None
         user = await current_user(self)
         job_id = job_id_from_path(self.router.url.path)
         if user is None or job_id is None:

@@ -25,7 +25,13 @@ from optimizer_app.services.schemas import JobPublic, OptimizationStatusResponse
 from optimizer_app.ui import calls, job_view, routes
 from optimizer_app.ui import format as fmt
 from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
-from optimizer_app.ui.vocabulary import constraints_text, direction_text, is_live, metric_label
+from optimizer_app.ui.vocabulary import (
+    constraints_text,
+    direction_text,
+    is_live,
+    is_percent,
+    metric_label,
+)
 
 CHART_REFRESH_SECONDS = 3.0
 MAX_RERUN_LINKS = 10
@@ -46,6 +52,11 @@ def job_id_from_path(path: str) -> uuid.UUID | None:
         return None
 
 
+def route_job_text(path: str) -> str:
+    """The job id segment of a detail page URL, as typed."""
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
 def _strategy_label(name: str) -> str:
     try:
         return get_strategy(name).label
@@ -56,6 +67,9 @@ def _strategy_label(name: str) -> str:
 class JobDetailState(rx.State):
     loading: bool = True
     not_found: bool = False
+    # The URL's job id this state's data is for: the page shows a skeleton while it is not
+    # the one in the address bar (``RouteMatch``), so another job's data never flashes.
+    shown_for: str = ""
     load_error: str = ""
 
     job_key: str = ""  # the job's id as text
@@ -78,6 +92,8 @@ class JobDetailState(rx.State):
     reruns: list[Link] = []
 
     best_curve: list[dict[str, float]] = []
+    best_unit: str = ""  # "%" when the curve is in percent, like the table
+    best_text: str = ""  # the Top-N table's best score, as the table shows it
 
     exporting: bool = False
     export_error: str = ""
@@ -147,6 +163,8 @@ class JobDetailState(rx.State):
         self._generation += 1
         generation = self._generation
         self._reset()
+        self.shown_for = route_job_text(self.router.url.path)
+        yield None
         user = await current_user(self)
         job_id = job_id_from_path(self.router.url.path)
         if user is None:
@@ -223,7 +241,9 @@ class JobDetailState(rx.State):
         self.banner_title, self.banner_text = job_view.banner(job, summary, self.metric, self.mode)
         self.timing = job_view.timing(job, summary, datetime.now(UTC))
         self.top = job_view.top_rows(self.job_key, summary, self.metric, self.mode)
-        self.best_curve = job_view.best_curve(job, self.mode)
+        self.best_curve = job_view.chart_units(job_view.best_curve(job, self.mode), self.metric)
+        self.best_unit = "%" if is_percent(self.metric) else ""
+        self.best_text = self.top[0].score if self.top else ""
         self.source = (
             Link(
                 job.source_job_name or "the source optimization",

@@ -106,3 +106,10 @@ def test_best_curve_ends_at_the_tables_best_when_the_history_is_older() -> None:
     assert curve[:2] == [{"finished": 1.0, "best": 0.2}, {"finished": 30.0, "best": 0.9}]
     lowest = make_job(summary=summary(entry(3, 0.1), entry(8, 0.4), finished=10))
     assert job_view.best_curve(lowest, "min")[-1] == {"finished": 10.0, "best": 0.1}
+
+
+def test_chart_units_follow_the_table() -> None:
+    points = [{"finished": 1.0, "best": 0.296885}, {"finished": 9.0, "best": 0.31}]
+    assert job_view.chart_units(points, "maxDrawdown") == [
+        {"finished": 1.0, "best": 29.69}, {"finished": 9.0, "best": 31.0}]
+    assert job_view.chart_units(points, "sharpe")[0] == {"finished": 1.0, "best": 0.2969}
