@@ -10,6 +10,7 @@ from optimizer_app.ui.components.confirm_delete import confirm_delete
 from optimizer_app.ui.components.progress_panel import progress_panel, stop_banner
 from optimizer_app.ui.components.route_match import for_route
 from optimizer_app.ui.components.score_chart import score_chart_card
+from optimizer_app.ui.components.scroll_hint import scroll_hint
 from optimizer_app.ui.components.status_badge import status_badge
 from optimizer_app.ui.components.topn_table import topn_card, topn_skeleton
 from optimizer_app.ui.layout import page
@@ -231,7 +232,12 @@ def job_view() -> rx.Component:
         action_errors(),
         stop_banner(),
         progress_panel(),
-        topn_card(),
+        rx.vstack(
+            scroll_hint("Swipe the Top-N table sideways to see every column"),
+            topn_card(),
+            spacing="2",
+            width="100%",
+        ),
         best_score_card(),
         score_chart_card(),
         spacing="4",
