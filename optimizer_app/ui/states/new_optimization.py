@@ -331,7 +331,7 @@ class NewOptimizationState(rx.State):
         if not 0 <= position < len(self.params):
             return
         params = list(self.params)
-        params[position] = replace(params[position], **{key: str(value)})
+        params[position] = replace(params[position], **{key: str(value)})  # type: ignore[arg-type]
         self.params = params
         name = params[position].name
         if name in self.server_param_errors or self.server_errors.get("grid"):
