@@ -53,3 +53,19 @@ def create_dataset(*, session: Session, **fields: Any) -> Dataset:
     session.add(dataset)
     session.flush()
     return dataset
+
+
+def rename_dataset(
+    *, session: Session, dataset_id: uuid.UUID, owner_id: uuid.UUID, name: str, symbol: str
+) -> Dataset | None:
+    """Set the name and symbol of one of the owner's uploaded datasets (bundled datasets and
+    other users' are not found)."""
+    dataset = session.exec(
+        select(Dataset).where(Dataset.id == dataset_id, Dataset.owner_id == owner_id)
+    ).first()
+    if dataset is None:
+        return None
+    dataset.name, dataset.symbol = name, symbol
+    session.add(dataset)
+    session.flush()
+    return dataset

@@ -51,6 +51,13 @@ def upload_dataset(owner_id: uuid.UUID, data: bytes, filename: str | None) -> Da
         )
 
 
+def rename_dataset(owner_id: uuid.UUID, dataset_id: uuid.UUID, name: str, symbol: str
+                   ) -> DatasetPublic:
+    with session_scope() as session:
+        return dataset_service.rename_dataset(session=session, owner_id=owner_id,
+                                              dataset_id=dataset_id, name=name, symbol=symbol)
+
+
 def submit(owner_id: uuid.UUID, body: JobCreate) -> JobPublic:
     return optimization_service.submit(owner_id=owner_id, body=body)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from optimizer_app.ui.components.form_fields import field_error
+from optimizer_app.ui.components.form_fields import SEGMENTS_STYLE, field_error
 from optimizer_app.ui.states.new_optimization import NewOptimizationState
 from optimizer_app.ui.theme import BORDER, space
 
@@ -96,6 +96,7 @@ def param_editor(param: Any, index: Any) -> rx.Component:
                 on_change=_on_param(index, "kind"),
                 size="1",
                 aria_label=param.label + " input mode",
+                style=SEGMENTS_STYLE,
                 flex_shrink="0",
             ),
             align="start",

@@ -95,6 +95,11 @@ def checked_constraints(rows: list[ConstraintInput]
     return checked, None if any(r.error for r in checked) else body
 
 
+# The form's fields as submitted (restored after the browser's Back button).
+DRAFT_FIELDS = ("strategy", "dataset_id", "params", "result_constraints", "inputs",
+                "_grid_order", "_seed", "source_id", "source_name", "source_combination")
+
+
 class NewOptimizationState(rx.State):
     strategies: list[Choice] = []
     datasets: list[Choice] = []
@@ -121,6 +126,16 @@ class NewOptimizationState(rx.State):
     upload_error: str = ""
     upload_problems: list[str] = []
     upload_notice: str = ""
+    # The dataset just uploaded, named from its file until the user names it (and its symbol)
+    uploaded_id: str = ""
+    upload_name: str = ""
+    upload_symbol: str = ""
+    upload_name_error: str = ""
+
+    # What was submitted last from this tab, shown again when the user comes back with the
+    # browser's Back button (see ``restore_draft``).
+    _draft: dict[str, Any] = {}
+    _restore_pending: bool = False
 
     _specs: dict[str, list[StrategyParamPublic]] = {}
     _constraints: dict[str, str] = {}
@@ -234,8 +249,35 @@ class NewOptimizationState(rx.State):
             self._choose_strategy(self.strategies[0].value)
         if source := query.get("source"):
             await self._prefill(user.id, source, query.get("index"))
+        elif self._restore_pending:
+            self._apply_draft()
         self.loading = False
         yield None
+
+    # --- the form as submitted, back after the browser's Back button ------------------------
+
+    def _save_draft(self) -> None:
+        self._draft = {name: getattr(self, name) for name in DRAFT_FIELDS}
+
+    def _apply_draft(self) -> None:
+        self._restore_pending = False
+        draft = self._draft
+        if not draft or draft.get("strategy") not in self._specs:
+            return
+        for name in DRAFT_FIELDS:
+            setattr(self, name, draft[name])
+        if self.dataset_id not in {d.value for d in self.datasets}:  # deleted meanwhile
+            self.dataset_id = self.datasets[0].value if self.datasets else ""
+
+    @rx.event
+    def restore_draft(self) -> None:
+        """Reached with Back or Forward (or a reload): show the last submitted form again
+        (once the page has loaded, if it is still loading)."""
+        if self.router.url.query_parameters.get("source"):
+            return
+        self._restore_pending = True
+        if not self.loading:
+            self._apply_draft()
 
     def _reset_form(self) -> None:
         self.loading = True
@@ -351,6 +393,7 @@ class NewOptimizationState(rx.State):
     async def upload_dataset(self, files: list[rx.UploadFile]) -> AsyncIterator[None]:
         self.upload_error = self.upload_notice = ""
         self.upload_problems = []
+        self.uploaded_id = ""
         if not files:
             return
         user = await current_user(self)
@@ -374,9 +417,41 @@ class NewOptimizationState(rx.State):
             self.dataset_id = choice.value
             bars = fmt.count(dataset.rows)
             self.upload_notice = f"Uploaded “{dataset.name}”: {bars} daily bars."
+            self.uploaded_id, self.upload_name = choice.value, dataset.name
+            self.upload_symbol, self.upload_name_error = dataset.symbol, ""
             self._clear_server_error("dataset")
         finally:
             self.uploading = False
+
+    @rx.event
+    def set_upload_label(self, key: str, value: str) -> None:
+        if key in ("upload_name", "upload_symbol"):
+            setattr(self, key, value)
+            self.upload_name_error = ""
+
+    @rx.event
+    async def save_upload_names(self) -> AsyncIterator[None]:
+        """Name the uploaded dataset and its symbol as typed."""
+        user = await current_user(self)
+        if user is None or not self.uploaded_id:
+            return
+        try:
+            dataset = await asyncio.to_thread(
+                calls.rename_dataset, user.id, uuid.UUID(self.uploaded_id), self.upload_name,
+                self.upload_symbol,
+            )
+        except AppError as error:
+            self.upload_name_error = readable_error(error)
+            return
+        except Exception:
+            logger.exception("naming an uploaded dataset failed unexpectedly")
+            self.upload_name_error = UNEXPECTED_ERROR
+            return
+        choice = _dataset_choice(dataset)
+        self.datasets = [choice if c.value == choice.value else c for c in self.datasets]
+        self.upload_notice = f"Saved: “{dataset.name}” ({dataset.symbol})."
+        self.uploaded_id = ""
+        yield None
 
     # --- submit --------------------------------------------------------------------------------
 
@@ -423,6 +498,7 @@ class NewOptimizationState(rx.State):
             logger.exception("submitting a job failed unexpectedly")
             self.submit_error = UNEXPECTED_ERROR
         else:
+            self._save_draft()
             yield rx.redirect(routes.job_detail(str(job.id)))
         finally:
             self.submitting = False
