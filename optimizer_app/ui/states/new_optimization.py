@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -95,6 +96,7 @@ def checked_constraints(rows: list[ConstraintInput]
     return checked, None if any(r.error for r in checked) else body
 
 
+RESTORE_WINDOW_SECONDS = 3.0
 # The form's fields as submitted (restored after the browser's Back button).
 DRAFT_FIELDS = ("strategy", "dataset_id", "params", "result_constraints", "inputs",
                 "_grid_order", "_seed", "source_id", "source_name", "source_combination")
@@ -135,7 +137,7 @@ class NewOptimizationState(rx.State):
     # What was submitted last from this tab, shown again when the user comes back with the
     # browser's Back button (see ``restore_draft``).
     _draft: dict[str, Any] = {}
-    _restore_pending: bool = False
+    _restore_asked: float = 0.0  # when Back last asked for it (monotonic seconds)
 
     _specs: dict[str, list[StrategyParamPublic]] = {}
     _constraints: dict[str, str] = {}
@@ -249,8 +251,9 @@ class NewOptimizationState(rx.State):
             self._choose_strategy(self.strategies[0].value)
         if source := query.get("source"):
             await self._prefill(user.id, source, query.get("index"))
-        elif self._restore_pending:
-            self._apply_draft()
+        elif time.monotonic() - self._restore_asked < RESTORE_WINDOW_SECONDS:
+            self._restore_asked = 0.0
+            self._apply_draft()  # Back asked before this load reset the form
         self.loading = False
         yield None
 
@@ -260,7 +263,6 @@ class NewOptimizationState(rx.State):
         self._draft = {name: getattr(self, name) for name in DRAFT_FIELDS}
 
     def _apply_draft(self) -> None:
-        self._restore_pending = False
         draft = self._draft
         if not draft or draft.get("strategy") not in self._specs:
             return
@@ -271,11 +273,12 @@ class NewOptimizationState(rx.State):
 
     @rx.event
     def restore_draft(self) -> None:
-        """Reached with Back or Forward (or a reload): show the last submitted form again
-        (once the page has loaded, if it is still loading)."""
+        """Reached with Back or Forward (or a reload): show the last submitted form again.
+        The page's load may run before or after this event: applied now if the form is
+        loaded, and again by a load that follows within a few seconds."""
         if self.router.url.query_parameters.get("source"):
             return
-        self._restore_pending = True
+        self._restore_asked = time.monotonic()
         if not self.loading:
             self._apply_draft()
 

@@ -66,8 +66,8 @@ def test_problems_read_in_the_users_words_with_the_value_as_typed() -> None:
     listed = form.check_grid("sma_cross", inputs, CAP)
     assert listed.param_errors == {"fast": "Fast SMA must be between 2 and 200, not 1"}
     assert listed.param_fields == {"fast": "values"}
-    for check in (zero, high, check, backwards, listed):
-        assert "got" not in str(check.param_errors) and ".0" not in str(check.param_errors)
+    for found in (zero, high, check, backwards, listed):
+        assert "got" not in str(found.param_errors) and ".0" not in str(found.param_errors)
 
 
 def test_a_grid_over_the_cap_is_explained_as_a_whole() -> None:
