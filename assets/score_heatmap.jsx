@@ -1,7 +1,7 @@
 // The score heatmap (and, for a single varying parameter, the score line), drawn on a canvas:
 // tens of thousands of cells cost one draw call each instead of one SVG node each, so the page
 // stays responsive while a large job runs. The server sends everything display-ready:
-//   data = {kind: "heatmap" | "line", xLabel, yLabel, xTicks: [text], yTicks: [text],
+//   dataJson = JSON text of {kind: "heatmap" | "line", xLabel, yLabel, xTicks: [text], yTicks: [text],
 //           cells: [[xPosition, yPosition, shade 0..1 (1 = best), index, scoreText, otherText]],
 //           scoreLabel, lineTicks: [[shade, text]]}
 // A cell's tooltip names both values, the score in the table's unit and the other parameters;
@@ -169,7 +169,8 @@ function draw(canvas, data, width, height, hovered) {
   return geo;
 }
 
-export function ScoreHeatmap({ data, onPick, height = 360, ...rest }) {
+export function ScoreHeatmap({ dataJson, onPick, height = 360, ...rest }) {
+  const data = useMemo(() => (dataJson ? JSON.parse(dataJson) : null), [dataJson]);
   const wrapper = useRef(null);
   const canvas = useRef(null);
   const geometry = useRef(null);

@@ -6,8 +6,10 @@ axes and names the cells."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 from sqlmodel import Session
@@ -17,7 +19,7 @@ from optimizer_app.core.errors import NotFoundError, ValidationError
 from optimizer_app.domain.grid import Grid, GridError, build_grid
 from optimizer_app.domain.jsontext import encode
 from optimizer_app.persistence import tasks as task_queries
-from optimizer_app.persistence.models import OptimizationJob
+from optimizer_app.persistence.models import LIVE_STATUSES, JobStatus, OptimizationJob
 from optimizer_app.services.history import owned_job_or_404
 from optimizer_app.services.schemas import HeatmapCell, HeatmapPublic
 
@@ -74,10 +76,17 @@ def _axes(grid: Grid, x: str | None, y: str | None) -> tuple[str, str | None]:
     return x, y
 
 
-def _stamp(job: OptimizationJob) -> tuple[str, int, int, str]:
-    """What changes whenever the job's scored rows may have: its status, counts and last
-    update (a re-run of failed combinations adds rows to a finished job)."""
+LIVE_REUSE_SECONDS = 2.0
+
+
+def _stamp(job: OptimizationJob) -> tuple[Any, ...]:
+    """When the job's scored rows may have changed. A live job's rows change with every
+    chunk: they are reused for ``LIVE_REUSE_SECONDS`` (an axis switch right after a refresh
+    re-aggregates without reading them again). A finished job's change only with its
+    status, counts and last update (a re-run of failed combinations adds rows)."""
     summary = job.summary or {}
+    if JobStatus(job.status) in LIVE_STATUSES:
+        return (job.status, int(time.monotonic() // LIVE_REUSE_SECONDS))
     return (job.status, int(summary.get("finished") or 0), int(summary.get("failed") or 0),
             str(job.updated_at))
 

@@ -47,12 +47,16 @@ def chart_data(heatmap: HeatmapPublic, labels: dict[str, str]) -> dict[str, Any]
     scores = [cell.score for cell in heatmap.cells]
     shades = _shades(scores, heatmap.mode)
     shown = {heatmap.x, heatmap.y}
+    texts: dict[tuple[Any, ...], str] = {}  # the other parameters' text, by their values
     cells = []
     for cell, shade in zip(heatmap.cells, shades, strict=True):
-        others = " · ".join(
-            f"{labels.get(name, name)} {fmt.plain_number(value)}"
-            for name, value in cell.params.items() if name not in shown
-        )
+        key = tuple(v for name, v in cell.params.items() if name not in shown)
+        others = texts.get(key)
+        if others is None:
+            others = texts[key] = " · ".join(
+                f"{labels.get(name, name)} {fmt.plain_number(value)}"
+                for name, value in cell.params.items() if name not in shown
+            )
         cells.append([x_pos[cell.x], 0 if cell.y is None else y_pos[cell.y], shade, cell.index,
                       show_metric(heatmap.metric, cell.score), others])
     line = heatmap.y is None

@@ -3,8 +3,6 @@ its tooltip and a click that picks a combination."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 from reflex.event import passthrough_event_spec
 
@@ -13,7 +11,7 @@ class ScoreHeatmap(rx.Component):
     library = "$/public/score_heatmap.jsx"
     tag = "ScoreHeatmap"
 
-    data: rx.Var[dict[str, Any]]
+    data_json: rx.Var[str]
     height: rx.Var[int]
     on_pick: rx.EventHandler[passthrough_event_spec(int)]  # type: ignore[type-arg,valid-type]
 

@@ -97,7 +97,7 @@ def _body() -> rx.Component:
                 H.cells > 0,
                 rx.vstack(
                     score_heatmap(
-                        data=H.data,
+                        data_json=H.data,
                         height=360,
                         on_pick=H.open_combination,
                         aria_label="Score by parameters chart",

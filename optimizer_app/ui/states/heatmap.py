@@ -14,8 +14,8 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
+import orjson
 import reflex as rx
 from reflex.event import EventSpec
 
@@ -47,12 +47,14 @@ def _labels(job: JobPublic) -> dict[str, str]:
 
 
 def _read(owner: uuid.UUID, job_id: uuid.UUID, x: str | None, y: str | None,
-          labels: dict[str, str]) -> tuple[HeatmapPublic, dict[str, Any], float]:
-    """The heatmap and its chart data (formatting tens of thousands of cells stays off the
-    event loop), and how long the read took."""
+          labels: dict[str, str]) -> tuple[HeatmapPublic, str, float]:
+    """The heatmap and its chart data as JSON text (formatting tens of thousands of cells
+    stays off the event loop), and how long the read took. One text rather than nested
+    lists: the browser replaces it in one step instead of merging every cell into its state."""
     started = time.monotonic()
     heatmap = calls.heatmap(owner, job_id, x, y)
-    return heatmap, heatmap_view.chart_data(heatmap, labels), time.monotonic() - started
+    text = orjson.dumps(heatmap_view.chart_data(heatmap, labels)).decode()
+    return heatmap, text, time.monotonic() - started
 
 
 class HeatmapState(rx.State):
@@ -62,7 +64,8 @@ class HeatmapState(rx.State):
     axes: list[AxisChoice] = []
     x_param: str = ""
     y_param: str = ""
-    data: dict[str, Any] = {}
+    data: str = ""  # the chart's data as JSON text (see assets/score_heatmap.jsx)
+    kind: str = ""  # "heatmap" | "line"
     cells: int = 0
     worst_text: str = ""
     best_text: str = ""
@@ -77,7 +80,7 @@ class HeatmapState(rx.State):
 
     @rx.var(cache=True)
     def is_line(self) -> bool:
-        return self.data.get("kind") == "line"
+        return self.kind == "line"
 
     @rx.var(cache=True)
     def has_choice(self) -> bool:
@@ -87,7 +90,7 @@ class HeatmapState(rx.State):
     async def load(self) -> AsyncIterator[EventSpec | None]:
         self._generation += 1
         generation = self._generation
-        self.loading, self.error, self.data, self.cells = True, "", {}, 0
+        self.loading, self.error, self.data, self.cells = True, "", "", 0
         self.axes, self.x_param, self.y_param = [], "", ""
         self._job_id = None
         self.shown_for = route_job_text(self.router.url.path)
@@ -116,10 +119,11 @@ class HeatmapState(rx.State):
         if self.live:
             yield HeatmapState.poll(generation)  # type: ignore[misc]
 
-    def _show(self, heatmap: HeatmapPublic, data: dict[str, Any], seconds: float,
+    def _show(self, heatmap: HeatmapPublic, data: str, seconds: float,
               job: JobPublic | None = None) -> None:
         self.x_param, self.y_param = heatmap.x, heatmap.y or ""
         self.data = data
+        self.kind = "line" if heatmap.y is None else "heatmap"
         self.cells = len(heatmap.cells)
         self.worst_text, self.best_text = heatmap_view.legend(heatmap)
         if job is not None:
