@@ -15,7 +15,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import Table, delete
@@ -250,15 +250,15 @@ def delete_task_slice(*, session: Session, job_id: uuid.UUID, limit: int) -> int
     return len(ids)
 
 
-@dataclass(frozen=True)
-class PairBest:
+class PairBest(NamedTuple):
     """The best score at one pair of parameter values (``y`` None for a one-parameter
-    aggregation) and the combination holding it (the lowest index among ties)."""
+    aggregation) and the combination holding it (the lowest index among ties). A named
+    tuple: tens of thousands are made per call."""
 
     x: int | float
     y: int | float | None
     score: float
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, on purpose: the name
 
 
 _SCORED: OrderedDict[tuple[uuid.UUID, Hashable], tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -266,13 +266,19 @@ _SCORED_SIZE = 4  # jobs whose scored rows are kept (1,000,000 rows take 16 MB)
 _SCORED_LOCK = threading.Lock()
 
 
+ANY_STAMP = "any"  # a stamp that accepts whatever rows of the job are kept
+
+
 def _scored(session: Session, job_id: uuid.UUID, stamp: Hashable | None
             ) -> tuple[np.ndarray, np.ndarray]:
-    """``_scored_rows``, reused while the caller's ``stamp`` for the job is unchanged."""
+    """``_scored_rows``, reused while the caller's ``stamp`` for the job is unchanged
+    (``ANY_STAMP``: any rows kept for the job)."""
     if stamp is None:
         return _scored_rows(session, job_id)
     key = (job_id, stamp)
     with _SCORED_LOCK:
+        if stamp == ANY_STAMP:
+            key = next((k for k in _SCORED if k[0] == job_id), key)
         if key in _SCORED:
             _SCORED.move_to_end(key)
             return _SCORED[key]
@@ -333,7 +339,8 @@ def best_by_pair(
 
     ``stamp`` (e.g. the job's status and finished count) lets calls for the same job reuse
     the rows read by the last one while it is unchanged: switching axes re-aggregates
-    without reading a million rows again."""
+    without reading a million rows again. ``ANY_STAMP`` takes the rows kept for the job,
+    however old (reading them when none are)."""
     indices, scores = _scored(session, job_id, stamp)
     inside = (indices >= 0) & (indices < grid.total) & np.isfinite(scores)
     indices, scores = indices[inside], scores[inside]
@@ -354,9 +361,7 @@ def best_by_pair(
     np.minimum.at(first, slots[holds], indices[holds])
     filled = np.flatnonzero(first != none)
     x_at, y_at = np.divmod(cell_keys[filled], len(ys))
-    return [
-        PairBest(x=xs[xi].item(), y=ys[yi].item() if y_param else None,
-                 score=float(s if mode == "max" else -s), index=int(i))
-        for xi, yi, s, i in zip(x_at.tolist(), y_at.tolist(), best[filled].tolist(),
-                                first[filled].tolist(), strict=True)
-    ]
+    scores_at = best[filled] if mode == "max" else -best[filled]
+    y_column = ys[y_at].tolist() if y_param else [None] * len(filled)
+    return [PairBest(*cell) for cell in zip(xs[x_at].tolist(), y_column, scores_at.tolist(),
+                                            first[filled].tolist(), strict=True)]

@@ -9,9 +9,11 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 from sqlmodel import Session
 
 from optimizer_app.core.config import settings
@@ -20,8 +22,8 @@ from optimizer_app.domain.grid import Grid, GridError, build_grid
 from optimizer_app.domain.jsontext import encode
 from optimizer_app.persistence import tasks as task_queries
 from optimizer_app.persistence.models import LIVE_STATUSES, JobStatus, OptimizationJob
+from optimizer_app.persistence.tasks import PairBest
 from optimizer_app.services.history import owned_job_or_404
-from optimizer_app.services.schemas import HeatmapCell, HeatmapPublic
 
 _GRIDS: OrderedDict[tuple[uuid.UUID, str], Grid] = OrderedDict()
 _GRIDS_SIZE = 8
@@ -79,22 +81,59 @@ def _axes(grid: Grid, x: str | None, y: str | None) -> tuple[str, str | None]:
 LIVE_REUSE_SECONDS = 2.0
 
 
-def _stamp(job: OptimizationJob) -> tuple[Any, ...]:
+def _stamp(job: OptimizationJob, reuse_rows: bool) -> Any:
     """When the job's scored rows may have changed. A live job's rows change with every
     chunk: they are reused for ``LIVE_REUSE_SECONDS`` (an axis switch right after a refresh
     re-aggregates without reading them again). A finished job's change only with its
-    status, counts and last update (a re-run of failed combinations adds rows)."""
+    status, counts and last update (a re-run of failed combinations adds rows).
+    ``reuse_rows``: a live job's rows read last, however old (an axis switch between two
+    refreshes of the page)."""
     summary = job.summary or {}
+    if JobStatus(job.status) in LIVE_STATUSES and reuse_rows:
+        return task_queries.ANY_STAMP
     if JobStatus(job.status) in LIVE_STATUSES:
         return (job.status, int(time.monotonic() // LIVE_REUSE_SECONDS))
     return (job.status, int(summary.get("finished") or 0), int(summary.get("failed") or 0),
             str(job.updated_at))
 
 
+@dataclass(frozen=True)
+class Heatmap:
+    """A job's heatmap: the best combination at each pair of values (``cells``, ordered by x
+    then y) and every parameter of those combinations (``params``, one column per
+    parameter, aligned with ``cells``)."""
+
+    x: str
+    y: str | None
+    x_values: list[int | float]
+    y_values: list[int | float]
+    axes: list[str]
+    metric: str
+    mode: str
+    cells: list[PairBest]
+    params: dict[str, list[int | float]]
+
+    def public(self) -> dict[str, Any]:
+        """The REST body (``HeatmapPublic``, camelCase), built without a model per cell."""
+        names = list(self.params)
+        rows = zip(*self.params.values(), strict=True) if names else iter(())
+        cells = [
+            {"x": c.x, "y": c.y, "score": c.score, "index": c.index,
+             "params": dict(zip(names, row, strict=True))}
+            for c, row in zip(self.cells, rows, strict=True)
+        ]
+        return {"x": self.x, "y": self.y, "xValues": self.x_values, "yValues": self.y_values,
+                "axes": self.axes, "metric": self.metric, "mode": self.mode, "cells": cells}
+
+    def json(self) -> bytes:
+        return orjson.dumps(self.public())
+
+
 def get_heatmap(
     *, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID, x: str | None = None,
-    y: str | None = None
-) -> HeatmapPublic:
+    y: str | None = None, reuse_rows: bool = False
+) -> Heatmap:
+    """The heatmap over ``x`` and ``y`` (see ``_axes``); ``reuse_rows``: see ``_stamp``."""
     job = owned_job_or_404(session=session, owner_id=owner_id, job_id=job_id)
     grid = job_grid(job)
     x_name, y_name = _axes(grid, x, y)
@@ -102,18 +141,11 @@ def get_heatmap(
     mode = str(policy.get("mode") or "max")
     best = task_queries.best_by_pair(session=session, job_id=job.id, grid=grid,
                                      x_param=x_name, y_param=y_name, mode=mode,
-                                     stamp=_stamp(job))
+                                     stamp=_stamp(job, reuse_rows))
     params = grid.params_for(np.array([b.index for b in best], dtype=np.int64))
-    columns = {name: column.tolist() for name, column in params.items()}
-    names = list(columns)
-    rows = zip(*columns.values(), strict=True) if columns else iter(())
-    cells = [  # built from trusted values: model_construct skips ~20k validations
-        HeatmapCell.model_construct(x=b.x, y=b.y, score=b.score, index=b.index,
-                                    params=dict(zip(names, row, strict=True)))
-        for b, row in zip(best, rows, strict=True)
-    ]
-    return HeatmapPublic(
+    return Heatmap(
         x=x_name, y=y_name, x_values=grid.values[x_name],
-        y_values=grid.values[y_name] if y_name else [], axes=varying(grid), metric=str(policy.get("metric") or ""),
-        mode=mode, cells=cells,
+        y_values=grid.values[y_name] if y_name else [], axes=varying(grid),
+        metric=str(policy.get("metric") or ""), mode=mode, cells=best,
+        params={name: column.tolist() for name, column in params.items()},
     )

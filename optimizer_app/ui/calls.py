@@ -15,7 +15,6 @@ from optimizer_app.services import optimizations as optimization_service
 from optimizer_app.services import strategies as strategy_service
 from optimizer_app.services.schemas import (
     DatasetPublic,
-    HeatmapPublic,
     JobCreate,
     JobPublic,
     JobsPublic,
@@ -92,11 +91,11 @@ def best_tasks(owner_id: uuid.UUID, job_id: uuid.UUID, limit: int) -> TasksPubli
         )
 
 
-def heatmap(owner_id: uuid.UUID, job_id: uuid.UUID, x: str | None, y: str | None
-            ) -> HeatmapPublic:
+def heatmap(owner_id: uuid.UUID, job_id: uuid.UUID, x: str | None, y: str | None,
+            *, reuse_rows: bool = False) -> heatmap_service.Heatmap:
     with session_scope(readonly=True) as session:
         return heatmap_service.get_heatmap(session=session, owner_id=owner_id, job_id=job_id,
-                                           x=x, y=y)
+                                           x=x, y=y, reuse_rows=reuse_rows)
 
 
 def cancel(owner_id: uuid.UUID, job_id: uuid.UUID) -> OptimizationStatusResponse:

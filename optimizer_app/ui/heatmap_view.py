@@ -1,12 +1,12 @@
 """The score heatmap as the page draws it: display-ready ticks, shades and tooltip texts from
-the service's ``HeatmapPublic``. Pure functions, unit-tested."""
+the service's ``Heatmap``. Pure functions, unit-tested."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from optimizer_app.services.schemas import HeatmapPublic
+from optimizer_app.services.heatmap import Heatmap
 from optimizer_app.ui import format as fmt
 from optimizer_app.ui.vocabulary import metric_label, show_metric
 
@@ -40,25 +40,28 @@ def _line_ticks(scores: list[float], shades: list[float], metric: str) -> list[l
     return [[by_shade[k][0], show_metric(metric, by_shade[k][1])] for k in sorted(picks)]
 
 
-def chart_data(heatmap: HeatmapPublic, labels: dict[str, str]) -> dict[str, Any]:
+def chart_data(heatmap: Heatmap, labels: dict[str, str]) -> dict[str, Any]:
     """What ``ScoreHeatmap`` draws (see ``assets/score_heatmap.jsx``)."""
     x_pos = {value: k for k, value in enumerate(heatmap.x_values)}
     y_pos = {value: k for k, value in enumerate(heatmap.y_values)}
     scores = [cell.score for cell in heatmap.cells]
     shades = _shades(scores, heatmap.mode)
-    shown = {heatmap.x, heatmap.y}
-    texts: dict[tuple[Any, ...], str] = {}  # the other parameters' text, by their values
+    # the other parameters of each cell's combination, as text (computed once per set)
+    others = [name for name in heatmap.params if name not in (heatmap.x, heatmap.y)]
+    columns = [heatmap.params[name] for name in others]
+    texts: dict[tuple[Any, ...], str] = {}
+    metric = heatmap.metric
     cells = []
-    for cell, shade in zip(heatmap.cells, shades, strict=True):
-        key = tuple(v for name, v in cell.params.items() if name not in shown)
-        others = texts.get(key)
-        if others is None:
-            others = texts[key] = " · ".join(
+    for k, (cell, shade) in enumerate(zip(heatmap.cells, shades, strict=True)):
+        key = tuple(column[k] for column in columns)
+        text = texts.get(key)
+        if text is None:
+            text = texts[key] = " · ".join(
                 f"{labels.get(name, name)} {fmt.plain_number(value)}"
-                for name, value in cell.params.items() if name not in shown
+                for name, value in zip(others, key, strict=True)
             )
         cells.append([x_pos[cell.x], 0 if cell.y is None else y_pos[cell.y], shade, cell.index,
-                      show_metric(heatmap.metric, cell.score), others])
+                      show_metric(metric, cell.score), text])
     line = heatmap.y is None
     return {
         "kind": "line" if line else "heatmap",
@@ -72,7 +75,7 @@ def chart_data(heatmap: HeatmapPublic, labels: dict[str, str]) -> dict[str, Any]
     }
 
 
-def legend(heatmap: HeatmapPublic) -> tuple[str, str]:
+def legend(heatmap: Heatmap) -> tuple[str, str]:
     """The worst and the best score shown, in the table's unit."""
     if not heatmap.cells:
         return "", ""
@@ -82,7 +85,7 @@ def legend(heatmap: HeatmapPublic) -> tuple[str, str]:
     return show_metric(heatmap.metric, worst), show_metric(heatmap.metric, best)
 
 
-def caption(heatmap: HeatmapPublic, finished: int) -> str:
+def caption(heatmap: Heatmap, finished: int) -> str:
     """What the chart covers, in words."""
     if heatmap.y is None:
         what = "Each point is the best score at that value"

@@ -99,11 +99,14 @@ AxisParam = Annotated[str | None, Query(max_length=100, description="A parameter
 
 @router.get("/{id}/heatmap", response_model=HeatmapPublic)
 def get_heatmap(user: CurrentUser, job_id: JobIdPath, session: ReadSessionDep,
-                x: AxisParam = None, y: AxisParam = None) -> HeatmapPublic:
+                x: AxisParam = None, y: AxisParam = None) -> Response:
     """The best score at each pair of values of parameters `x` and `y` (default: the first
-    two) over every finished combination passing the result constraints, with the
-    combination holding it. A one-parameter strategy has `y` null and one cell per value."""
-    return heatmap.get_heatmap(session=session, owner_id=user.id, job_id=job_id, x=x, y=y)
+    two that vary) over every finished combination passing the result constraints, with
+    the combination holding it. With one varying parameter `y` is null: one cell per value.
+    (Tens of thousands of cells: the body is encoded directly, not through a model per
+    cell.)"""
+    found = heatmap.get_heatmap(session=session, owner_id=user.id, job_id=job_id, x=x, y=y)
+    return Response(found.json(), media_type="application/json")
 
 
 @router.delete("/{id}", status_code=204, response_class=Response)

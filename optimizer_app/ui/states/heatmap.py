@@ -22,7 +22,8 @@ from reflex.event import EventSpec
 from optimizer_app.core.errors import NotFoundError
 from optimizer_app.core.logging import logger
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
-from optimizer_app.services.schemas import HeatmapPublic, JobPublic
+from optimizer_app.services.heatmap import Heatmap
+from optimizer_app.services.schemas import JobPublic
 from optimizer_app.ui import calls, heatmap_view
 from optimizer_app.ui.heatmap_view import AxisChoice
 from optimizer_app.ui.states.auth import current_user
@@ -47,12 +48,12 @@ def _labels(job: JobPublic) -> dict[str, str]:
 
 
 def _read(owner: uuid.UUID, job_id: uuid.UUID, x: str | None, y: str | None,
-          labels: dict[str, str]) -> tuple[HeatmapPublic, str, float]:
+          labels: dict[str, str], reuse_rows: bool = False) -> tuple[Heatmap, str, float]:
     """The heatmap and its chart data as JSON text (formatting tens of thousands of cells
     stays off the event loop), and how long the read took. One text rather than nested
     lists: the browser replaces it in one step instead of merging every cell into its state."""
     started = time.monotonic()
-    heatmap = calls.heatmap(owner, job_id, x, y)
+    heatmap = calls.heatmap(owner, job_id, x, y, reuse_rows=reuse_rows)
     text = orjson.dumps(heatmap_view.chart_data(heatmap, labels)).decode()
     return heatmap, text, time.monotonic() - started
 
@@ -119,7 +120,7 @@ class HeatmapState(rx.State):
         if self.live:
             yield HeatmapState.poll(generation)  # type: ignore[misc]
 
-    def _show(self, heatmap: HeatmapPublic, data: str, seconds: float,
+    def _show(self, heatmap: Heatmap, data: str, seconds: float,
               job: JobPublic | None = None) -> None:
         self.x_param, self.y_param = heatmap.x, heatmap.y or ""
         self.data = data
@@ -146,7 +147,7 @@ class HeatmapState(rx.State):
         yield None
         try:
             heatmap, data, seconds = await asyncio.to_thread(
-                _read, self._owner, self._job_id, x, y, self._labels
+                _read, self._owner, self._job_id, x, y, self._labels, True
             )
         except Exception:
             logger.bind(job_id=str(self._job_id)).exception("the heatmap axes failed")

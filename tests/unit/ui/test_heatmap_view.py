@@ -1,23 +1,20 @@
 from __future__ import annotations
 
-from optimizer_app.services.schemas import HeatmapCell, HeatmapPublic
+from optimizer_app.persistence.tasks import PairBest
+from optimizer_app.services.heatmap import Heatmap
 from optimizer_app.ui import heatmap_view
 
 LABELS = {"period": "RSI period", "lower": "Lower level", "upper": "Upper level"}
 
 
-def _heatmap(mode: str = "max", metric: str = "totalReturn") -> HeatmapPublic:
-    cells = [
-        HeatmapCell(x=2, y=20.0, score=0.296885, index=0,
-                    params={"period": 2, "lower": 20.0, "upper": 70.0}),
-        HeatmapCell(x=2, y=25.5, score=-0.1, index=3,
-                    params={"period": 2, "lower": 25.5, "upper": 60.0}),
-        HeatmapCell(x=14, y=25.5, score=0.5, index=9,
-                    params={"period": 14, "lower": 25.5, "upper": 80.0}),
-    ]
-    return HeatmapPublic(x="period", y="lower", x_values=[2, 8, 14], y_values=[20.0, 25.5],
-                         axes=["period", "lower", "upper"], metric=metric, mode=mode,
-                         cells=cells)
+def _heatmap(mode: str = "max", metric: str = "totalReturn") -> Heatmap:
+    cells = [PairBest(x=2, y=20.0, score=0.296885, index=0),
+             PairBest(x=2, y=25.5, score=-0.1, index=3),
+             PairBest(x=14, y=25.5, score=0.5, index=9)]
+    params = {"period": [2, 2, 14], "lower": [20.0, 25.5, 25.5], "upper": [70.0, 60.0, 80.0]}
+    return Heatmap(x="period", y="lower", x_values=[2, 8, 14], y_values=[20.0, 25.5],
+                   axes=["period", "lower", "upper"], metric=metric, mode=mode, cells=cells,
+                   params=params)
 
 
 def test_chart_data_has_ticks_at_the_grids_values_and_tooltips_in_the_tables_unit() -> None:
@@ -36,7 +33,7 @@ def test_chart_data_has_ticks_at_the_grids_values_and_tooltips_in_the_tables_uni
 def test_shades_follow_the_direction_and_ties_share_one() -> None:
     assert heatmap_view.chart_data(_heatmap(mode="min"), LABELS)["cells"][1][2] == 1.0
     heatmap = _heatmap()
-    heatmap.cells[2].score = heatmap.cells[0].score
+    heatmap.cells[2] = PairBest(x=14, y=25.5, score=heatmap.cells[0].score, index=9)
     shades = [c[2] for c in heatmap_view.chart_data(heatmap, LABELS)["cells"]]
     assert shades == [1.0, 0.0, 1.0]
 
@@ -48,10 +45,11 @@ def test_legend_and_caption() -> None:
 
 
 def test_a_line_over_one_parameter_gets_score_ticks() -> None:
-    cells = [HeatmapCell(x=v, score=s, index=k, params={"fast": v, "slow": 60})
+    cells = [PairBest(x=v, y=None, score=s, index=k)
              for k, (v, s) in enumerate([(5, 1.0), (10, 2.5), (15, 0.5)])]
-    line = HeatmapPublic(x="fast", y=None, x_values=[5, 10, 15], y_values=[], axes=["fast"],
-                         metric="sharpe", mode="max", cells=cells)
+    line = Heatmap(x="fast", y=None, x_values=[5, 10, 15], y_values=[], axes=["fast"],
+                   metric="sharpe", mode="max", cells=cells,
+                   params={"fast": [5, 10, 15], "slow": [60, 60, 60]})
     data = heatmap_view.chart_data(line, {"fast": "Fast SMA", "slow": "Slow SMA"})
     assert data["kind"] == "line" and data["yTicks"] == []
     assert [c[:4] for c in data["cells"]] == [[0, 0, 0.5, 0], [1, 0, 1.0, 1], [2, 0, 0.0, 2]]
