@@ -92,6 +92,7 @@ def test_take_screenshots(page: Page) -> None:
         metric="Max drawdown",
     )
     wait_until_terminal(page)
+    rsi_url = page.url
 
     # A large job: watched while it runs, then canceled.
     _job(
@@ -118,6 +119,20 @@ def test_take_screenshots(page: Page) -> None:
     page.goto(finished_url)
     expect(page.get_by_role("img", name="Score by parameters chart")).to_be_visible()
     _shot(page, "detail-finished.png")
+
+    # The heatmap of a three-parameter job, with the tooltip of one cell.
+    page.goto(rsi_url)
+    chart = page.locator("#score-heatmap canvas")
+    expect(chart).to_have_attribute("data-columns", "8")
+    card = page.locator("#score-heatmap").locator("xpath=ancestor::div[contains(@class, 'rt-Card')]")
+    card.scroll_into_view_if_needed()
+    box, data = chart.bounding_box(), chart.evaluate("c => ({...c.dataset})")
+    assert box is not None
+    page.mouse.move(box["x"] + float(data["plotLeft"]) + 4.5 * float(data["plotWidth"]) / 8,
+                    box["y"] + float(data["plotTop"]) + 1.5 * float(data["plotHeight"]) / 4)
+    expect(page.get_by_test_id("heatmap-tooltip")).to_be_visible()
+    OUT.mkdir(parents=True, exist_ok=True)
+    card.screenshot(path=str(OUT / "heatmap.png"), animations="disabled")
 
     page.get_by_role("link", name="History", exact=True).first.click()
     expect(page.locator("tbody tr")).to_have_count(6)
