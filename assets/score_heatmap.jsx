@@ -211,8 +211,8 @@ export function ScoreHeatmap({ dataJson, onPick, height = 360, ...rest }) {
   };
 
   const tip = hover && hover.cell;
-  const x = tip ? data.xTicks[tip[0]] : "";
-  const y = tip && data.kind !== "line" ? data.yTicks[tip[1]] : "";
+  const x = tip ? (data.xTips || data.xTicks)[tip[0]] : "";
+  const y = tip && data.kind !== "line" ? (data.yTips || data.yTicks)[tip[1]] : "";
   const tipLeft = hover ? Math.min(Math.max(hover.x + 14, 0), Math.max(0, width - 230)) : 0;
   const tipTop = hover ? (hover.y > height / 2 ? hover.y - 120 : hover.y + 14) : 0;
   return (

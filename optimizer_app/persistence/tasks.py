@@ -331,6 +331,8 @@ def best_by_pair(
     y_param: str | None,
     mode: str,
     stamp: Hashable | None = None,
+    x_step: int = 1,
+    y_step: int = 1,
 ) -> list[PairBest]:
     """For each pair of values of ``x_param`` and ``y_param`` (or each value of ``x_param``
     alone when ``y_param`` is None) the best score over every scored combination of the job
@@ -340,17 +342,21 @@ def best_by_pair(
     ``stamp`` (e.g. the job's status and finished count) lets calls for the same job reuse
     the rows read by the last one while it is unchanged: switching axes re-aggregates
     without reading a million rows again. ``ANY_STAMP`` takes the rows kept for the job,
-    however old (reading them when none are)."""
+    however old (reading them when none are).
+
+    ``x_step``/``y_step`` > 1 group that many consecutive values of a parameter into one
+    cell (a dense axis drawn in a few hundred pixels); a cell's ``x``/``y`` is then the first
+    value of its group."""
     indices, scores = _scored(session, job_id, stamp)
     inside = (indices >= 0) & (indices < grid.total) & np.isfinite(scores)
     indices, scores = indices[inside], scores[inside]
     if not indices.size:
         return []
-    xs = np.asarray(grid.values[x_param])
-    ys = np.asarray(grid.values[y_param]) if y_param else np.zeros(1)
-    keys = grid.positions_for(indices, x_param) * len(ys)
+    xs = np.asarray(grid.values[x_param])[::x_step]
+    ys = np.asarray(grid.values[y_param])[::y_step] if y_param else np.zeros(1)
+    keys = grid.positions_for(indices, x_param) // x_step * len(ys)
     if y_param:
-        keys += grid.positions_for(indices, y_param)
+        keys += grid.positions_for(indices, y_param) // y_step
     cell_keys, slots = _cell_keys(keys, len(xs) * len(ys))
     signed = scores if mode == "max" else -scores
     best = np.full(len(cell_keys), -np.inf)

@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -112,6 +112,10 @@ class Heatmap:
     mode: str
     cells: list[PairBest]
     params: dict[str, list[int | float]]
+    x_step: int = 1  # grid values per column (see ``steps``)
+    y_step: int = 1
+    x_ends: list[int | float] = field(default_factory=list)  # each column's last value
+    y_ends: list[int | float] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
         """The REST body (``HeatmapPublic``, camelCase), built without a model per cell."""
@@ -123,7 +127,8 @@ class Heatmap:
             for c, row in zip(self.cells, rows, strict=True)
         ]
         return {"x": self.x, "y": self.y, "xValues": self.x_values, "yValues": self.y_values,
-                "axes": self.axes, "metric": self.metric, "mode": self.mode, "cells": cells}
+                "xStep": self.x_step, "yStep": self.y_step, "axes": self.axes,
+                "metric": self.metric, "mode": self.mode, "cells": cells}
 
     def json(self) -> bytes:
         return orjson.dumps(self.public())
@@ -131,21 +136,39 @@ class Heatmap:
 
 def get_heatmap(
     *, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID, x: str | None = None,
-    y: str | None = None, reuse_rows: bool = False
+    y: str | None = None, reuse_rows: bool = False, max_values: int | None = None
 ) -> Heatmap:
-    """The heatmap over ``x`` and ``y`` (see ``_axes``); ``reuse_rows``: see ``_stamp``."""
+    """The heatmap over ``x`` and ``y`` (see ``_axes``); ``reuse_rows``: see ``_stamp``.
+    ``max_values``: at most this many columns (rows) per axis; a parameter with more values
+    has consecutive values grouped (``x_step`` values per column)."""
     job = owned_job_or_404(session=session, owner_id=owner_id, job_id=job_id)
     grid = job_grid(job)
     x_name, y_name = _axes(grid, x, y)
     policy = job.early_stop_policy or {}
     mode = str(policy.get("mode") or "max")
+    x_all = grid.values[x_name]
+    y_all = grid.values[y_name] if y_name else []
+    x_step, y_step = steps(len(x_all), max_values), steps(len(y_all), max_values)
     best = task_queries.best_by_pair(session=session, job_id=job.id, grid=grid,
                                      x_param=x_name, y_param=y_name, mode=mode,
-                                     stamp=_stamp(job, reuse_rows))
+                                     stamp=_stamp(job, reuse_rows), x_step=x_step,
+                                     y_step=y_step)
     params = grid.params_for(np.array([b.index for b in best], dtype=np.int64))
     return Heatmap(
-        x=x_name, y=y_name, x_values=grid.values[x_name],
-        y_values=grid.values[y_name] if y_name else [], axes=varying(grid),
-        metric=str(policy.get("metric") or ""), mode=mode, cells=best,
+        x=x_name, y=y_name, x_values=x_all[::x_step], y_values=y_all[::y_step],
+        axes=varying(grid), metric=str(policy.get("metric") or ""), mode=mode, cells=best,
         params={name: column.tolist() for name, column in params.items()},
+        x_step=x_step, y_step=y_step, x_ends=_ends(x_all, x_step), y_ends=_ends(y_all, y_step),
     )
+
+
+def steps(count: int, max_values: int | None) -> int:
+    """Values per column so that ``count`` values fit in ``max_values`` columns."""
+    if not max_values or count <= max_values:
+        return 1
+    return -(-count // max_values)
+
+
+def _ends(values: list[int | float], step: int) -> list[int | float]:
+    """The last value of each group of ``step`` consecutive values."""
+    return [values[min(k + step, len(values)) - 1] for k in range(0, len(values), step)]

@@ -92,10 +92,12 @@ def best_tasks(owner_id: uuid.UUID, job_id: uuid.UUID, limit: int) -> TasksPubli
 
 
 def heatmap(owner_id: uuid.UUID, job_id: uuid.UUID, x: str | None, y: str | None,
-            *, reuse_rows: bool = False) -> heatmap_service.Heatmap:
+            *, reuse_rows: bool = False, max_values: int | None = None
+            ) -> heatmap_service.Heatmap:
     with session_scope(readonly=True) as session:
         return heatmap_service.get_heatmap(session=session, owner_id=owner_id, job_id=job_id,
-                                           x=x, y=y, reuse_rows=reuse_rows)
+                                           x=x, y=y, reuse_rows=reuse_rows,
+                                           max_values=max_values)
 
 
 def cancel(owner_id: uuid.UUID, job_id: uuid.UUID) -> OptimizationStatusResponse:

@@ -69,10 +69,20 @@ def chart_data(heatmap: Heatmap, labels: dict[str, str]) -> dict[str, Any]:
         "yLabel": "" if line else labels.get(str(heatmap.y), str(heatmap.y)),
         "xTicks": [fmt.plain_number(v) for v in heatmap.x_values],
         "yTicks": [fmt.plain_number(v) for v in heatmap.y_values],
+        "xTips": _spans(heatmap.x_values, heatmap.x_ends, heatmap.x_step),
+        "yTips": _spans(heatmap.y_values, heatmap.y_ends, heatmap.y_step),
         "scoreLabel": metric_label(heatmap.metric),
         "lineTicks": _line_ticks(scores, shades, heatmap.metric) if line else [],
         "cells": cells,
     }
+
+
+def _spans(starts: list[Any], ends: list[Any], step: int) -> list[str]:
+    """A column's values for its tooltip: ``14``, or ``2.5–2.57`` for a group."""
+    if step <= 1 or len(ends) != len(starts):
+        return [fmt.plain_number(v) for v in starts]
+    return [fmt.plain_number(a) if a == b else f"{fmt.plain_number(a)}–{fmt.plain_number(b)}"
+            for a, b in zip(starts, ends, strict=True)]
 
 
 def legend(heatmap: Heatmap) -> tuple[str, str]:
@@ -85,11 +95,16 @@ def legend(heatmap: Heatmap) -> tuple[str, str]:
     return show_metric(heatmap.metric, worst), show_metric(heatmap.metric, best)
 
 
-def caption(heatmap: Heatmap, finished: int) -> str:
+def caption(heatmap: Heatmap, finished: int, labels: dict[str, str] | None = None) -> str:
     """What the chart covers, in words."""
+    labels = labels or {}
     if heatmap.y is None:
         what = "Each point is the best score at that value"
     else:
         what = "Each cell is the best score at that pair of values"
+    grouped = [f"{fmt.count(step)} values of {labels.get(name, name)}"
+               for name, step in ((heatmap.x, heatmap.x_step), (heatmap.y, heatmap.y_step))
+               if name and step > 1]
+    group_text = f" Each cell groups {' and '.join(grouped)}." if grouped else ""
     return (f"{what}, over all {fmt.count(finished)} finished combinations that pass the "
-            "result constraints. Click one to open its combination.")
+            f"result constraints.{group_text} Click one to open its combination.")

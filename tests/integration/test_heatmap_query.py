@@ -137,3 +137,29 @@ def test_a_stamp_reuses_the_rows_until_it_changes(db_url: str) -> None:
     assert best(("running", 1)) == [(1.0, 0)]  # same stamp: the rows read before
     assert sorted(best(("running", 2))) == [(1.0, 0), (2.0, 1)]
     engine.dispose()
+
+
+def test_dense_axes_group_consecutive_values(db_url: str) -> None:
+    grid = build_grid("rsi_reversion", SPACE, cap=10_000)
+    rng = np.random.default_rng(5)
+    indices = list(range(grid.total))
+    scores: list[float | None] = [float(v) for v in rng.normal(size=grid.total)]
+    engine = build_engine(db_url)
+    with Session(engine) as session:
+        job_id = _job(session, grid)
+        _store(session, job_id, grid, indices, scores, engine.dialect.name)
+        session.commit()
+        lowers = grid.values["lower"]  # 20, 27.5, 35, 42.5, 50: groups of 2
+        found = best_by_pair(session=session, job_id=job_id, grid=grid, x_param="lower",
+                             y_param="period", mode="max", x_step=2)
+    engine.dispose()
+    expected: dict[tuple, tuple[float, int]] = {}
+    for index, score in zip(indices, scores, strict=True):
+        params = grid.params_at(index)
+        group = lowers[lowers.index(params["lower"]) // 2 * 2]
+        key = (group, params["period"])
+        held = expected.get(key)
+        if held is None or score > held[0]:
+            expected[key] = (score, index)  # type: ignore[assignment]
+    assert {(c.x, c.y): (c.score, c.index) for c in found} == expected
+    assert sorted({c.x for c in found}) == [20.0, 35.0, 50.0]

@@ -31,6 +31,7 @@ from optimizer_app.ui.states.job_detail import job_id_from_path, route_job_text
 from optimizer_app.ui.vocabulary import is_live
 
 REFRESH_SECONDS = 3.0
+MAX_AXIS_VALUES = 160  # columns (rows) drawn per axis; denser axes group their values
 REFRESH_FACTOR = 5.0
 COMBINATION_PATH = "/optimizations/{job}/combinations/{index}"
 
@@ -53,7 +54,8 @@ def _read(owner: uuid.UUID, job_id: uuid.UUID, x: str | None, y: str | None,
     stays off the event loop), and how long the read took. One text rather than nested
     lists: the browser replaces it in one step instead of merging every cell into its state."""
     started = time.monotonic()
-    heatmap = calls.heatmap(owner, job_id, x, y, reuse_rows=reuse_rows)
+    heatmap = calls.heatmap(owner, job_id, x, y, reuse_rows=reuse_rows,
+                            max_values=MAX_AXIS_VALUES)
     text = orjson.dumps(heatmap_view.chart_data(heatmap, labels)).decode()
     return heatmap, text, time.monotonic() - started
 
@@ -78,6 +80,7 @@ class HeatmapState(rx.State):
     _labels: dict[str, str] = {}
     _generation: int = 0
     _read_seconds: float = 0.0
+    _passed: int = 0  # finished combinations passing the constraints, at the last refresh
 
     @rx.var(cache=True)
     def is_line(self) -> bool:
@@ -128,9 +131,8 @@ class HeatmapState(rx.State):
         self.cells = len(heatmap.cells)
         self.worst_text, self.best_text = heatmap_view.legend(heatmap)
         if job is not None:
-            summary = job.summary
-            passed = max(0, summary.finished - summary.constrained)
-            self.caption = heatmap_view.caption(heatmap, passed)
+            self._passed = max(0, job.summary.finished - job.summary.constrained)
+        self.caption = heatmap_view.caption(heatmap, self._passed, self._labels)
         self._read_seconds = seconds
         self.loading = False
 

@@ -80,6 +80,11 @@ def test_heatmap_holds_each_pairs_best_over_every_scored_combination(
     assert {(c["x"], c["y"]): c["index"] for c in by_period["cells"]} == {
         (7, 20.0): 1, (14, 20.0): 4, (14, 50.0): 5}
 
+    grouped = client.get(f"/api/v1/optimizations/{job_id}/heatmap?x=upper&y=lower&maxValues=2",
+                         headers=alice.headers).json()
+    assert (grouped["xStep"], grouped["yStep"]) == (1, 1)  # two values each: nothing grouped
+    assert body["xStep"] == 1 and body["yStep"] == 1
+
     default = client.get(f"/api/v1/optimizations/{job_id}/heatmap", headers=alice.headers)
     assert (default.json()["x"], default.json()["y"]) == ("period", "lower")
 

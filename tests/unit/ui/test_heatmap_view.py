@@ -55,3 +55,15 @@ def test_a_line_over_one_parameter_gets_score_ticks() -> None:
     assert [c[:4] for c in data["cells"]] == [[0, 0, 0.5, 0], [1, 0, 1.0, 1], [2, 0, 0.0, 2]]
     assert data["cells"][0][5] == "Slow SMA 60"
     assert data["lineTicks"][0] == [0.0, "0.50"] and data["lineTicks"][-1] == [1.0, "2.50"]
+
+
+def test_a_dense_axis_is_grouped_and_its_tooltips_name_the_span() -> None:
+    from dataclasses import replace
+
+    from optimizer_app.services.heatmap import steps
+
+    assert (steps(5001, 160), steps(160, 160), steps(10, None)) == (32, 1, 1)
+    grouped = replace(_heatmap(), x_values=[2, 14], x_step=2, x_ends=[8, 14])
+    data = heatmap_view.chart_data(grouped, LABELS)
+    assert data["xTicks"] == ["2", "14"] and data["xTips"] == ["2–8", "14"]
+    assert "Each cell groups 2 values of RSI period" in heatmap_view.caption(grouped, 10, LABELS)
