@@ -65,21 +65,35 @@ class Grid:
         idx = np.asarray(indices, dtype=np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= self.total):
             raise IndexError(f"combination indices must be in 0..{self.total - 1}")
-        if self._kept is None:
-            return self._columns(idx)
-        block, within = np.divmod(idx, len(self._kept))
-        return self._columns(block * self._suffix + self._kept[within])
+        return self._columns(self._raw(idx))
 
     def params_at(self, i: int) -> dict[str, int | float]:
         columns = self.params_for(np.array([i], dtype=np.int64))
         return {name: column[0].item() for name, column in columns.items()}
+
+    def _raw(self, idx: np.ndarray) -> np.ndarray:
+        """Raw (unconstrained cartesian) indices of combination indices."""
+        if self._kept is None:
+            return idx
+        block, within = np.divmod(idx, len(self._kept))
+        return block * self._suffix + self._kept[within]
+
+    def _index_of_raw(self, raw: int) -> int | None:
+        """The combination index of a raw index (None: the constraint removed it)."""
+        if self._kept is None:
+            return raw
+        block, rest = divmod(raw, self._suffix)
+        at = int(np.searchsorted(self._kept, rest))
+        if at < len(self._kept) and int(self._kept[at]) == rest:
+            return block * len(self._kept) + at
+        return None
 
     def neighbours(self, i: int) -> list[int]:
         """Indices of the combinations one value up or down in exactly one parameter (those
         the strategy's constraint removed are not in the grid, so not neighbours)."""
         if not 0 <= i < self.total:
             raise IndexError(f"combination indices must be in 0..{self.total - 1}")
-        raw = int(i if self._kept is None else self._kept[i])
+        raw = int(self._raw(np.array([i], dtype=np.int64))[0])
         strides = np.cumprod(np.concatenate(([1], self._sizes[::-1][:-1])))[::-1]
         positions = (raw // strides) % self._sizes
         found: list[int] = []
@@ -88,14 +102,21 @@ class Grid:
                 position = int(positions[axis]) + step
                 if not 0 <= position < int(self._sizes[axis]):
                     continue
-                other = raw + step * int(strides[axis])
-                if self._kept is None:
-                    found.append(other)
-                    continue
-                at = int(np.searchsorted(self._kept, other))
-                if at < len(self._kept) and int(self._kept[at]) == other:
-                    found.append(at)
+                index = self._index_of_raw(raw + step * int(strides[axis]))
+                if index is not None:
+                    found.append(index)
         return found
+
+    def positions_for(self, indices: np.ndarray, name: str) -> np.ndarray:
+        """Positions of one parameter's value (in ``values[name]``) for combination indices:
+        what a per-value aggregation groups by, without building the values."""
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.total):
+            raise IndexError(f"combination indices must be in 0..{self.total - 1}")
+        raw = self._raw(idx)
+        k = self.param_names.index(name)
+        stride = int(np.prod(self._sizes[k + 1 :]))
+        return (raw // stride) % int(self._sizes[k])
 
     def _columns(self, raw: np.ndarray) -> dict[str, np.ndarray]:
         columns: dict[str, np.ndarray] = {}

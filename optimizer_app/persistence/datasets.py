@@ -59,3 +59,19 @@ def owned_dataset_paths(*, session: Session, owner_id: uuid.UUID) -> list[str]:
     """Storage paths of the datasets a user uploaded (bundled ones belong to nobody)."""
     stmt = select(Dataset.storage_path).where(col(Dataset.owner_id) == owner_id)
     return list(session.exec(stmt).all())
+
+
+def rename_dataset(
+    *, session: Session, dataset_id: uuid.UUID, owner_id: uuid.UUID, name: str, symbol: str
+) -> Dataset | None:
+    """Set the name and symbol of one of the owner's uploaded datasets (bundled datasets and
+    other users' are not found)."""
+    dataset = session.exec(
+        select(Dataset).where(Dataset.id == dataset_id, Dataset.owner_id == owner_id)
+    ).first()
+    if dataset is None:
+        return None
+    dataset.name, dataset.symbol = name, symbol
+    session.add(dataset)
+    session.flush()
+    return dataset

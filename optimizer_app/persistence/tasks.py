@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import uuid
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 from sqlalchemy import Table, delete
 from sqlmodel import Session, col, func, select
 
+from optimizer_app.domain.grid import Grid
+from optimizer_app.persistence import results_store
 from optimizer_app.persistence.models import OptimizationTask, ResultSummary
 
 TASKS: Table = OptimizationTask.__table__  # type: ignore[attr-defined]
@@ -268,3 +273,105 @@ def delete_task_slice(*, session: Session, job_id: uuid.UUID, limit: int) -> int
     session.execute(delete(ResultSummary).where(col(ResultSummary.task_id).in_(ids)))
     session.execute(delete(OptimizationTask).where(col(OptimizationTask.id).in_(ids)))
     return len(ids)
+
+
+class PairBest(NamedTuple):
+    """The best score at one pair of parameter values (``y`` None for a one-parameter
+    aggregation) and the combination holding it (the lowest index among ties). A named
+    tuple: tens of thousands are made per call."""
+
+    x: int | float
+    y: int | float | None
+    score: float
+    index: int  # type: ignore[assignment]  # shadows tuple.index, on purpose: the name
+
+
+_CELLS: OrderedDict[tuple[uuid.UUID, str, str | None, Hashable],
+                    tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+_CELLS_SIZE = 16  # (job, axes) aggregates kept
+_CELLS_LOCK = threading.Lock()
+
+
+ANY_STAMP = "any"  # a stamp that accepts whatever aggregate of the job is kept
+
+
+def _value_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str | None,
+                 mode: str, stamp: Hashable | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x values, y values, best scores, indices holding them) per value pair, from the
+    results store (a finished job's precomputed aggregates, a running job's files), kept per
+    ``stamp`` (``ANY_STAMP``: whatever is kept for the job and axes)."""
+    key = (job_id, x_param, y_param, stamp)
+    if stamp is not None:
+        with _CELLS_LOCK:
+            if stamp == ANY_STAMP:
+                key = next((k for k in _CELLS if k[:3] == key[:3]), key)
+            if key in _CELLS:
+                _CELLS.move_to_end(key)
+                return _CELLS[key]
+    results = results_store.job_results(session=session, job_id=job_id)
+    cells = results_store.best_by_pair(results, x_param, y_param, maximize=mode == "max")
+    found = (
+        np.asarray([c["x"] for c in cells]),
+        np.asarray([c["y"] if y_param else 0 for c in cells]),
+        np.asarray([c["score"] for c in cells], dtype=np.float64),
+        np.asarray([c["index"] for c in cells], dtype=np.int64),
+    )
+    if stamp is not None:
+        with _CELLS_LOCK:
+            for old in [k for k in _CELLS if k[:3] == key[:3]]:
+                del _CELLS[old]
+            _CELLS[key] = found
+            while len(_CELLS) > _CELLS_SIZE:
+                _CELLS.popitem(last=False)
+    return found
+
+
+def _positions(values: list[int | float], found: np.ndarray) -> np.ndarray:
+    """Where each of ``found`` is in a parameter's ``values``."""
+    column = np.asarray(values)
+    sorter = np.argsort(column, kind="stable")
+    at = np.searchsorted(column[sorter], found)
+    return sorter[np.clip(at, 0, len(column) - 1)]
+
+
+def best_by_pair(
+    *,
+    session: Session,
+    job_id: uuid.UUID,
+    grid: Grid,
+    x_param: str,
+    y_param: str | None,
+    mode: str,
+    stamp: Hashable | None = None,
+    x_step: int = 1,
+    y_step: int = 1,
+) -> list[PairBest]:
+    """For each pair of values of ``x_param`` and ``y_param`` (or each value of ``x_param``
+    alone when ``y_param`` is None) the best score over every scored combination of the job
+    (highest for ``mode`` "max", lowest for "min") and the combination holding it (the
+    lowest index among ties), ordered by x then y. The aggregation over every combination is
+    the results store's (``results_store.best_by_pair``); here its cells are grouped.
+
+    ``stamp`` (e.g. the job's status and finished count) lets calls for the same job and
+    axes reuse the aggregate of the last one while it is unchanged. ``x_step``/``y_step`` > 1
+    group that many consecutive values of a parameter into one cell (a dense axis drawn in a
+    few hundred pixels); a cell's ``x``/``y`` is then the first value of its group."""
+    x_found, y_found, scores, indices = _value_cells(session, job_id, x_param, y_param, mode,
+                                                     stamp)
+    if not len(scores):
+        return []
+    xs = np.asarray(grid.values[x_param])[::x_step]
+    ys = np.asarray(grid.values[y_param])[::y_step] if y_param else np.zeros(1)
+    keys = _positions(grid.values[x_param], x_found) // x_step * len(ys)
+    if y_param:
+        keys += _positions(grid.values[y_param], y_found) // y_step
+    signed = scores if mode == "max" else -scores
+    order = np.lexsort((indices, -signed, keys))  # per cell: best first, then lowest index
+    keys, signed, indices = keys[order], signed[order], indices[order]
+    first = np.concatenate(([True], keys[1:] != keys[:-1]))
+    x_at, y_at = np.divmod(keys[first], len(ys))
+    best = signed[first] if mode == "max" else -signed[first]
+    y_column = ys[y_at].tolist() if y_param else [None] * int(first.sum())
+    return [PairBest(*cell) for cell in zip(xs[x_at].tolist(), y_column, best.tolist(),
+                                            indices[first].tolist(), strict=True)]

@@ -86,6 +86,25 @@ def _label(value: str | None, fallback: str, limit: int, field: str) -> str:
     return text
 
 
+def rename_dataset(
+    *, session: Session, owner_id: uuid.UUID, dataset_id: uuid.UUID, name: str, symbol: str
+) -> DatasetPublic:
+    """Name an uploaded dataset and its symbol (as asked after the upload); 404 for a dataset
+    that is not the owner's upload."""
+    problems = [{"field": key, "problem": f"enter a {key}"}
+                for key, value in (("name", name), ("symbol", symbol)) if not value.strip()]
+    if problems:
+        raise ValidationError(f"{problems[0]['field']}: {problems[0]['problem']}",
+                              details=problems)
+    name = _label(name, "", MAX_NAME, "name")
+    symbol = _label(symbol, "", MAX_SYMBOL, "symbol")
+    dataset = queries.rename_dataset(session=session, dataset_id=dataset_id,
+                                     owner_id=owner_id, name=name, symbol=symbol)
+    if dataset is None:
+        raise NotFoundError(f"dataset {dataset_id} not found among your uploads")
+    return to_public(dataset)
+
+
 def _parse_upload(data: bytes) -> Bars:
     limit = settings.upload_max_bytes
     if len(data) > limit:

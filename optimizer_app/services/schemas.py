@@ -248,3 +248,27 @@ class EquityPublic(CamelModel):
 class TradesPublic(CamelModel):
     data: list[dict[str, Any]]
     count: int
+
+
+class HeatmapCell(CamelModel):
+    """The best score at one pair of parameter values and the combination holding it."""
+
+    x: int | float
+    y: int | float | None = None
+    score: float
+    index: int
+    params: dict[str, Any]
+
+
+class HeatmapPublic(CamelModel):
+    """GET /optimizations/{id}/heatmap: the best score at each pair of values of two
+    parameters over every scored combination (``y`` null for a one-parameter strategy)."""
+
+    x: str
+    y: str | None = None
+    x_values: list[int | float]
+    y_values: list[int | float]
+    axes: list[str]  # the parameters that vary in the grid: the ones worth an axis
+    metric: str
+    mode: str
+    cells: list[HeatmapCell]

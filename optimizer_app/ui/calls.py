@@ -12,6 +12,7 @@ from optimizer_app.persistence.db import session_scope
 from optimizer_app.services import combinations as combination_service
 from optimizer_app.services import datasets as dataset_service
 from optimizer_app.services import export as export_service
+from optimizer_app.services import heatmap as heatmap_service
 from optimizer_app.services import history as history_service
 from optimizer_app.services import optimizations as optimization_service
 from optimizer_app.services import queue as queue_service
@@ -59,6 +60,13 @@ def upload_dataset(owner_id: uuid.UUID, data: bytes, filename: str | None) -> Da
         )
 
 
+def rename_dataset(owner_id: uuid.UUID, dataset_id: uuid.UUID, name: str, symbol: str
+                   ) -> DatasetPublic:
+    with session_scope() as session:
+        return dataset_service.rename_dataset(session=session, owner_id=owner_id,
+                                              dataset_id=dataset_id, name=name, symbol=symbol)
+
+
 def submit(owner_id: uuid.UUID, body: JobCreate) -> JobPublic:
     return optimization_service.submit(owner_id=owner_id, body=body)
 
@@ -100,6 +108,15 @@ def failed_tasks(owner_id: uuid.UUID, job_id: uuid.UUID, limit: int) -> TasksPub
             session=session, owner_id=owner_id, job_id=job_id, limit=limit, sort="index",
             status="failed",
         )
+
+
+def heatmap(owner_id: uuid.UUID, job_id: uuid.UUID, x: str | None, y: str | None,
+            *, reuse_rows: bool = False, max_values: int | None = None
+            ) -> heatmap_service.Heatmap:
+    with session_scope(readonly=True) as session:
+        return heatmap_service.get_heatmap(session=session, owner_id=owner_id, job_id=job_id,
+                                           x=x, y=y, reuse_rows=reuse_rows,
+                                           max_values=max_values)
 
 
 def cancel(owner_id: uuid.UUID, job_id: uuid.UUID) -> OptimizationStatusResponse:

@@ -15,6 +15,7 @@ from typing import Any
 from optimizer_app.domain.grid import GridError, build_grid
 from optimizer_app.services.schemas import StrategyParamPublic
 from optimizer_app.ui import format as fmt
+from optimizer_app.ui.param_checks import editor_problem
 from optimizer_app.ui.vocabulary import DEFAULT_METRIC, METRICS
 
 MAX_TOP_N = 100
@@ -36,6 +37,9 @@ class ParamInput:
     step: str = ""
     listed: str = ""  # the values of the list mode, as typed
     error: str = ""  # filled in by check_grid for display
+    error_field: str = ""  # the input the error is about: start, stop, step, values ("": all)
+    low: float = 0.0  # the strategy's bounds (high < low: unknown, not checked here)
+    high: float = -1.0
 
 
 @dataclass
@@ -78,6 +82,7 @@ FIELD_KEYS = (
 class GridCheck:
     total: int | None  # None while the space is invalid
     param_errors: dict[str, str] = field(default_factory=dict)
+    param_fields: dict[str, str] = field(default_factory=dict)  # which input of the editor
     message: str = ""  # a problem of the grid as a whole (too large, constraint unmet)
 
 
@@ -150,6 +155,8 @@ def default_input(spec: StrategyParamPublic) -> ParamInput:
         stop=as_text(stop),
         step=as_text(step),
         listed=as_text(spec.default if spec.default is not None else start),
+        low=low,
+        high=high,
     )
 
 
@@ -206,22 +213,31 @@ def _param_problem(field_path: str, problem: str) -> tuple[str, str] | None:
     return parts[1], where + text
 
 
+def _input_of(field_path: str) -> str:
+    """``paramSpace.fast.values.2`` → ``values``; ``paramSpace.fast.stop`` → ``stop``."""
+    parts = field_path.split(".")
+    return parts[2] if len(parts) >= 3 and parts[2] in ("start", "stop", "step", "values") else ""
+
+
 @lru_cache(maxsize=256)
 def _check(strategy: str, space_json: str, cap: int) -> GridCheck:
     try:
         grid = build_grid(strategy, json.loads(space_json), cap=cap)
     except GridError as exc:
         errors: dict[str, str] = {}
+        fields: dict[str, str] = {}
         general: list[str] = []
         for detail in exc.details or []:
             mapped = _param_problem(detail.get("field", ""), detail.get("problem", ""))
             if mapped:
                 errors.setdefault(mapped[0], mapped[1])
+                fields.setdefault(mapped[0], _input_of(detail.get("field", "")))
             else:
                 general.append(_sentence(detail.get("problem", "")))
         if not errors and not general:
             general.append(_sentence(exc.message))
-        return GridCheck(total=None, param_errors=errors, message=" ".join(general))
+        return GridCheck(total=None, param_errors=errors, param_fields=fields,
+                         message=" ".join(general))
     return GridCheck(total=grid.total)
 
 
@@ -229,6 +245,10 @@ def check_grid(strategy: str, params: list[ParamInput], cap: int) -> GridCheck:
     """How many combinations the editors describe, or what is wrong with them."""
     if not strategy or not params:
         return GridCheck(total=None)
+    typed = {p.name: problem for p in params if (problem := editor_problem(p))}
+    if typed:
+        return GridCheck(total=None, param_errors={n: p.message for n, p in typed.items()},
+                         param_fields={n: p.field for n, p in typed.items()})
     space, problems = raw_space(params)
     if problems:
         return GridCheck(total=None, param_errors=problems)
@@ -236,7 +256,8 @@ def check_grid(strategy: str, params: list[ParamInput], cap: int) -> GridCheck:
 
 
 def with_errors(params: list[ParamInput], check: GridCheck) -> list[ParamInput]:
-    return [replace(p, error=check.param_errors.get(p.name, "")) for p in params]
+    return [replace(p, error=check.param_errors.get(p.name, ""),
+                    error_field=check.param_fields.get(p.name, "")) for p in params]
 
 
 def combinations_text(check: GridCheck, cap: int) -> str:

@@ -4,17 +4,17 @@ models. Pure functions of their inputs (the current time is passed in), unit-tes
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from optimizer_app.services.schemas import JobPublic, JobSummary, TaskPublic, TopNEntry
+from optimizer_app.services.schemas import JobPublic, JobSummary, TopNEntry
 from optimizer_app.ui import format as fmt
 from optimizer_app.ui import routes
 from optimizer_app.ui.vocabulary import (
-    chart_value,
     direction_text,
     is_live,
+    is_percent,
     metric_label,
     places_to_tell_apart,
     show_metric,
@@ -22,7 +22,6 @@ from optimizer_app.ui.vocabulary import (
 )
 
 KEY_METRICS = ("totalReturn", "sharpe", "maxDrawdown", "trades")
-CHART_BANDS = 5
 
 
 @dataclass
@@ -51,25 +50,6 @@ class Timing:
     exec_time: str = fmt.MISSING
 
 
-@dataclass
-class ChartPoint:
-    x: float
-    y: float
-    score: float
-    label: str = ""
-
-
-@dataclass
-class Heatmap:
-    """Score over two parameters: the best score of each (x, y) cell, split into bands from
-    the best fifth to the worst so the chart can colour them."""
-
-    bands: list[list[dict[str, Any]]] = field(
-        default_factory=lambda: [[] for _ in range(CHART_BANDS)]
-    )
-    shown: int = 0
-
-
 def param_text(params: dict[str, Any]) -> str:
     """``fast 10 · slow 50`` (parameter names as declared, values as typed)."""
     return " · ".join(f"{name} {fmt.plain_number(value)}" for name, value in params.items())
@@ -82,19 +62,18 @@ def sort_top(entries: list[TopNEntry], mode: str) -> list[TopNEntry]:
     return sorted(finite, key=lambda e: (sign * e.score, e.index))
 
 
-def best_curve(job: JobPublic) -> list[dict[str, float]]:
+def best_curve(job: JobPublic, mode: str) -> list[dict[str, float]]:
     """Points of the best score against finished combinations, as a step line: each
-    improvement, then the best so far carried to the current count. Scores are in the unit
-    the table shows (a percent metric ×100)."""
-    metric = str((job.early_stop_policy or {}).get("metric") or "")
-    points = [
-        {"finished": float(done), "best": best}
-        for done, score in job.best_history
-        if (best := chart_value(metric, score, 6)) is not None
-    ]
-    finished = job.summary.finished
+    improvement, then the best so far carried to the current count. It ends at the Top-N
+    table's best: the history may be a few seconds older than the summary it is shown with."""
+    points = [{"finished": float(done), "best": score} for done, score in job.best_history]
+    finished = float(job.summary.finished)
+    ranked = sort_top(list(job.summary.top_n), mode)
+    if ranked and (not points or points[-1]["best"] != ranked[0].score):
+        at = max(finished, points[-1]["finished"]) if points else finished
+        points.append({"finished": at, "best": ranked[0].score})
     if points and finished > points[-1]["finished"]:
-        points.append({"finished": float(finished), "best": points[-1]["best"]})
+        points.append({"finished": finished, "best": points[-1]["best"]})
     return points
 
 
@@ -120,6 +99,14 @@ def grouped(ranked: list[TopNEntry]) -> list[TopNEntry]:
 def score_places(metric: str, entries: list[TopNEntry]) -> int:
     """Decimals at which the Top-N's different scores read differently."""
     return places_to_tell_apart(metric, [e.score for e in entries])
+
+
+def chart_units(points: list[dict[str, float]], metric: str) -> list[dict[str, float]]:
+    """The curve in the table's unit: a percent metric as percent (0.2969 → 29.69), every
+    value rounded as the table shows it."""
+    if not is_percent(metric):
+        return [{**p, "best": round(p["best"], 4)} for p in points]
+    return [{**p, "best": round(100 * p["best"], 2)} for p in points]
 
 
 def top_rows(job_id: str, summary: JobSummary, metric: str, mode: str) -> list[TopRow]:
@@ -230,24 +217,3 @@ def banner(job: JobPublic, summary: JobSummary, metric: str, mode: str) -> tuple
     if job.status == "failed":
         return "Failed", f"{_sentence(job.error or 'the job could not run')} {numbers}"
     return "", ""
-
-
-def heatmap(tasks: list[TaskPublic], x: str, y: str) -> Heatmap:
-    """Each (x, y) cell's best score, split into bands by rank (best band first)."""
-    cells: dict[tuple[float, float], float] = {}
-    for task in tasks:
-        if task.score is None or not math.isfinite(task.score):
-            continue
-        try:
-            key = (float(task.params[x]), float(task.params[y]) if y else task.score)
-        except (KeyError, TypeError, ValueError):
-            continue
-        cells.setdefault(key, task.score)  # tasks come best first
-    ordered = list(cells.items())
-    if not ordered:
-        return Heatmap()
-    bands: list[list[dict[str, Any]]] = [[] for _ in range(CHART_BANDS)]
-    for position, ((px, py), score) in enumerate(ordered):
-        band = min(CHART_BANDS - 1, position * CHART_BANDS // len(ordered))
-        bands[band].append({"x": px, "y": py, "score": round(score, 6)})
-    return Heatmap(bands=bands, shown=len(ordered))

@@ -113,6 +113,12 @@ def chart_unit(key: str) -> str:
     return "%" if metric_unit(key) == "percent" else ""
 
 
+def is_percent(key: str) -> bool:
+    """Whether the metric is shown as a percentage (charts scale it to match the table)."""
+    info = METRICS.get(key)
+    return info is not None and info.show is _pct
+
+
 def default_mode(metric: str) -> str:
     info = METRICS.get(metric)
     return info.default_mode if info else "max"

@@ -92,6 +92,7 @@ def test_take_screenshots(page: Page) -> None:
         metric="Max drawdown",
     )
     wait_until_terminal(page)
+    rsi_url = page.url
 
     # A large job: watched while it runs, then canceled.
     _job(
@@ -130,6 +131,20 @@ def test_take_screenshots(page: Page) -> None:
     expect(page.get_by_role("img", name="Equity curve chart")).to_be_visible()
     expect(page.get_by_test_id("trades-range")).to_have_text(re.compile(r"^Trades 1–"))
     _shot(page, "combination.png")
+
+    # The heatmap of a three-parameter job, with the tooltip of one cell.
+    page.goto(rsi_url)
+    chart = page.locator("#score-heatmap canvas")
+    expect(chart).to_have_attribute("data-columns", "8")
+    card = page.locator("#score-heatmap").locator("xpath=ancestor::div[contains(@class, 'rt-Card')]")
+    card.scroll_into_view_if_needed()
+    box, data = chart.bounding_box(), chart.evaluate("c => ({...c.dataset})")
+    assert box is not None
+    page.mouse.move(box["x"] + float(data["plotLeft"]) + 4.5 * float(data["plotWidth"]) / 8,
+                    box["y"] + float(data["plotTop"]) + 1.5 * float(data["plotHeight"]) / 4)
+    expect(page.get_by_test_id("heatmap-tooltip")).to_be_visible()
+    OUT.mkdir(parents=True, exist_ok=True)
+    card.screenshot(path=str(OUT / "heatmap.png"), animations="disabled")
 
     page.get_by_role("link", name="History", exact=True).first.click()
     expect(page.locator("tbody tr")).to_have_count(6)

@@ -48,18 +48,28 @@ def test_invalid_input_is_explained_next_to_the_field(
     combinations = page.get_by_test_id("combinations")
 
     page.get_by_label("Fast SMA start").fill("abc")
-    expect(page.get_by_text("Start: “abc” is not a number.")).to_be_visible()
+    expect(page.get_by_text("Start must be a number, not “abc”")).to_be_visible()
+    expect(page.get_by_label("Fast SMA start")).to_have_attribute("aria-invalid", "true")
     expect(combinations).to_have_text(f"– combinations {CAP_TEXT}")
 
-    fill_range(page, "Fast SMA", "5", "20", "5")
+    fill_range(page, "Fast SMA", "5", "20", "0")
+    expect(page.get_by_text("Step must be greater than 0", exact=True)).to_be_visible()
+    expect(page.get_by_label("Fast SMA step")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Fast SMA start")).to_have_attribute("aria-invalid", "false")
+    page.get_by_label("Fast SMA step").fill("5")
     page.get_by_label("Slow SMA stop").fill("500")
-    expect(page.get_by_text(re.compile(r"^Stop: 500 is above the maximum 400"))).to_be_visible()
+    # the user's words, the value as typed, on the field that is wrong
+    expect(page.get_by_text("Slow SMA must be between 3 and 400, not 500")).to_be_visible()
+    expect(page.get_by_label("Slow SMA stop")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Slow SMA start")).to_have_attribute("aria-invalid", "false")
+    expect(page.get_by_text(re.compile(r"\bgot\b|float in"))).to_have_count(0)
 
     page.get_by_label("Slow SMA stop").fill("40")
     expect(combinations).to_have_text(f"22 combinations {CAP_TEXT}")
     page.get_by_role("radio", name="Values").first.click()
     page.get_by_label("Fast SMA values").fill("1, 10")
-    expect(page.get_by_text(re.compile(r"^Value 1: 1 is below the minimum 2"))).to_be_visible()
+    expect(page.get_by_text("Fast SMA must be between 2 and 200, not 1")).to_be_visible()
+    expect(page.get_by_label("Fast SMA values")).to_have_attribute("aria-invalid", "true")
     page.get_by_label("Fast SMA values").fill("5, 10")
     expect(combinations).to_have_text(f"13 combinations {CAP_TEXT}")
 

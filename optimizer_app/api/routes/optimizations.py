@@ -21,11 +21,12 @@ from optimizer_app.api.deps import (
 )
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import JobStatus
-from optimizer_app.services import combinations, export, history, optimizations
+from optimizer_app.services import combinations, export, heatmap, history, optimizations
 from optimizer_app.services.history import SortOrder, TaskSort, TaskStatusFilter
 from optimizer_app.services.schemas import (
     CombinationPublic,
     EquityPublic,
+    HeatmapPublic,
     JobCreate,
     JobPublic,
     JobsPublic,
@@ -97,6 +98,27 @@ def list_tasks(
     `errorCategory`."""
     return history.list_tasks(session=session, owner_id=user.id, job_id=job_id, limit=limit,
                               offset=offset, sort=sort, order=order, status=status)
+
+
+AxisParam = Annotated[str | None, Query(max_length=100, description="A parameter name")]
+
+
+@router.get("/{id}/heatmap", response_model=HeatmapPublic)
+def get_heatmap(user: CurrentUser, job_id: JobIdPath, session: ReadSessionDep,
+                x: AxisParam = None, y: AxisParam = None,
+                max_values: Annotated[int | None, Query(
+                    alias="maxValues", ge=2, le=100_000,
+                    description="At most this many columns (rows) per axis: consecutive "
+                                "values are grouped (xStep/yStep values per cell)")] = None,
+                ) -> Response:
+    """The best score at each pair of values of parameters `x` and `y` (default: the first
+    two that vary) over every finished combination passing the result constraints, with
+    the combination holding it. With one varying parameter `y` is null: one cell per value.
+    (Tens of thousands of cells: the body is encoded directly, not through a model per
+    cell.)"""
+    found = heatmap.get_heatmap(session=session, owner_id=user.id, job_id=job_id, x=x, y=y,
+                                max_values=max_values)
+    return Response(found.json(), media_type="application/json")
 
 
 @router.delete("/{id}", status_code=204, response_class=Response)

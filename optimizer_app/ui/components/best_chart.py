@@ -23,14 +23,14 @@ def _chart() -> rx.Component:
             data_key="best",
             type_="number",
             domain=["auto", "auto"],
-            unit=S.score_unit,  # the table's unit: a percent metric reads 29.69%, not 0.3
+            unit=S.best_unit,
             width=72,
         ),
         rx.recharts.graphing_tooltip(),
         rx.recharts.line(
             data_key="best",
             name="Best score",
-            unit=S.score_unit,
+            unit=S.best_unit,
             type_="stepAfter",
             stroke="var(--accent-9)",
             stroke_width=2,
@@ -50,6 +50,12 @@ def best_score_card() -> rx.Component:
             rx.vstack(
                 rx.heading("Best score so far", size="4", as_="h2"),
                 rx.text(S.metric_name, ": ", S.direction, size="2", color_scheme="gray"),
+                rx.cond(
+                    S.best_text != "",
+                    rx.text("Best so far: ", rx.text.strong(S.best_text, data_testid="best-so-far"),
+                            size="2"),
+                    rx.fragment(),
+                ),
                 spacing="1",
             ),
             rx.cond(

@@ -13,6 +13,20 @@ Text = rx.Var[str] | rx.Var[Any] | str  # a state var (typed as its value by myp
 Flag = rx.Var[bool] | bool
 
 
+# A segmented control whose chosen option cannot be missed: the accent colour behind it and
+# contrasting text (Radix's default is a white pill on light grey, which reads as unselected).
+SEGMENTS_STYLE = {
+    "& .rt-SegmentedControlIndicator::before": {
+        "background_color": "var(--accent-9)",
+        "box_shadow": "var(--shadow-2)",
+    },
+    "& .rt-SegmentedControlItem[data-state='on']": {
+        "color": "var(--accent-contrast)",
+        "font_weight": "600",
+    },
+}
+
+
 def field_error(message: Text) -> rx.Component:
     return rx.cond(
         message != "",

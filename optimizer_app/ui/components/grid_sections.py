@@ -92,6 +92,41 @@ def upload_feedback() -> rx.Component:
             S.upload_notice != "",
             rx.callout(S.upload_notice, icon="circle-check", color_scheme="green", width="100%"),
         ),
+        rx.cond(S.uploaded_id != "", upload_names()),
+    )
+
+
+def upload_names() -> rx.Component:
+    """Name and symbol of the dataset just uploaded, prefilled from its file name."""
+    return rx.vstack(
+        rx.grid(
+            field("Dataset name", text_input(
+                control_id="upload-name", value=S.upload_name,
+                on_change=lambda v: S.set_upload_label("upload_name", v),  # type: ignore[operator]
+            ), control_id="upload-name"),
+            field("Symbol", text_input(
+                control_id="upload-symbol", value=S.upload_symbol,
+                on_change=lambda v: S.set_upload_label("upload_symbol", v),  # type: ignore[operator]
+            ), control_id="upload-symbol"),
+            columns=rx.breakpoints(initial="1", xs="2"),
+            spacing="3",
+            width="100%",
+        ),
+        field_error(S.upload_name_error),
+        rx.hstack(
+            rx.button("Save name and symbol", size="2", variant="soft", type="button",
+                      on_click=S.save_upload_names),
+            rx.text("Taken from the file name; change them if you like.", size="1",
+                    color_scheme="gray"),
+            spacing="3",
+            align="center",
+            flex_wrap="wrap",
+        ),
+        spacing="2",
+        width="100%",
+        padding=space(3),
+        border="1px solid var(--gray-a5)",
+        border_radius="var(--radius-3)",
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from optimizer_app.ui.components.form_fields import field_error
+from optimizer_app.ui.components.form_fields import SEGMENTS_STYLE, field_error
 from optimizer_app.ui.states.new_optimization import NewOptimizationState
 from optimizer_app.ui.theme import BORDER, space
 
@@ -17,7 +17,17 @@ def _on_param(index: Any, key: str) -> Any:
     return lambda value: NewOptimizationState.set_param(index, key, value)  # type: ignore[operator]
 
 
+def _wrong(param: Any, key: str) -> Any:
+    """Whether the editor's problem is about its input ``key``."""
+    return (param.error != "") & (param.error_field == key)
+
+
+def _input_error(param: Any, key: str) -> rx.Component:
+    return rx.cond(_wrong(param, key), field_error(param.error))
+
+
 def _number(param: Any, index: Any, key: str, label: str) -> rx.Component:
+    wrong = _wrong(param, key)
     return rx.vstack(
         rx.text(label, size="1", color_scheme="gray", as_="span"),
         rx.input(
@@ -25,6 +35,8 @@ def _number(param: Any, index: Any, key: str, label: str) -> rx.Component:
             on_change=_on_param(index, key),
             aria_label=param.label + " " + key,
             input_mode=rx.cond(param.type == "int", "numeric", "decimal"),
+            color_scheme=rx.cond(wrong, "red", "gray"),
+            custom_attrs={"aria-invalid": rx.cond(wrong, "true", "false")},
             width="100%",
         ),
         spacing="1",
@@ -33,12 +45,18 @@ def _number(param: Any, index: Any, key: str, label: str) -> rx.Component:
 
 
 def _range_inputs(param: Any, index: Any) -> rx.Component:
-    return rx.grid(
-        _number(param, index, "start", "Start"),
-        _number(param, index, "stop", "Stop"),
-        _number(param, index, "step", "Step"),
-        columns="3",
-        spacing="3",
+    # the problem goes right under the three inputs, naming the one marked in red
+    return rx.vstack(
+        rx.grid(
+            _number(param, index, "start", "Start"),
+            _number(param, index, "stop", "Stop"),
+            _number(param, index, "step", "Step"),
+            columns="3",
+            spacing="3",
+            width="100%",
+        ),
+        *[_input_error(param, key) for key in ("start", "stop", "step")],
+        spacing="1",
         width="100%",
     )
 
@@ -51,8 +69,11 @@ def _values_input(param: Any, index: Any) -> rx.Component:
             on_change=_on_param(index, "listed"),
             aria_label=param.label + " values",
             placeholder="e.g. 5, 10, 20",
+            color_scheme=rx.cond(_wrong(param, "values"), "red", "gray"),
+            custom_attrs={"aria-invalid": rx.cond(_wrong(param, "values"), "true", "false")},
             width="100%",
         ),
+        _input_error(param, "values"),
         spacing="1",
         width="100%",
     )
@@ -75,6 +96,7 @@ def param_editor(param: Any, index: Any) -> rx.Component:
                 on_change=_on_param(index, "kind"),
                 size="1",
                 aria_label=param.label + " input mode",
+                style=SEGMENTS_STYLE,
                 flex_shrink="0",
             ),
             align="start",
@@ -87,10 +109,12 @@ def param_editor(param: Any, index: Any) -> rx.Component:
             ),
             margin_top=space(3),
         ),
-        rx.box(field_error(param.error), margin_top=space(2)),
+        # a problem of the parameter as a whole (e.g. from the server) under the editor
+        rx.cond(param.error_field == "", rx.box(field_error(param.error), margin_top=space(2))),
         padding=space(4),
         border=BORDER,
         border_radius="var(--radius-3)",
-        border_color=rx.cond(param.error != "", "var(--red-7)", "var(--gray-a5)"),
+        border_color=rx.cond((param.error != "") & (param.error_field == ""), "var(--red-7)",
+                             "var(--gray-a5)"),
         width="100%",
     )

@@ -9,6 +9,7 @@ from typing import Any
 import reflex as rx
 
 from optimizer_app.ui.components.form_fields import (
+    SEGMENTS_STYLE,
     columns,
     field,
     field_error,
@@ -75,6 +76,7 @@ def objective() -> rx.Component:
                     value=S.inputs.mode,
                     on_change=_set("mode"),
                     width="100%",
+                    style=SEGMENTS_STYLE,
                 ),
                 control_id="mode",
                 hint=S.direction,

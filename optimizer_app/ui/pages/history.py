@@ -7,12 +7,16 @@ import reflex as rx
 from optimizer_app.ui import routes
 from optimizer_app.ui.components.confirm_delete import confirm_delete
 from optimizer_app.ui.components.page_header import page_header
+from optimizer_app.ui.components.scroll_hint import scrolling_table
 from optimizer_app.ui.components.status_badge import status_badge
 from optimizer_app.ui.layout import page
 from optimizer_app.ui.states.history import HistoryRow, HistoryState
 from optimizer_app.ui.theme import space
 
 S = HistoryState
+# Radix breakpoints: the first value applies below 30em (480 px), the second above.
+PHONE_ONLY = rx.breakpoints(initial="block", xs="none")
+WIDER_THAN_PHONE = rx.breakpoints(initial="none", xs="table-cell")
 NUMERIC = {"text_align": "right", "font_variant_numeric": "tabular-nums", "white_space": "nowrap"}
 
 
@@ -80,9 +84,11 @@ def _name_cell(row: HistoryRow) -> rx.Component:
                     align="center",
                 ),
             ),
+            # at phone width the strategy column is hidden: it is named here instead
+            rx.text(row.strategy, size="1", color_scheme="gray", display=PHONE_ONLY),
             spacing="1",
         ),
-        min_width="180px",
+        min_width=rx.breakpoints(initial="120px", xs="180px"),
         max_width="300px",
     )
 
@@ -135,6 +141,7 @@ def history_row(row: HistoryRow) -> rx.Component:
                 ),
                 spacing="0",
             ),
+            display=WIDER_THAN_PHONE,
         ),
         rx.table.cell(status_badge(row.status, size="1")),
         _progress_cell(row),
@@ -189,7 +196,7 @@ def history_table() -> rx.Component:
         ("Created", False),
         ("", False),
     )
-    return rx.box(
+    return scrolling_table(
         rx.table.root(
             rx.table.header(
                 rx.table.row(
@@ -200,6 +207,7 @@ def history_table() -> rx.Component:
                                 "white_space": "nowrap",
                                 **({"text_align": "right"} if numeric else {}),
                             },
+                            **({"display": WIDER_THAN_PHONE} if label == "Strategy" else {}),
                         )
                         for label, numeric in headers
                     ]
@@ -209,8 +217,6 @@ def history_table() -> rx.Component:
             variant="surface",
             width="100%",
         ),
-        overflow_x="auto",
-        width="100%",
     )
 
 

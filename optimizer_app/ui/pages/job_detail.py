@@ -9,11 +9,14 @@ from optimizer_app.ui.components.best_chart import best_score_card
 from optimizer_app.ui.components.confirm_delete import confirm_delete
 from optimizer_app.ui.components.failures_panel import failures_panel
 from optimizer_app.ui.components.progress_panel import progress_panel, stop_banner
+from optimizer_app.ui.components.route_match import for_route
 from optimizer_app.ui.components.score_chart import score_chart_card
+from optimizer_app.ui.components.scroll_hint import scroll_hint
 from optimizer_app.ui.components.status_badge import status_badge
 from optimizer_app.ui.components.topn_table import topn_card, topn_skeleton
 from optimizer_app.ui.components.validation_panel import stability_card, validation_card
 from optimizer_app.ui.layout import page
+from optimizer_app.ui.states.heatmap import HeatmapState
 from optimizer_app.ui.states.job_detail import JobDetailState, Link
 from optimizer_app.ui.states.validation import ValidationState
 from optimizer_app.ui.theme import space
@@ -233,7 +236,12 @@ def job_view() -> rx.Component:
         stop_banner(),
         progress_panel(),
         failures_panel(),
-        topn_card(),
+        rx.vstack(
+            scroll_hint("Swipe the Top-N table sideways to see every column"),
+            topn_card(),
+            spacing="2",
+            width="100%",
+        ),
         validation_card(),
         stability_card(),
         best_score_card(),
@@ -243,9 +251,10 @@ def job_view() -> rx.Component:
     )
 
 
-@page(routes.JOB_DETAIL, "Optimization", on_load=[JobDetailState.load, ValidationState.load])
+@page(routes.JOB_DETAIL, "Optimization",
+      on_load=[JobDetailState.load, HeatmapState.load, ValidationState.load])
 def job_detail_page() -> rx.Component:
-    return rx.cond(
+    loaded = rx.cond(
         S.loading,
         loading_placeholder(),
         rx.cond(
@@ -254,3 +263,4 @@ def job_detail_page() -> rx.Component:
             rx.cond(S.load_error != "", load_failed(), job_view()),
         ),
     )
+    return for_route("job_id", S.shown_for, loaded, loading_placeholder())

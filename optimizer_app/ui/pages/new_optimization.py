@@ -8,6 +8,7 @@ import reflex as rx
 from optimizer_app.ui import routes
 from optimizer_app.ui.components.form_fields import Text
 from optimizer_app.ui.components.grid_sections import parameter_grid, strategy_and_data
+from optimizer_app.ui.components.on_return import on_return
 from optimizer_app.ui.components.page_header import page_header
 from optimizer_app.ui.components.run_settings import (
     backtest_options,
@@ -172,6 +173,7 @@ def new_optimization_page() -> rx.Component:
         rerun_banner(),
         notice(),
         rx.cond(S.loading, loading_placeholder(), form_body()),
+        on_return(on_return=S.restore_draft),
         spacing="4",
         width="100%",
     )

@@ -36,10 +36,10 @@ from optimizer_app.ui.vocabulary import (
     constraints_text,
     direction_text,
     is_live,
+    is_percent,
     metric_label,
 )
 
-CHART_TASKS = 2000  # the best combinations plotted on the score chart
 CHART_REFRESH_SECONDS = 3.0
 MAX_RERUN_LINKS = 10
 FIRST_FAILURES = 5  # failed combinations the failures panel lists at first
@@ -52,12 +52,6 @@ class Link:
     href: str
 
 
-@dataclass
-class AxisChoice:
-    value: str
-    label: str
-
-
 def job_id_from_path(path: str) -> uuid.UUID | None:
     """The job id of a detail page URL (``/optimizations/<id>``), or None."""
     last = path.rstrip("/").rsplit("/", 1)[-1]
@@ -65,6 +59,11 @@ def job_id_from_path(path: str) -> uuid.UUID | None:
         return uuid.UUID(last)
     except ValueError:
         return None
+
+
+def route_job_text(path: str) -> str:
+    """The job id segment of a detail page URL, as typed."""
+    return path.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _strategy_label(name: str) -> str:
@@ -77,6 +76,9 @@ def _strategy_label(name: str) -> str:
 class JobDetailState(rx.State):
     loading: bool = True
     not_found: bool = False
+    # The URL's job id this state's data is for: the page shows a skeleton while it is not
+    # the one in the address bar (``RouteMatch``), so another job's data never flashes.
+    shown_for: str = ""
     load_error: str = ""
 
     job_key: str = ""  # the job's id as text
@@ -98,12 +100,9 @@ class JobDetailState(rx.State):
     source: Link = Link("", "")
     reruns: list[Link] = []
 
-    axes: list[AxisChoice] = []
-    x_param: str = ""
-    y_param: str = ""
-    chart: job_view.Heatmap = job_view.Heatmap()
-    chart_loaded: bool = False
     best_curve: list[dict[str, float]] = []
+    best_unit: str = ""  # "%" when the curve is in percent, like the table
+    best_text: str = ""  # the Top-N table's best score, as the table shows it
 
     exporting: bool = False
     export_error: str = ""
@@ -127,7 +126,6 @@ class JobDetailState(rx.State):
 
     _owner: uuid.UUID | None = None
     _job: JobPublic | None = None
-    _tasks: list[TaskPublic] = []
     _generation: int = 0
     _chart_at: float = 0.0
 
@@ -212,26 +210,6 @@ class JobDetailState(rx.State):
     def rerun_href(self) -> str:
         return routes.rerun(self.job_key) if self.job_key else routes.NEW
 
-    @rx.var(cache=True)
-    def x_label(self) -> str:
-        return next((a.label for a in self.axes if a.value == self.x_param), self.x_param)
-
-    @rx.var(cache=True)
-    def y_label(self) -> str:
-        return next((a.label for a in self.axes if a.value == self.y_param), "Score")
-
-    @rx.var(cache=True)
-    def chart_caption(self) -> str:
-        if not self.chart.shown:
-            return ""
-        finished = self.finished
-        if finished > CHART_TASKS:
-            return (
-                f"The {fmt.count(CHART_TASKS)} best of {fmt.count(finished)} finished "
-                "combinations; each point is the best score at that pair of values."
-            )
-        return "Each point is the best score at that pair of values."
-
     # --- loading -------------------------------------------------------------------------------
 
     @rx.event
@@ -239,6 +217,8 @@ class JobDetailState(rx.State):
         self._generation += 1
         generation = self._generation
         self._reset()
+        self.shown_for = route_job_text(self.router.url.path)
+        yield None
         user = await current_user(self)
         job_id = job_id_from_path(self.router.url.path)
         if user is None:
@@ -252,7 +232,6 @@ class JobDetailState(rx.State):
             reruns = await asyncio.to_thread(
                 calls.jobs_named, user.id, job.rerun_ids[:MAX_RERUN_LINKS]
             )
-            tasks = await asyncio.to_thread(calls.best_tasks, user.id, job_id, CHART_TASKS)
             failed = (await asyncio.to_thread(calls.failed_tasks, user.id, job_id, FIRST_FAILURES)
                       if job.summary.failed else None)
         except NotFoundError:
@@ -273,8 +252,7 @@ class JobDetailState(rx.State):
                 self._show_job(job, status)
                 self._show_share(share)
         self.reruns = [Link(name, routes.job_detail(str(i))) for i, name in reruns.items()]
-        self._set_axes(job)
-        self._show_tasks(tasks.data)
+        self._chart_at = time.monotonic()
         self._show_failed(failed.data if failed else [], FIRST_FAILURES)
         self.loading = False
         yield None
@@ -293,11 +271,8 @@ class JobDetailState(rx.State):
         self.expanded_groups = []
         self.goto_text = self.goto_error = ""
         self.reruns = []
-        self.chart = job_view.Heatmap()
-        self.chart_loaded = False
         self.queue_headline = self.queue_reason = self.worker_share = ""
         self._job = None
-        self._tasks = []
 
     def _show_not_found(self) -> None:
         self.not_found = True
@@ -346,7 +321,9 @@ class JobDetailState(rx.State):
         self.banner_title, self.banner_text = job_view.banner(job, summary, self.metric, self.mode)
         self.timing = job_view.timing(job, summary, datetime.now(UTC))
         self.top = job_view.top_rows(self.job_key, summary, self.metric, self.mode)
-        self.best_curve = job_view.best_curve(job)
+        self.best_curve = job_view.chart_units(job_view.best_curve(job, self.mode), self.metric)
+        self.best_unit = "%" if is_percent(self.metric) else ""
+        self.best_text = self.top[0].score if self.top else ""
         self.source = (
             Link(
                 job.source_job_name or "the source optimization",
@@ -357,35 +334,9 @@ class JobDetailState(rx.State):
         )
         self.source_deleted = bool(job.source_job_id and not job.source_job_name)
 
-    def _set_axes(self, job: JobPublic) -> None:
-        try:
-            specs = get_strategy(job.strategy).params
-            self.axes = [AxisChoice(p.name, p.label) for p in specs]
-        except UnknownStrategyError:
-            self.axes = [AxisChoice(name, name) for name in job.param_space]
-        names = [a.value for a in self.axes]
-        self.x_param = names[0] if names else ""
-        self.y_param = names[1] if len(names) > 1 else ""
-
     def _show_failed(self, tasks: list[TaskPublic], asked: int) -> None:
         self.failed_rows = failures_view.failed_rows(tasks)
         self.failed_listed = asked
-
-    def _show_tasks(self, tasks: list[TaskPublic]) -> None:
-        self._tasks = tasks
-        self.chart = job_view.heatmap(tasks, self.x_param, self.y_param)
-        self.chart_loaded = True
-        self._chart_at = time.monotonic()
-
-    @rx.event
-    def set_x_param(self, name: str) -> None:
-        self.x_param = name
-        self.chart = job_view.heatmap(self._tasks, self.x_param, self.y_param)
-
-    @rx.event
-    def set_y_param(self, name: str) -> None:
-        self.y_param = name
-        self.chart = job_view.heatmap(self._tasks, self.x_param, self.y_param)
 
     # --- Top-N groups and the go-to field ------------------------------------------------------
 
@@ -443,11 +394,11 @@ class JobDetailState(rx.State):
         async with self:
             if not self._still_watching(generation):
                 return False
-            fresh, status, tasks, failed, share = update
+            fresh, status, charts_due, failed, share = update
             self._show_job(fresh, status)
             self._show_share(share)
-            if tasks is not None:
-                self._show_tasks(tasks)
+            if charts_due:
+                self._chart_at = time.monotonic()
             if failed is not None:
                 self._show_failed(failed, listed)
             return self.live
@@ -587,25 +538,22 @@ def _live_extras(owner: uuid.UUID, job_id: uuid.UUID
 
 def _fetch_update(
     owner: uuid.UUID, job: JobPublic, chart_at: float, failed_listed: int
-) -> tuple[JobPublic, OptimizationStatusResponse, list[TaskPublic] | None,
-           list[TaskPublic] | None, float | None]:
+) -> tuple[JobPublic, OptimizationStatusResponse, bool, list[TaskPublic] | None, float | None]:
     """One polling tick's reads: the status; the whole job again when its status changed, its
-    first results arrived (timestamps) or the charts are due (every few seconds and at the
-    end: the best-score history comes with the job); the chart's tasks likewise; the failed
-    combinations listed when more failed."""
+    first results arrived (timestamps) or the best-score chart is due (every few seconds and
+    at the end: the best-score history comes with the job); the failed combinations listed
+    when more failed; a running job's share of the workers. The score heatmap refreshes
+    itself (``HeatmapState``)."""
     status = calls.status(owner, job.id)
     failed_before = job.summary.failed
     started = job.started_at is None and status.queue_wait_seconds is not None
     charts_due = time.monotonic() - chart_at >= CHART_REFRESH_SECONDS or not is_live(status.status)
     if status.status != job.status or started or charts_due:
         job = calls.job(owner, job.id)
-    tasks = None
-    if charts_due:
-        tasks = calls.best_tasks(owner, job.id, CHART_TASKS).data
     failed = None
     if status.summary.failed != failed_before or (
         status.summary.failed and charts_due and not is_live(status.status)
     ):
         failed = calls.failed_tasks(owner, job.id, failed_listed).data
     share = calls.worker_share(owner, job.id) if status.status == "running" else None
-    return job, status, tasks, failed, share
+    return job, status, charts_due, failed, share

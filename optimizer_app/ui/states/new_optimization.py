@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -104,6 +105,12 @@ def checked_constraints(rows: list[ConstraintInput]
     return checked, None if any(r.error for r in checked) else body
 
 
+RESTORE_WINDOW_SECONDS = 3.0
+# The form's fields as submitted (restored after the browser's Back button).
+DRAFT_FIELDS = ("strategy", "dataset_id", "params", "result_constraints", "inputs",
+                "_grid_order", "_seed", "source_id", "source_name", "source_combination")
+
+
 class NewOptimizationState(rx.State):
     strategies: list[Choice] = []
     datasets: list[Choice] = []
@@ -132,6 +139,16 @@ class NewOptimizationState(rx.State):
     upload_error: str = ""
     upload_problems: list[str] = []
     upload_notice: str = ""
+    # The dataset just uploaded, named from its file until the user names it (and its symbol)
+    uploaded_id: str = ""
+    upload_name: str = ""
+    upload_symbol: str = ""
+    upload_name_error: str = ""
+
+    # What was submitted last from this tab, shown again when the user comes back with the
+    # browser's Back button (see ``restore_draft``).
+    _draft: dict[str, Any] = {}
+    _restore_asked: float = 0.0  # when Back last asked for it (monotonic seconds)
 
     _specs: dict[str, list[StrategyParamPublic]] = {}
     _costs: dict[str, float | None] = {}  # measured seconds per combination per bar
@@ -276,6 +293,9 @@ class NewOptimizationState(rx.State):
             self._choose_strategy(self.strategies[0].value)
         if source := query.get("source"):
             await self._prefill(user.id, source, query.get("index"))
+        elif time.monotonic() - self._restore_asked < RESTORE_WINDOW_SECONDS:
+            self._restore_asked = 0.0
+            self._apply_draft()  # Back asked before this load reset the form
         self.loading = False
         yield None
 
@@ -289,6 +309,31 @@ class NewOptimizationState(rx.State):
         self._costs = budget.costs
         self._headroom = estimates.Headroom(budget.combinations_left, budget.bytes_left,
                                             budget.live_left)
+
+    # --- the form as submitted, back after the browser's Back button ------------------------
+
+    def _save_draft(self) -> None:
+        self._draft = {name: getattr(self, name) for name in DRAFT_FIELDS}
+
+    def _apply_draft(self) -> None:
+        draft = self._draft
+        if not draft or draft.get("strategy") not in self._specs:
+            return
+        for name in DRAFT_FIELDS:
+            setattr(self, name, draft[name])
+        if self.dataset_id not in {d.value for d in self.datasets}:  # deleted meanwhile
+            self.dataset_id = self.datasets[0].value if self.datasets else ""
+
+    @rx.event
+    def restore_draft(self) -> None:
+        """Reached with Back or Forward (or a reload): show the last submitted form again.
+        The page's load may run before or after this event: applied now if the form is
+        loaded, and again by a load that follows within a few seconds."""
+        if self.router.url.query_parameters.get("source"):
+            return
+        self._restore_asked = time.monotonic()
+        if not self.loading:
+            self._apply_draft()
 
     def _reset_form(self) -> None:
         self.loading = True
@@ -394,7 +439,7 @@ class NewOptimizationState(rx.State):
         if not 0 <= position < len(self.params):
             return
         params = list(self.params)
-        params[position] = replace(params[position], **{key: str(value)})
+        params[position] = replace(params[position], **{key: str(value)})  # type: ignore[arg-type]
         self.params = params
         name = params[position].name
         if name in self.server_param_errors or self.server_errors.get("grid"):
@@ -414,6 +459,7 @@ class NewOptimizationState(rx.State):
     async def upload_dataset(self, files: list[rx.UploadFile]) -> AsyncIterator[None]:
         self.upload_error = self.upload_notice = ""
         self.upload_problems = []
+        self.uploaded_id = ""
         if not files:
             return
         user = await current_user(self)
@@ -437,9 +483,41 @@ class NewOptimizationState(rx.State):
             self.dataset_id = choice.value
             bars = fmt.count(dataset.rows)
             self.upload_notice = f"Uploaded “{dataset.name}”: {bars} daily bars."
+            self.uploaded_id, self.upload_name = choice.value, dataset.name
+            self.upload_symbol, self.upload_name_error = dataset.symbol, ""
             self._clear_server_error("dataset")
         finally:
             self.uploading = False
+
+    @rx.event
+    def set_upload_label(self, key: str, value: str) -> None:
+        if key in ("upload_name", "upload_symbol"):
+            setattr(self, key, value)
+            self.upload_name_error = ""
+
+    @rx.event
+    async def save_upload_names(self) -> AsyncIterator[None]:
+        """Name the uploaded dataset and its symbol as typed."""
+        user = await current_user(self)
+        if user is None or not self.uploaded_id:
+            return
+        try:
+            dataset = await asyncio.to_thread(
+                calls.rename_dataset, user.id, uuid.UUID(self.uploaded_id), self.upload_name,
+                self.upload_symbol,
+            )
+        except AppError as error:
+            self.upload_name_error = readable_error(error)
+            return
+        except Exception:
+            logger.exception("naming an uploaded dataset failed unexpectedly")
+            self.upload_name_error = UNEXPECTED_ERROR
+            return
+        choice = _dataset_choice(dataset)
+        self.datasets = [choice if c.value == choice.value else c for c in self.datasets]
+        self.upload_notice = f"Saved: “{dataset.name}” ({dataset.symbol})."
+        self.uploaded_id = ""
+        yield None
 
     # --- submit --------------------------------------------------------------------------------
 
@@ -490,6 +568,7 @@ class NewOptimizationState(rx.State):
             logger.exception("submitting a job failed unexpectedly")
             self.submit_error = UNEXPECTED_ERROR
         else:
+            self._save_draft()
             yield rx.redirect(routes.job_detail(str(job.id)))
         finally:
             self.submitting = False

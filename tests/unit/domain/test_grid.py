@@ -183,3 +183,13 @@ def test_mapping_a_chunk_of_a_200k_grid_is_fast_and_pickle_round_trips() -> None
     for key in ("fast", "slow"):
         assert np.array_equal(clone.params_for(chunk)[key], grid.params_for(chunk)[key])
     assert clone.total == grid.total and clone.strategy == "sma_cross"
+
+
+def test_positions_for_match_the_parameter_values() -> None:
+    grid = build_grid("sma_cross", {"fast": {"start": 5, "stop": 30, "step": 5},
+                                    "slow": {"start": 10, "stop": 40, "step": 10}}, cap=1000)
+    indices = np.arange(grid.total)
+    columns = grid.params_for(indices)
+    for name in ("fast", "slow"):
+        values = np.asarray(grid.values[name])
+        assert np.array_equal(values[grid.positions_for(indices, name)], columns[name])

@@ -86,3 +86,24 @@ def test_bootstrap_is_idempotent(db: Session) -> None:
     for entry, row in zip(BUNDLED_DATASETS, first, strict=True):
         assert row.rows >= 2000 and row.symbol == entry.symbol
         assert (settings.upload_dir / f"{row.checksum}.csv").read_bytes() == load_bundled(entry.key)
+
+
+def test_an_upload_is_named_from_its_file_then_as_the_user_says(db: Session, user: User) -> None:
+    public = datasets.upload_dataset(session=db, owner_id=user.id, data=small_csv(),
+                                     filename="acme_daily.csv")
+    assert (public.name, public.symbol) == ("acme_daily", "ACME_DAILY")
+    renamed = datasets.rename_dataset(session=db, owner_id=user.id, dataset_id=public.id,
+                                      name=" Acme Corp daily ", symbol="ACME")
+    assert (renamed.name, renamed.symbol) == ("Acme Corp daily", "ACME")
+    with pytest.raises(ValidationError) as empty:
+        datasets.rename_dataset(session=db, owner_id=user.id, dataset_id=public.id,
+                                name="x", symbol="  ")
+    assert empty.value.details == [{"field": "symbol", "problem": "enter a symbol"}]
+    other = make_user(db)
+    with pytest.raises(NotFoundError):
+        datasets.rename_dataset(session=db, owner_id=other.id, dataset_id=public.id,
+                                name="mine", symbol="MINE")
+    bundled = ensure_bundled_datasets(session=db)[0]
+    with pytest.raises(NotFoundError):
+        datasets.rename_dataset(session=db, owner_id=user.id, dataset_id=bundled.id,
+                                name="mine", symbol="MINE")

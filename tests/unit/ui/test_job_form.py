@@ -34,22 +34,40 @@ def test_count_follows_the_constraint() -> None:
     assert form.combinations_text(single, CAP) == "1 combination (max 200,000)"
 
 
-def test_unreadable_numbers_are_named_per_parameter() -> None:
+def test_unreadable_numbers_are_named_on_their_input() -> None:
     check = form.check_grid("sma_cross", sma_inputs(("abc", "20", "5"), ("10", "40", "5")), CAP)
     assert check.total is None
-    assert check.param_errors == {"fast": "Start: “abc” is not a number."}
+    assert check.param_errors == {"fast": "Start must be a number, not “abc”"}
+    assert check.param_fields == {"fast": "start"}
     assert form.combinations_text(check, CAP) == "– combinations (max 200,000)"
     whole = form.check_grid("sma_cross", sma_inputs(("5.5", "20", "5"), ("10", "40", "5")), CAP)
-    assert whole.param_errors == {"fast": "Start: enter a whole number."}
+    assert whole.param_errors == {"fast": "Start must be a whole number, not 5.5"}
+    empty = form.check_grid("sma_cross", sma_inputs(("5", "20", ""), ("10", "40", "5")), CAP)
+    assert (empty.param_errors, empty.param_fields) == ({"fast": "Enter step"}, {"fast": "step"})
 
 
-def test_domain_problems_land_next_to_their_parameter() -> None:
-    check = form.check_grid("sma_cross", sma_inputs(("5", "20", "5"), ("10", "500", "5")), CAP)
-    assert check.param_errors["slow"].startswith("Stop: 500 is above the maximum 400")
+def test_problems_read_in_the_users_words_with_the_value_as_typed() -> None:
+    zero = form.check_grid("sma_cross", sma_inputs(("5", "20", "0"), ("10", "40", "5")), CAP)
+    assert (zero.param_errors, zero.param_fields) == ({"fast": "Step must be greater than 0"},
+                                                      {"fast": "step"})
+    high = form.check_grid("sma_cross", sma_inputs(("5", "20", "5"), ("10", "500", "5")), CAP)
+    assert high.param_errors == {"slow": "Slow SMA must be between 3 and 400, not 500"}
+    assert high.param_fields == {"slow": "stop"}
+    upper = [form.default_input(s) for s in specs("rsi_reversion")]
+    upper[2].start, upper[2].stop, upper[2].step = "40", "80", "10"
+    check = form.check_grid("rsi_reversion", upper, CAP)
+    assert check.param_errors == {"upper": "Upper level must be between 50 and 99, not 40"}
+    backwards = form.check_grid("sma_cross", sma_inputs(("30", "20", "5"), ("10", "40", "5")),
+                                CAP)
+    assert backwards.param_errors == {"fast": "Stop must not be below the start (30)"}
+    assert backwards.param_fields == {"fast": "stop"}
     inputs = sma_inputs(("5", "20", "5"), ("10", "40", "5"))
     inputs[0].kind, inputs[0].listed = "values", "1, 10"
     listed = form.check_grid("sma_cross", inputs, CAP)
-    assert listed.param_errors["fast"].startswith("Value 1: 1 is below the minimum 2")
+    assert listed.param_errors == {"fast": "Fast SMA must be between 2 and 200, not 1"}
+    assert listed.param_fields == {"fast": "values"}
+    for found in (zero, high, check, backwards, listed):
+        assert "got" not in str(found.param_errors) and ".0" not in str(found.param_errors)
 
 
 def test_a_grid_over_the_cap_is_explained_as_a_whole() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from optimizer_app.services.schemas import JobSummary, TaskPublic
+from optimizer_app.services.schemas import JobSummary
 from optimizer_app.ui import job_view
 from tests.unit.ui.factories import CREATED, entry, make_job
 
@@ -84,54 +84,35 @@ def test_banners_show_the_reason_and_the_final_numbers() -> None:
     )[1].startswith("Dataset file missing. 1,234")
 
 
-def task(fast: int, slow: int, score: float | None) -> TaskPublic:
-    return TaskPublic(
-        id=uuid.uuid4(),
-        job_id=uuid.uuid4(),
-        index=0,
-        status="succeeded",
-        params={"fast": fast, "slow": slow},
-        score=score,
-    )
-
-
-def test_heatmap_keeps_each_cells_best_and_bands_by_rank() -> None:
-    tasks = [
-        task(5, 10, 2.0),
-        task(5, 20, 1.5),
-        task(5, 10, 1.0),
-        task(10, 20, 0.5),
-        task(10, 30, None),
-        task(15, 30, 0.1),
-    ]
-    heat = job_view.heatmap(tasks, "fast", "slow")
-    assert heat.shown == 4
-    # Four cells: positions 0-3 of 4 fall in the fifths 0-20%, 20-40%, 40-60%, 60-80%.
-    assert [len(band) for band in heat.bands] == [1, 1, 1, 1, 0]
-    assert heat.bands[0] == [{"x": 5.0, "y": 10.0, "score": 2.0}]
-    assert heat.bands[3] == [{"x": 15.0, "y": 30.0, "score": 0.1}]
-    assert job_view.heatmap([], "fast", "slow").shown == 0
-
-
 def test_best_curve_steps_through_each_improvement_to_the_current_count() -> None:
     job = make_job(summary=JobSummary(total=100, finished=40))
     history = job.model_copy(update={"best_history": [(1, 0.2), (7, 0.5), (30, 0.9)]})
-    assert job_view.best_curve(history) == [
+    assert job_view.best_curve(history, "max") == [
         {"finished": 1.0, "best": 0.2},
         {"finished": 7.0, "best": 0.5},
         {"finished": 30.0, "best": 0.9},
         {"finished": 40.0, "best": 0.9},
     ]
-    assert job_view.best_curve(make_job(summary=JobSummary(total=10, finished=3))) == []
+    assert job_view.best_curve(make_job(summary=JobSummary(total=10, finished=3)), "max") == []
 
 
-def test_best_curve_is_in_the_tables_unit() -> None:
-    job = make_job(early_stop_policy={"metric": "maxDrawdown", "mode": "min"},
-                   summary=JobSummary(total=10, finished=2), best_history=[(1, 0.296885)])
-    assert job_view.best_curve(job) == [
-        {"finished": 1.0, "best": 29.6885},
-        {"finished": 2.0, "best": 29.6885},
-    ]
+def test_best_curve_ends_at_the_tables_best_when_the_history_is_older() -> None:
+    # The summary (polled every second) already holds a better score than the history
+    # (refreshed every few seconds): the curve must not trail the Top-N table.
+    job = make_job(summary=summary(entry(3, 0.95), entry(8, 0.4), finished=52))
+    history = job.model_copy(update={"best_history": [(1, 0.2), (30, 0.9)]})
+    curve = job_view.best_curve(history, "max")
+    assert curve[-1] == {"finished": 52.0, "best": 0.95}
+    assert curve[:2] == [{"finished": 1.0, "best": 0.2}, {"finished": 30.0, "best": 0.9}]
+    lowest = make_job(summary=summary(entry(3, 0.1), entry(8, 0.4), finished=10))
+    assert job_view.best_curve(lowest, "min")[-1] == {"finished": 10.0, "best": 0.1}
+
+
+def test_chart_units_follow_the_table() -> None:
+    points = [{"finished": 1.0, "best": 0.296885}, {"finished": 9.0, "best": 0.31}]
+    assert job_view.chart_units(points, "maxDrawdown") == [
+        {"finished": 1.0, "best": 29.69}, {"finished": 9.0, "best": 31.0}]
+    assert job_view.chart_units(points, "sharpe")[0] == {"finished": 1.0, "best": 0.2969}
 
 
 def test_close_scores_get_more_decimals_and_rows_link_to_their_combination() -> None:

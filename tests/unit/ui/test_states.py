@@ -58,7 +58,8 @@ def test_editing_a_range_updates_the_count_and_the_errors(
     assert form_state.grid_ok
     set_param(form_state, 0, "start", "x")
     assert not form_state.grid_ok
-    assert form_state.param_fields[0].error == "Start: “x” is not a number."
+    assert form_state.param_fields[0].error == "Start must be a number, not “x”"
+    assert form_state.param_fields[0].error_field == "start"
     assert form_state.param_fields[1].error == ""
     set_param(form_state, 7, "start", "1")  # out of range positions are ignored
     set_param(form_state, 0, "name", "evil")  # so are other attributes

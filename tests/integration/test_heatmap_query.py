@@ -1,0 +1,165 @@
+"""``tasks.best_by_pair``: the best score at each pair of parameter values over every scored
+row of a job, checked against a brute-force reference on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pytest
+from sqlmodel import Session
+
+from optimizer_app.domain.grid import Grid, build_grid
+from optimizer_app.orchestration.rows import params_json, task_rows
+from optimizer_app.persistence.db import build_engine
+from optimizer_app.persistence.models import Dataset, OptimizationJob, TaskStatus, User
+from optimizer_app.persistence.tasks import best_by_pair, insert_tasks, timestamp_text
+from tests.conftest import migrate
+
+# rsi_reversion keeps lower < upper: combination indices skip the pairs it removes.
+SPACE = {"period": {"values": [7, 14, 21]}, "lower": {"start": 20, "stop": 50, "step": 7.5},
+         "upper": {"values": [50, 60.5, 70]}}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'h.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        url = server.create_database(f"h_{uuid.uuid4().hex[:10]}")
+    migrate(url)
+    return url
+
+
+def _job(session: Session, grid: Grid) -> uuid.UUID:
+    user = User(email=f"{uuid.uuid4().hex}@example.com", password_hash="x")
+    dataset = Dataset(name="d", symbol="D", rows=3, first_date=date(2020, 1, 1),
+                      last_date=date(2020, 1, 3), checksum="c" * 64, storage_path="/x.csv")
+    session.add(user)
+    session.add(dataset)
+    session.flush()
+    job = OptimizationJob(owner_id=user.id, name="j", strategy="rsi_reversion",
+                          dataset_id=dataset.id, param_space=SPACE,
+                          summary={"total": grid.total})
+    session.add(job)
+    session.flush()
+    return job.id
+
+
+def _store(session: Session, job_id: uuid.UUID, grid: Grid, indices: list[int],
+           scores: list[float | None], dialect: str) -> None:
+    now = timestamp_text(datetime.now(UTC), dialect=dialect)
+    batch = task_rows(job_id=job_id, indices=indices,
+                      params=params_json(grid, np.array(indices, dtype=np.int64)),
+                      status=TaskStatus.SUCCEEDED, scores=scores, metrics=None, attempts=1,
+                      error=None, started_at=now, finished_at=now)
+    insert_tasks(session=session, batch=batch)
+
+
+def _reference(grid: Grid, indices: list[int], scores: list[float | None], x: str,
+               y: str | None, mode: str) -> dict[tuple, tuple[float, int]]:
+    """Brute force: every scored row, the best per cell, the lowest index among ties."""
+    best: dict[tuple, tuple[float, int]] = {}
+    for index, score in zip(indices, scores, strict=True):
+        if score is None:
+            continue
+        params = grid.params_at(index)
+        key = (params[x], params[y] if y else None)
+        signed = score if mode == "max" else -score
+        held = best.get(key)
+        if held is None or signed > held[0] or (signed == held[0] and index < held[1]):
+            best[key] = (signed, index)
+    return {k: (s if mode == "max" else -s, i) for k, (s, i) in best.items()}
+
+
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_best_by_pair_matches_brute_force_with_ties_and_unscored_rows(db_url: str,
+                                                                        mode: str) -> None:
+    grid = build_grid("rsi_reversion", SPACE, cap=10_000)
+    assert grid.total < grid.raw_total  # the constraint removed pairs: indices are remapped
+    rng = np.random.default_rng(3)
+    indices = [int(i) for i in rng.permutation(grid.total)[: grid.total - 5]]  # a few not run
+    scores: list[float | None] = [round(float(v), 1) for v in rng.normal(size=len(indices))]
+    for k in range(0, len(scores), 6):
+        scores[k] = None  # failed, or failing a result constraint
+    engine = build_engine(db_url)
+    with Session(engine) as session:
+        job_id = _job(session, grid)
+        _store(session, job_id, grid, indices, scores, engine.dialect.name)
+        session.commit()
+    with Session(engine) as session:
+        for x, y in (("lower", "upper"), ("upper", "period"), ("period", None)):
+            found = best_by_pair(session=session, job_id=job_id, grid=grid, x_param=x,
+                                 y_param=y, mode=mode)
+            expected = _reference(grid, indices, scores, x, y, mode)
+            assert {(c.x, c.y): (c.score, c.index) for c in found} == expected
+            keys = [(c.x, -1 if c.y is None else c.y) for c in found]
+            assert keys == sorted(keys)  # x, then y
+            assert all(isinstance(c.x, int) for c in found) == (x == "period")
+    engine.dispose()
+
+
+def test_best_by_pair_of_a_job_without_scores_is_empty(db_url: str) -> None:
+    grid = build_grid("rsi_reversion", SPACE, cap=10_000)
+    engine = build_engine(db_url)
+    with Session(engine) as session:
+        job_id = _job(session, grid)
+        _store(session, job_id, grid, [0, 1], [None, None], engine.dialect.name)
+        session.commit()
+        assert best_by_pair(session=session, job_id=job_id, grid=grid, x_param="lower",
+                            y_param="upper", mode="max") == []
+        assert best_by_pair(session=session, job_id=uuid.uuid4(), grid=grid, x_param="lower",
+                            y_param="upper", mode="max") == []
+    engine.dispose()
+
+
+def test_a_stamp_reuses_the_rows_until_it_changes(db_url: str) -> None:
+    grid = build_grid("rsi_reversion", SPACE, cap=10_000)
+    engine = build_engine(db_url)
+    dialect = engine.dialect.name
+    with Session(engine) as session:
+        job_id = _job(session, grid)
+        _store(session, job_id, grid, [0], [1.0], dialect)
+        session.commit()
+
+    def best(stamp: object) -> list[tuple[float, int]]:
+        with Session(engine) as session:
+            cells = best_by_pair(session=session, job_id=job_id, grid=grid, x_param="lower",
+                                 y_param="upper", mode="max", stamp=stamp)
+        return [(c.score, c.index) for c in cells]
+
+    assert best(("running", 1)) == [(1.0, 0)]
+    with Session(engine) as session:
+        _store(session, job_id, grid, [1], [2.0], dialect)
+        session.commit()
+    assert best(("running", 1)) == [(1.0, 0)]  # same stamp: the rows read before
+    assert sorted(best(("running", 2))) == [(1.0, 0), (2.0, 1)]
+    engine.dispose()
+
+
+def test_dense_axes_group_consecutive_values(db_url: str) -> None:
+    grid = build_grid("rsi_reversion", SPACE, cap=10_000)
+    rng = np.random.default_rng(5)
+    indices = list(range(grid.total))
+    scores: list[float | None] = [float(v) for v in rng.normal(size=grid.total)]
+    engine = build_engine(db_url)
+    with Session(engine) as session:
+        job_id = _job(session, grid)
+        _store(session, job_id, grid, indices, scores, engine.dialect.name)
+        session.commit()
+        lowers = grid.values["lower"]  # 20, 27.5, 35, 42.5, 50: groups of 2
+        found = best_by_pair(session=session, job_id=job_id, grid=grid, x_param="lower",
+                             y_param="period", mode="max", x_step=2)
+    engine.dispose()
+    expected: dict[tuple, tuple[float, int]] = {}
+    for index, score in zip(indices, scores, strict=True):
+        params = grid.params_at(index)
+        group = lowers[lowers.index(params["lower"]) // 2 * 2]
+        key = (group, params["period"])
+        held = expected.get(key)
+        if held is None or score > held[0]:
+            expected[key] = (score, index)  # type: ignore[assignment]
+    assert {(c.x, c.y): (c.score, c.index) for c in found} == expected
+    assert sorted({c.x for c in found}) == [20.0, 35.0, 50.0]
