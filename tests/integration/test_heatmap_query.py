@@ -4,18 +4,18 @@ row of a job, checked against a brute-force reference on SQLite and PostgreSQL."
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 import numpy as np
 import pytest
 from sqlmodel import Session
 
 from optimizer_app.domain.grid import Grid, build_grid
-from optimizer_app.orchestration.rows import params_json, task_rows
 from optimizer_app.persistence.db import build_engine
-from optimizer_app.persistence.models import Dataset, OptimizationJob, TaskStatus, User
-from optimizer_app.persistence.tasks import best_by_pair, insert_tasks, timestamp_text
+from optimizer_app.persistence.models import Dataset, OptimizationJob, User
+from optimizer_app.persistence.tasks import best_by_pair
 from tests.conftest import migrate
+from tests.support.results import store_results
 
 # rsi_reversion keeps lower < upper: combination indices skip the pairs it removes.
 SPACE = {"period": {"values": [7, 14, 21]}, "lower": {"start": 20, "stop": 50, "step": 7.5},
@@ -50,12 +50,8 @@ def _job(session: Session, grid: Grid) -> uuid.UUID:
 
 def _store(session: Session, job_id: uuid.UUID, grid: Grid, indices: list[int],
            scores: list[float | None], dialect: str) -> None:
-    now = timestamp_text(datetime.now(UTC), dialect=dialect)
-    batch = task_rows(job_id=job_id, indices=indices,
-                      params=params_json(grid, np.array(indices, dtype=np.int64)),
-                      status=TaskStatus.SUCCEEDED, scores=scores, metrics=None, attempts=1,
-                      error=None, started_at=now, finished_at=now)
-    insert_tasks(session=session, batch=batch)
+    del dialect  # the results store is the same on every backend
+    store_results(session, job_id, grid, indices, scores)
 
 
 def _reference(grid: Grid, indices: list[int], scores: list[float | None], x: str,

@@ -4,18 +4,15 @@ over every scored combination, owner-scoped, with readable 422s for bad axes."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
-import numpy as np
 from fastapi.testclient import TestClient
 
 from optimizer_app.domain.grid import build_grid
-from optimizer_app.orchestration.rows import params_json, task_rows
 from optimizer_app.persistence.db import session_scope
-from optimizer_app.persistence.models import Dataset, OptimizationJob, TaskStatus
-from optimizer_app.persistence.tasks import insert_tasks, timestamp_text
+from optimizer_app.persistence.models import Dataset, OptimizationJob
 from tests.integration.api.conftest import ApiUser, assert_error
 from tests.integration.api.test_optimizations import job_body, submit
+from tests.support.results import store_results
 
 SPACE = {"period": {"values": [7, 14]}, "lower": {"values": [20, 50]},
          "upper": {"values": [50, 70.5]}}  # lower < upper removes (50, 50)
@@ -30,17 +27,11 @@ def _job(client: TestClient, user: ApiUser, bundled: list[Dataset], space: dict,
 
 
 def _finish(job_id: str, strategy: str, space: dict, scores: dict[int, float | None]) -> None:
-    """Store task rows for ``scores`` (None: failing a result constraint) and count them."""
+    """Store results for ``scores`` (None: failing a result constraint) and count them."""
     grid = build_grid(strategy, space, cap=10_000)
     indices = sorted(scores)
     with session_scope() as session:
-        now = timestamp_text(datetime.now(UTC), dialect=session.get_bind().dialect.name)
-        batch = task_rows(job_id=uuid.UUID(job_id), indices=indices,
-                          params=params_json(grid, np.array(indices, dtype=np.int64)),
-                          status=TaskStatus.SUCCEEDED, scores=[scores[i] for i in indices],
-                          metrics=None, attempts=1, error=None, started_at=now,
-                          finished_at=now)
-        insert_tasks(session=session, batch=batch)
+        store_results(session, uuid.UUID(job_id), grid, indices, [scores[i] for i in indices])
         job = session.get(OptimizationJob, uuid.UUID(job_id))
         assert job is not None
         job.summary = {**job.summary, "finished": len(indices)}
