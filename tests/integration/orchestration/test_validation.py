@@ -20,6 +20,7 @@ from optimizer_app.services.validation import get_validation
 from tests.integration.orchestration.conftest import Backend
 from tests.integration.orchestration.helpers import (
     MEDIUM_SPACE,
+    SLOW,
     SMALL_SPACE,
     running,
     submit,
@@ -82,7 +83,7 @@ def test_a_holdout_job_scores_in_sample_and_validates_its_top_n(backend: Backend
 
 def test_a_canceled_holdout_job_is_validated_on_what_it_found(backend: Backend) -> None:
     job = submit(backend, MEDIUM_SPACE, POLICY, validation=HOLDOUT, grid_order="sequential")
-    with running(backend, chunk_target_seconds=0.05):
+    with running(backend, chunk_target_seconds=0.05, chunk_function=SLOW):  # cancelable
         wait_progress(backend, job.id, 50)
         with session_scope() as session:
             cancel_job(session=session, owner_id=backend.owner_id, job_id=job.id)
