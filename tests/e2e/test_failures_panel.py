@@ -25,19 +25,24 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def app_database(app_server: RunningApp) -> Iterator[None]:
-    """This process's sessions open the running app's database for the test."""
-    previous = settings.__dict__.get("resolved_database_url")
-    settings.__dict__["resolved_database_url"] = (
-        f"sqlite:///{(app_server.data_dir / 'optimizer.db').resolve()}"
-    )
+    """This process's sessions open the running app's database (and its results store) for
+    the test."""
+    overrides = {
+        "resolved_database_url": f"sqlite:///{(app_server.data_dir / 'optimizer.db').resolve()}",
+        "resolved_results_dir": (app_server.data_dir / "results").resolve(),
+        "resolved_artifact_dir": (app_server.data_dir / "artifacts").resolve(),
+    }
+    previous = {name: settings.__dict__.get(name) for name in overrides}
+    settings.__dict__.update(overrides)
     reset_engine()
     try:
         yield
     finally:
-        if previous is None:
-            settings.__dict__.pop("resolved_database_url", None)
-        else:
-            settings.__dict__["resolved_database_url"] = previous
+        for name, value in previous.items():
+            if value is None:
+                settings.__dict__.pop(name, None)
+            else:
+                settings.__dict__[name] = value
         reset_engine()
 
 
