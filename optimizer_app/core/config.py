@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     # jobs are queued or running ones; combinations are counted per UTC day; stored bytes are
     # results and artifacts of the user's jobs plus uploaded datasets; the worker share is the
     # fraction of worker capacity one user's jobs may take while another user's work waits.
-    quota_combinations_per_day: int = Field(5_000_000, ge=0)
+    quota_combinations_per_day: int = Field(100_000_000, ge=0)  # ten jobs of the largest grid
     quota_stored_bytes: int = Field(10 * 1024**3, ge=0)
     quota_worker_share: float = Field(1.0, gt=0, le=1)
     # Users who see everyone's usage and set per-user quotas (comma-separated emails).
