@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from optimizer_app.orchestration.folds import FoldBoards
+
 Mode = Literal["max", "min"]
 
 
@@ -72,6 +74,11 @@ class Board:
     entries: list[Entry] = field(default_factory=list)
     # (finished tasks, best score) each time the best improved, thinned to a bounded size
     best_history: list[tuple[int, float]] = field(default_factory=list)
+    # a walk-forward job's progress per fold (its stop rules apply per fold)
+    folds: FoldBoards | None = None
+    # while a chunk is committed: its combinations, and those of folds that stop with it
+    committing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    withdrawn: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -171,6 +178,7 @@ class Board:
             since_best=self.since_best,
             entries=list(self.entries),
             best_history=list(self.best_history),
+            folds=self.folds.copy() if self.folds is not None else None,
         )
 
     # -- persistence ----------------------------------------------------------------------
@@ -185,6 +193,7 @@ class Board:
             "topN": [e.to_json() for e in self.entries],
             "sinceBest": self.since_best,
             "bestHistory": [[finished, score] for finished, score in self.best_history],
+            **({"folds": self.folds.to_json()} if self.folds is not None else {}),
         }
 
     @classmethod

@@ -120,6 +120,9 @@ class JobRun:
             size = remaining  # no scrap of a chunk left over
         chunk = np.sort(self.todo.take(size))  # a chunk runs in index order
         self.cursor += size
+        if not chunk.size:  # the rest was withdrawn (a walk-forward fold that stopped)
+            self.cursor = len(self.todo)
+            return None
         return chunk
 
     def give_back(self, indices: np.ndarray) -> None:

@@ -26,6 +26,7 @@ from optimizer_app.domain.validation import (
     slice_bars,
 )
 from optimizer_app.orchestration.board import Board
+from optimizer_app.orchestration.folds import FoldBoards
 from optimizer_app.orchestration.jobrun import ChunkSizer, JobRun
 from optimizer_app.orchestration.leases import ClaimedJob
 from optimizer_app.orchestration.sharing import worker_share
@@ -125,6 +126,15 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
         board.failed = counts.get("failed", 0)
         with session_scope(readonly=True) as session:
             board.failures = tasks.failure_counts(session=session, job_id=claimed.id)
+    if isinstance(grid, FoldedGrid):  # walk-forward: the stop rules apply per fold
+        raw_folds = (claimed.summary or {}).get("folds")
+        board.folds = (
+            FoldBoards.from_json(raw_folds, size=grid.fold_size, mode=policy.mode) if raw_folds
+            else FoldBoards.empty(size=grid.fold_size, count=grid.total // grid.fold_size,
+                                  mode=policy.mode))
+        for k, fold in enumerate(board.folds.folds):
+            if fold.stopped:  # what it withdrew stays withdrawn
+                done[k * grid.fold_size:(k + 1) * grid.fold_size] = True
     return JobRun(
         job_id=claimed.id,
         strategy=claimed.strategy,

@@ -289,7 +289,10 @@ class Orchestrator:
         """A taken-over job whose every combination is already written."""
         status = JobStatus.SUCCEEDED if run.board.finished else JobStatus.FAILED
         error = None if run.board.finished else "every combination failed; see the tasks"
-        finish_job(run.job_id, status, owner=self.owner, error=error)
+        reason = run.board.folds.reason() if run.board.folds is not None else None
+        if run.board.finished and reason:  # walk-forward folds that stopped early
+            status = JobStatus.EARLY_STOPPED
+        finish_job(run.job_id, status, owner=self.owner, error=error, reason=reason)
         self._drop(run.job_id)
 
     def _poll(self) -> None:

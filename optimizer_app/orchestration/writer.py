@@ -145,6 +145,11 @@ def prepare_success(
     board = run.board.copy()
     kept = np.zeros(len(indices), dtype=bool)
     kept[positions] = True
+    if board.folds is not None:
+        board.folds.record_finished(
+            chosen, raw_scores[positions],
+            np.ones(len(positions), dtype=bool) if result.passes is None
+            else np.asarray(result.passes, dtype=bool)[positions])
     if result.passes is None:
         ranked = raw_scores
         board.record(raw_scores[positions])
@@ -214,6 +219,8 @@ def prepare_failure(
     chosen = indices[keep]
     board = run.board.copy()
     board.add_failures(len(chosen), category)
+    if board.folds is not None:
+        board.folds.record_failed(chosen)
     stamp = timestamp_text(now, dialect=_dialect())
     rows = task_rows(
         job_id=run.job_id,
@@ -251,6 +258,9 @@ def _stamp_start(job: OptimizationJob, started: datetime) -> float | None:
 
 def _settle(job: OptimizationJob, run: JobRun, board: Board) -> None:
     """Terminal status when the chunk completed the grid or tripped an early-stop rule."""
+    if board.folds is not None:
+        _settle_folds(job, run, board)
+        return
     if board.done >= run.total:
         if board.finished == 0:
             transition(job, JobStatus.FAILED, error="every combination failed; see the tasks")
@@ -262,6 +272,26 @@ def _settle(job: OptimizationJob, run: JobRun, board: Board) -> None:
     )
     if reason:
         transition(job, JobStatus.EARLY_STOPPED, reason=reason)
+
+
+def _settle_folds(job: OptimizationJob, run: JobRun, board: Board) -> None:
+    """A walk-forward job: each fold's rules on its own results (a fold that stops withdraws
+    what it has not run); the job ends when every fold finished or stopped."""
+    assert board.folds is not None
+    pending = ~run.done
+    pending[board.committing] = False
+    withdrawn = board.folds.stop(run.policy, pending)
+    if withdrawn:
+        board.withdrawn = np.concatenate(list(withdrawn.values()))
+    if board.done + board.folds.skipped < run.total:
+        return
+    reason = board.folds.reason()
+    if board.finished == 0:
+        transition(job, JobStatus.FAILED, error="every combination failed; see the tasks")
+    elif reason:
+        transition(job, JobStatus.EARLY_STOPPED, reason=reason)
+    else:
+        transition(job, JobStatus.SUCCEEDED)
 
 
 # Rows per write transaction. SQLite has one writer: every transaction here holds the lock
@@ -375,11 +405,17 @@ def _commit_last(
         job.lease_expires_at = now + timedelta(seconds=lease_seconds)
         if prepared.finished:
             queue_wait = _stamp_start(job, now - timedelta(seconds=elapsed))
+        prepared.board.committing = prepared.indices
         _settle(job, run, prepared.board)
+        if prepared.board.folds is not None:  # folds that stopped with this chunk
+            job.summary = prepared.board.to_summary()
         session.add(job)
         status = job.status
     run.board = prepared.board
     run.mark_done(prepared.indices)
+    if len(prepared.board.withdrawn):  # folds that stopped: their other combinations never run
+        run.mark_done(prepared.board.withdrawn)
+        prepared.board.withdrawn = np.zeros(0, dtype=np.int64)
     TASKS_FINISHED.inc(prepared.finished)
     TASKS_FAILED.inc(prepared.failed)
     if queue_wait is not None:

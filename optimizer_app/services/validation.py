@@ -37,7 +37,9 @@ def _fold_progress(session: Session, job: OptimizationJob) -> dict[str, Any]:
         return {}
     size = total // folds
     done = validation_queries.done_by_fold(session=session, job_id=job.id, fold_size=size)
-    return {"folds": [{"fold": k + 1, "done": done.get(k, 0), "total": size}
+    stops = (job.summary or {}).get("folds") or []
+    return {"folds": [{"fold": k + 1, "done": done.get(k, 0), "total": size,
+                       "stopped": stops[k].get("stopped") if k < len(stops) else None}
                       for k in range(folds)]}
 
 

@@ -22,7 +22,9 @@ from tests.integration.orchestration.helpers import (
     MEDIUM_SPACE,
     SLOW,
     SMALL_SPACE,
+    job_row,
     running,
+    store_counts,
     submit,
     wait_for,
     wait_progress,
@@ -162,3 +164,34 @@ def test_a_walkforward_job_resumes_after_its_orchestrator_stops(backend: Backend
     )
     assert expected is not None
     assert [f["params"] for f in result["folds"]] == [f["params"] for f in expected["folds"]]
+
+
+def test_walkforward_stop_rules_apply_to_each_fold(backend: Backend) -> None:
+    """Patience is judged per fold: each fold runs at least ``minTasks`` of its own and stops
+    on its own results, withdrawing the rest of that fold only; the job ends early-stopped
+    when every fold has stopped or finished, and the books add up."""
+    spec = {"kind": "walkforward", "folds": 3, "trainBars": 600, "testBars": 300,
+            "anchored": False}
+    policy = {**POLICY, "patience": 15, "minTasks": 40}
+    job = submit(backend, SMALL_SPACE, policy, validation=spec)
+    size = build_grid("sma_cross", SMALL_SPACE, cap=10_000).total
+    with running(backend):
+        final = wait_terminal(backend, job.id)
+        result = wait_validated(backend, job.id)
+    assert final.status == "early-stopped", final
+    folds = job_row(job.id).summary["folds"]
+    assert len(folds) == 3
+    for fold in folds:
+        ran = fold["finished"] + fold["failed"]
+        assert ran + fold["skipped"] <= size
+        if fold["stopped"]:
+            assert fold["finished"] >= 40, fold  # judged on its own results, not the job's
+            assert "patience" in fold["stopped"]
+        else:
+            assert ran == size, fold
+    stopped = [k for k, fold in enumerate(folds) if fold["stopped"]]
+    assert stopped and all(f"fold {k + 1}" in (final.stop_reason or "") for k in stopped)
+    counts = store_counts(job.id)
+    assert counts["total"] == final.summary.finished + final.summary.failed
+    assert counts["total"] + sum(f["skipped"] for f in folds) == final.summary.total
+    assert result["status"] == "done" and len(result["folds"]) == 3
