@@ -9,7 +9,12 @@ from typing import Any
 
 from optimizer_app.ui import format as fmt
 from optimizer_app.ui.job_view import param_text
-from optimizer_app.ui.vocabulary import metric_label, show_metric
+from optimizer_app.ui.vocabulary import (
+    metric_label,
+    places_to_tell_apart,
+    show_metric,
+    show_score,
+)
 
 MAX_CURVE_POINTS = 600  # the stitched equity is thinned to about this many points
 
@@ -207,12 +212,15 @@ def validation_view(answer: dict[str, Any]) -> ValidationView:
 
 def stability_rows(answer: dict[str, Any]) -> list[StabilityRow]:
     metric = str(answer.get("metric") or "sharpe")
+    rows = answer.get("data") or []
+    # the decimals that tell the scores apart, as in the Top-N table
+    places = places_to_tell_apart(metric, [row.get("score") for row in rows])
     return [
         StabilityRow(
             rank=int(row.get("rank") or 0), params=param_text(row.get("params") or {}),
-            score=show_metric(metric, row.get("score")),
-            mean=show_metric(metric, row.get("neighbourMean")),
-            worst=show_metric(metric, row.get("neighbourWorst")),
+            score=show_score(metric, row.get("score"), places),
+            mean=show_score(metric, row.get("neighbourMean"), places),
+            worst=show_score(metric, row.get("neighbourWorst"), places),
             neighbours=fmt.count(row.get("neighbours")),
         )
         for row in answer.get("data") or []

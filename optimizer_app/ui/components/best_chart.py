@@ -8,6 +8,8 @@ from optimizer_app.ui.states.job_detail import JobDetailState
 
 S = JobDetailState
 
+COUNT_TICK = "(value) => Number(value).toLocaleString('en-US', {maximumFractionDigits: 0})"
+
 
 def _chart() -> rx.Component:
     return rx.recharts.line_chart(
@@ -18,6 +20,7 @@ def _chart() -> rx.Component:
             domain=[0, "dataMax"],
             label={"value": "Finished combinations", "position": "insideBottom", "offset": -8},
             tick_count=8,
+            tick_formatter=COUNT_TICK,  # 239,351 rather than 239351
         ),
         rx.recharts.y_axis(
             data_key="best",
