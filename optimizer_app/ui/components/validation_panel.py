@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import reflex as rx
 
+from optimizer_app.ui.components.combination_charts import MONEY_TICK
 from optimizer_app.ui.components.form_fields import Text
 from optimizer_app.ui.states.validation import ValidationState
 from optimizer_app.ui.theme import space
 from optimizer_app.ui.validation_view import FoldRow, HoldoutRow, StabilityRow
+
+# "2008-08-21" → "Aug 2008"
+MONTH_TICK = (
+    "(iso) => { const d = new Date(iso + 'T00:00:00Z'); return isNaN(d) ? iso : "
+    "d.toLocaleDateString('en-GB', {month: 'short', year: 'numeric', timeZone: 'UTC'}); }"
+)
 
 V = ValidationState
 NUMERIC = {"text_align": "right", "font_variant_numeric": "tabular-nums", "white_space": "nowrap"}
@@ -122,8 +129,8 @@ def _curve() -> rx.Component:
     return rx.box(
         rx.recharts.line_chart(
             rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke="var(--gray-a5)"),
-            rx.recharts.x_axis(data_key="date", min_tick_gap=40),
-            rx.recharts.y_axis(domain=["auto", "auto"], width=72),
+            rx.recharts.x_axis(data_key="date", min_tick_gap=40, tick_formatter=MONTH_TICK),
+            rx.recharts.y_axis(domain=["auto", "auto"], width=72, tick_formatter=MONEY_TICK),
             rx.recharts.graphing_tooltip(),
             rx.recharts.legend(),
             rx.recharts.line(data_key="equity", name="Walk-forward (out of sample)",
