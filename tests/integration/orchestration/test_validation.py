@@ -133,7 +133,7 @@ def test_a_walkforward_job_runs_every_fold_on_the_workers(backend: Backend) -> N
 def test_a_canceled_walkforward_job_reports_its_folds_progress(backend: Backend) -> None:
     spec = {"kind": "walkforward", "folds": 2, "trainBars": 800, "testBars": 300}
     job = submit(backend, MEDIUM_SPACE, POLICY, validation=spec, grid_order="sequential")
-    with running(backend, chunk_target_seconds=0.05):
+    with running(backend, chunk_target_seconds=0.05, chunk_function=SLOW):  # still running
         wait_progress(backend, job.id, 100)
         progress = validation(backend, job.id)["progress"]["folds"]
         assert [f["fold"] for f in progress] == [1, 2] and progress[0]["done"] >= 100
