@@ -76,9 +76,6 @@ class Board:
     best_history: list[tuple[int, float]] = field(default_factory=list)
     # a walk-forward job's progress per fold (its stop rules apply per fold)
     folds: FoldBoards | None = None
-    # while a chunk is committed: its combinations, and those of folds that stop with it
-    committing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    withdrawn: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     # -- reading --------------------------------------------------------------------------
 

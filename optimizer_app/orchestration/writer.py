@@ -256,11 +256,17 @@ def _stamp_start(job: OptimizationJob, started: datetime) -> float | None:
     return job.queue_wait_seconds
 
 
-def _settle(job: OptimizationJob, run: JobRun, board: Board) -> None:
-    """Terminal status when the chunk completed the grid or tripped an early-stop rule."""
+def _settle(job: OptimizationJob, run: JobRun, board: Board, committing: np.ndarray
+            ) -> np.ndarray:
+    """Terminal status when the chunk (``committing``) completed the grid or tripped an
+    early-stop rule. Returns the combinations withdrawn (walk-forward folds that stopped)."""
     if board.folds is not None:
-        _settle_folds(job, run, board)
-        return
+        return _settle_folds(job, run, board, committing)
+    _settle_job(job, run, board)
+    return np.zeros(0, dtype=np.int64)
+
+
+def _settle_job(job: OptimizationJob, run: JobRun, board: Board) -> None:
     if board.done >= run.total:
         if board.finished == 0:
             transition(job, JobStatus.FAILED, error="every combination failed; see the tasks")
@@ -274,17 +280,18 @@ def _settle(job: OptimizationJob, run: JobRun, board: Board) -> None:
         transition(job, JobStatus.EARLY_STOPPED, reason=reason)
 
 
-def _settle_folds(job: OptimizationJob, run: JobRun, board: Board) -> None:
+def _settle_folds(job: OptimizationJob, run: JobRun, board: Board, committing: np.ndarray
+                  ) -> np.ndarray:
     """A walk-forward job: each fold's rules on its own results (a fold that stops withdraws
     what it has not run); the job ends when every fold finished or stopped."""
     assert board.folds is not None
     pending = ~run.done
-    pending[board.committing] = False
-    withdrawn = board.folds.stop(run.policy, pending)
-    if withdrawn:
-        board.withdrawn = np.concatenate(list(withdrawn.values()))
+    pending[committing] = False
+    stopped = board.folds.stop(run.policy, pending)
+    withdrawn = (np.concatenate(list(stopped.values())) if stopped
+                 else np.zeros(0, dtype=np.int64))
     if board.done + board.folds.skipped < run.total:
-        return
+        return withdrawn
     reason = board.folds.reason()
     if board.finished == 0:
         transition(job, JobStatus.FAILED, error="every combination failed; see the tasks")
@@ -292,6 +299,7 @@ def _settle_folds(job: OptimizationJob, run: JobRun, board: Board) -> None:
         transition(job, JobStatus.EARLY_STOPPED, reason=reason)
     else:
         transition(job, JobStatus.SUCCEEDED)
+    return withdrawn
 
 
 # Rows per write transaction. SQLite has one writer: every transaction here holds the lock
@@ -405,17 +413,15 @@ def _commit_last(
         job.lease_expires_at = now + timedelta(seconds=lease_seconds)
         if prepared.finished:
             queue_wait = _stamp_start(job, now - timedelta(seconds=elapsed))
-        prepared.board.committing = prepared.indices
-        _settle(job, run, prepared.board)
+        withdrawn = _settle(job, run, prepared.board, prepared.indices)
         if prepared.board.folds is not None:  # folds that stopped with this chunk
             job.summary = prepared.board.to_summary()
         session.add(job)
         status = job.status
     run.board = prepared.board
     run.mark_done(prepared.indices)
-    if len(prepared.board.withdrawn):  # folds that stopped: their other combinations never run
-        run.mark_done(prepared.board.withdrawn)
-        prepared.board.withdrawn = np.zeros(0, dtype=np.int64)
+    if len(withdrawn):  # folds that stopped: their other combinations never run
+        run.mark_done(withdrawn)
     TASKS_FINISHED.inc(prepared.finished)
     TASKS_FAILED.inc(prepared.failed)
     if queue_wait is not None:

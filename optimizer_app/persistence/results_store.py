@@ -39,7 +39,7 @@ from optimizer_app.persistence.models import ResultFile, TaskStatus
 
 __all__ = [
     "JobResults", "add_file", "best_by_pair", "compact_files", "job_dir", "job_results",
-    "page", "remove_job", "remove_orphans", "row_at", "stored_indices",
+    "best_cells", "page", "remove_job", "remove_orphans", "row_at", "stored_indices",
 ]
 
 ENGINE_THREADS = 2
@@ -122,15 +122,6 @@ def job_results(*, session: Session, job_id: uuid.UUID) -> JobResults:
         index_name=extra.get(INDEX_KIND),
         pairs_name=extra.get(PAIRS_KIND),
     )
-
-
-def stored_bytes(*, session: Session, job_ids: Sequence[uuid.UUID]) -> int:
-    if not job_ids:
-        return 0
-    sizes = session.exec(
-        select(ResultFile.bytes).where(col(ResultFile.job_id).in_(list(job_ids)))
-    ).all()
-    return int(sum(sizes))
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -332,12 +323,21 @@ def _grouping_mask(columns: Sequence[str], group: Sequence[str]) -> int:
 def best_by_pair(
     results: JobResults, x: str, y: str | None, *, maximize: bool
 ) -> list[dict[str, Any]]:
+    """``best_cells`` as rows ``{x, y, score, index}``."""
+    xs, ys, scores, indices = best_cells(results, x, y, maximize=maximize)
+    y_list = ys.tolist() if ys is not None else [None] * len(xs)
+    return [{"x": a, "y": b, "score": c, "index": d} for a, b, c, d in zip(
+        xs.tolist(), y_list, scores.tolist(), indices.tolist(), strict=True)]
+
+
+def best_cells(results: JobResults, x: str, y: str | None, *, maximize: bool) -> PairCells:
     """For each value pair of parameters ``x`` and ``y`` (or each value of ``x``), the best
     score over every ranked combination and the index holding it (ties: lowest index). A
     compacted job reads its precomputed aggregates; a running one aggregates its files."""
-    if not results.names:
-        return []
     keys = [param_column(x)] + ([param_column(y)] if y else [])
+    if not results.names:
+        empty = np.zeros(0)
+        return empty, (empty if y else None), empty, np.zeros(0, dtype=np.int64)
     if results.pairs_name:
         path = results.path(results.pairs_name)
         columns = [c for c in pq.read_schema(path).names if c.startswith("p_")]
@@ -353,12 +353,17 @@ def best_by_pair(
     return _cells(_cursor().sql(query).to_arrow_table(), keys)
 
 
-def _cells(table: pa.Table, keys: list[str]) -> list[dict[str, Any]]:
-    xs = table.column(keys[0]).to_pylist()
-    ys = table.column(keys[1]).to_pylist() if len(keys) > 1 else [None] * table.num_rows
-    return [{"x": x, "y": y, "score": score, "index": index} for x, y, score, index in zip(
-        xs, ys, table.column("score").to_pylist(), table.column("index").to_pylist(),
-        strict=True)]
+PairCells = tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]
+
+
+def _cells(table: pa.Table, keys: list[str]) -> PairCells:
+    """(x values, y values or None, best scores, indices holding them) as arrays."""
+    return (
+        table.column(keys[0]).to_numpy(),
+        table.column(keys[1]).to_numpy() if len(keys) > 1 else None,
+        table.column("score").to_numpy(),
+        table.column("index").to_numpy(),
+    )
 
 
 # -- compaction and removal (the orchestrator) -------------------------------------------------

@@ -310,13 +310,10 @@ def _value_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str
                 _CELLS.move_to_end(key)
                 return _CELLS[key]
     results = results_store.job_results(session=session, job_id=job_id)
-    cells = results_store.best_by_pair(results, x_param, y_param, maximize=mode == "max")
-    found = (
-        np.asarray([c["x"] for c in cells]),
-        np.asarray([c["y"] if y_param else 0 for c in cells]),
-        np.asarray([c["score"] for c in cells], dtype=np.float64),
-        np.asarray([c["index"] for c in cells], dtype=np.int64),
-    )
+    xs, ys, scores, indices = results_store.best_cells(results, x_param, y_param,
+                                                       maximize=mode == "max")
+    found = (xs, ys if ys is not None else np.zeros(len(xs)), scores.astype(np.float64),
+             indices.astype(np.int64))
     if stamp is not None:
         with _CELLS_LOCK:
             for old in [k for k in _CELLS if k[:3] == key[:3]]:

@@ -189,3 +189,8 @@ def budget(*, session: Session, owner_id: uuid.UUID, strategy_names: list[str]) 
         bytes_left=left(quotas.stored_bytes, stored),
         live_left=left(quotas.live_jobs, live),
     )
+
+
+def storage_estimate(combinations: int) -> int:
+    """Bytes a job of ``combinations`` is expected to store (what the form shows)."""
+    return reserved_bytes(combinations)

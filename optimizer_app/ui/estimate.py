@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optimizer_app.orchestration.usage import reserved_bytes
-from optimizer_app.services.queue import DEFAULT_COST
+from optimizer_app.services.queue import DEFAULT_COST, storage_estimate
 from optimizer_app.ui import format as fmt
 
 
@@ -32,7 +31,7 @@ def run_time_text(total: int | None, rows: int, cost: float | None) -> str:
 
 
 def storage_text(total: int | None) -> str:
-    return f"About {fmt.size(reserved_bytes(total))} of results" if total else ""
+    return f"About {fmt.size(storage_estimate(total))} of results" if total else ""
 
 
 def quota_warnings(total: int | None, headroom: Headroom) -> list[str]:
@@ -49,7 +48,7 @@ def quota_warnings(total: int | None, headroom: Headroom) -> list[str]:
                         f"{fmt.count(left)} are left of today's quota (it resets at "
                         "00:00 UTC).")
     room = headroom.stored_bytes
-    if room is not None and reserved_bytes(total) > room:
-        warnings.append(f"This job would store about {fmt.size(reserved_bytes(total))} but only "
+    if room is not None and storage_estimate(total) > room:
+        warnings.append(f"This job would store about {fmt.size(storage_estimate(total))} but only "
                         f"{fmt.size(room)} of your storage quota is left; delete old jobs.")
     return warnings
