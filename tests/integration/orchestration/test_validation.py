@@ -175,7 +175,7 @@ def test_walkforward_stop_rules_apply_to_each_fold(backend: Backend) -> None:
     policy = {**POLICY, "patience": 15, "minTasks": 40}
     job = submit(backend, SMALL_SPACE, policy, validation=spec)
     size = build_grid("sma_cross", SMALL_SPACE, cap=10_000).total
-    with running(backend):
+    with running(backend, chunk_target_seconds=0.05, chunk_function=SLOW):  # small chunks
         final = wait_terminal(backend, job.id)
         result = wait_validated(backend, job.id)
     assert final.status == "early-stopped", final
