@@ -9,8 +9,10 @@ its results, then times — in this process, through the same service functions 
 routes call, medians and p95 of several calls — a ``/tasks`` page (50 rows) at several
 offsets sorted by score and by index, the full-grid heatmap aggregate of two parameters,
 the export of the Top-100, and the submit of a grid of that size. Printed: bytes per
-combination in the results store and in SQLite, each timing, and this process's resident
-memory before and after the reads."""
+combination in the results store and in SQLite, each timing, and the memory both processes
+hold for the job's size: the orchestrator's peak while it runs and compacts the job, and this
+(reading) process's resident memory after all the reads — each against the same after a
+8,019-combination job run and read first (the baseline)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -26,6 +29,7 @@ import psutil  # noqa: E402
 
 from benchmarks.jobs import (  # noqa: E402
     STRATEGY,
+    RssSampler,
     compacted_bytes,
     fresh_data_dir,
     run_job,
@@ -62,48 +66,41 @@ def timed(call, runs: int) -> tuple[float, float]:
     return statistics.median(seconds) * 1000, p95 * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--size", type=int, choices=sorted(SPACES), default=10_000_000)
-    parser.add_argument("--runs", type=int, default=5, help="timings per read")
-    args = parser.parse_args()
-    settings.__dict__["grid_cap"] = max(settings.grid_cap, args.size)
-    space = SPACES[args.size]
+SMALL = {"period": {"start": 2, "stop": 100, "step": 1},  # 8,019: the memory baseline
+         "lower": {"start": 5, "stop": 45, "step": 5}, "upper": {"start": 55, "stop": 95, "step": 5}}
 
-    data, owner_id, dataset_id = fresh_data_dir()
-    orchestrator = start_orchestrator(data)
-    try:
+
+def run_and_compact(owner_id: Any, dataset_id: Any, space: dict, pid: int) -> Any:
+    """The job, submit to terminal, and its compaction; the orchestrator's peak over both."""
+    with RssSampler(pid) as sampler:
         started = time.perf_counter()
-        run = run_job(owner_id, dataset_id, space, orchestrator.pid, policy=POLICY)
-        wall = time.perf_counter() - started
-        store_bytes = compacted_bytes(run)
-    finally:
-        orchestrator.terminate()
-        orchestrator.wait(timeout=60)
-    job_id = run.job_id  # type: ignore[attr-defined]
-    db_bytes = sum(f.stat().st_size for f in data.glob("optimizer.db*"))
-    with session_scope(readonly=True) as session:
-        total = results_store.job_results(session=session, job_id=job_id).rows
-    print(f"job: {total:,} combinations of {STRATEGY}, {run.status} in {wall:.1f} s "
-          f"(orchestrator peak {run.peak_rss_mb:.0f} MB)")
-    print(f"storage: results store {store_bytes / total:.1f} B/combination "
-          f"({store_bytes / 2**20:.1f} MiB), SQLite {db_bytes / total:.2f} B/combination")
+        run = run_job(owner_id, dataset_id, space, pid, policy=POLICY)
+        run.wall = time.perf_counter() - started
+        run.store_bytes = compacted_bytes(run)
+    run.peak_rss_mb = sampler.peak / 2**20
+    return run
 
-    process = psutil.Process()
-    rss_before = process.memory_info().rss
 
+def read_everything(owner_id: Any, job_id: Any, total: int, runs: int, *,
+                    show: bool) -> None:
+    """Every read the routes make, timed (and printed when ``show``)."""
     def tasks(offset: int, sort: str) -> None:
         with session_scope(readonly=True) as session:
             page = history.list_tasks(session=session, owner_id=owner_id, job_id=job_id,
                                       limit=PAGE, offset=offset, sort=sort)  # type: ignore[arg-type]
         assert len(page.data) == min(PAGE, total - offset)
 
-    print(f"{'read':<44} {'median ms':>10} {'p95 ms':>8}")
+    def line(what: str, call: Any, times: int = runs) -> None:
+        median, p95 = timed(call, times)
+        if show:
+            print(f"{what:<44} {median:>10.1f} {p95:>8.1f}", flush=True)
+
+    if show:
+        print(f"{'read':<44} {'median ms':>10} {'p95 ms':>8}")
     for sort in ("score", "index"):
         for offset in (0, total // 100, total // 2, total - PAGE):
-            median, p95 = timed(lambda o=offset, s=sort: tasks(o, s), args.runs)
-            print(f"{f'/tasks sorted by {sort}, offset {offset:,}':<44} {median:>10.1f} "
-                  f"{p95:>8.1f}", flush=True)
+            line(f"/tasks sorted by {sort}, offset {offset:,}",
+                 lambda o=offset, s=sort: tasks(o, s))
 
     def heatmap() -> None:
         with session_scope(readonly=True) as session:
@@ -111,16 +108,49 @@ def main() -> None:
         cells = results_store.best_by_pair(files, "lower", "upper", maximize=True)
         assert cells
 
-    median, p95 = timed(heatmap, args.runs)
-    print(f"{'full-grid aggregate (lower x upper)':<44} {median:>10.1f} {p95:>8.1f}")
+    line("full-grid aggregate (lower x upper)", heatmap)
 
     def export_top() -> None:
         with session_scope(readonly=True) as session:
             bundle = export.build_export(session=session, owner_id=owner_id, job_id=job_id)
         assert bundle.members
 
-    median, p95 = timed(export_top, args.runs)
-    print(f"{'export of the Top-100':<44} {median:>10.1f} {p95:>8.1f}")
+    line("export of the Top-100", export_top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, choices=sorted(SPACES), default=10_000_000)
+    parser.add_argument("--runs", type=int, default=5, help="timings per read")
+    args = parser.parse_args()
+    settings.__dict__["grid_cap"] = max(settings.grid_cap, args.size)
+    space = SPACES[args.size]
+    process = psutil.Process()
+
+    data, owner_id, dataset_id = fresh_data_dir()
+    orchestrator = start_orchestrator(data)
+    try:
+        # The baseline: the same orchestrator and reading process after an 8,019-combination
+        # job, so that what follows is the cost of the size alone.
+        small = run_and_compact(owner_id, dataset_id, SMALL, orchestrator.pid)
+        small_total = run_total(small)
+        read_everything(owner_id, small.job_id, small_total, args.runs, show=False)
+        rss_small = process.memory_info().rss
+        run = run_and_compact(owner_id, dataset_id, space, orchestrator.pid)
+    finally:
+        orchestrator.terminate()
+        orchestrator.wait(timeout=60)
+    job_id = run.job_id
+    db_bytes = sum(f.stat().st_size for f in data.glob("optimizer.db*"))
+    total = run_total(run)
+    print(f"job: {total:,} combinations of {STRATEGY}, {run.status} in {run.wall:.1f} s")
+    print(f"storage: results store {run.store_bytes / total:.1f} B/combination "
+          f"({run.store_bytes / 2**20:.1f} MiB), SQLite {db_bytes / total:.2f} B/combination")
+    print(f"orchestrator peak (the job and its compaction): {small.peak_rss_mb:.0f} MB for "
+          f"{small_total:,} combinations, {run.peak_rss_mb:.0f} MB for {total:,} "
+          f"({run.peak_rss_mb - small.peak_rss_mb:+.0f} MB)")
+
+    read_everything(owner_id, job_id, total, args.runs, show=True)
 
     def submit() -> None:
         body = JobCreate(strategy=STRATEGY, dataset_id=dataset_id, param_space=space,
@@ -131,8 +161,14 @@ def main() -> None:
     median, p95 = timed(submit, 3)
     print(f"{'submit of a grid this size':<44} {median:>10.1f} {p95:>8.1f}")
     rss_after = process.memory_info().rss
-    print(f"this process: {rss_before / 2**20:.0f} MB before the reads, "
-          f"{rss_after / 2**20:.0f} MB after (+{(rss_after - rss_before) / 2**20:.0f} MB)")
+    print(f"reading process: {rss_small / 2**20:.0f} MB after every read of the "
+          f"{small_total:,}-combination job, {rss_after / 2**20:.0f} MB after every read of "
+          f"this one ({(rss_after - rss_small) / 2**20:+.0f} MB)")
+
+
+def run_total(run: Any) -> int:
+    with session_scope(readonly=True) as session:
+        return results_store.job_results(session=session, job_id=run.job_id).rows
 
 
 if __name__ == "__main__":

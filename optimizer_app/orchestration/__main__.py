@@ -17,6 +17,7 @@ import time
 from types import FrameType
 
 from optimizer_app.core.logging import configure_logging, logger
+from optimizer_app.orchestration.memory import tune_allocator
 from optimizer_app.orchestration.service import run_orchestrator
 
 PARENT_POLL_SECONDS = 1.0
@@ -61,6 +62,7 @@ def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
+    tune_allocator()
     configure_logging()
     stop = threading.Event()
     received: list[int] = []

@@ -7,18 +7,33 @@ manifest in one short transaction — only if the job still exists and its files
 ones read — and removes the old files and any file that was never committed
 ``REMOVE_AFTER_SECONDS`` later, so that a page being read from the old files meanwhile still
 finds them. Safe to repeat and to run from several orchestrators.
+
+A job of more than ``IN_PROCESS_ROWS`` rows is rewritten in a child process of the
+orchestrator, at low priority (niceness 10, as the local workers), started when there is such
+work and stopped after ``IDLE_SECONDS`` without any: the sort and the aggregates use up to
+DuckDB's memory limit, and memory a process has used is not given back to the system while it
+lives — in the orchestrator it would stay taken for as long as the orchestrator runs. Smaller
+jobs are rewritten in the orchestrator's own thread, within tens of megabytes: a child's start
+(~1 s of imports) would cost more than their whole compaction.
 """
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 from sqlmodel import col, select
 
+from optimizer_app.core.config import settings
 from optimizer_app.core.logging import logger
 from optimizer_app.persistence import jobs, results_store
 from optimizer_app.persistence.db import session_scope
@@ -32,6 +47,11 @@ __all__ = ["Compactor", "compact_job", "jobs_to_compact"]
 
 BATCH = 10  # jobs looked at per pass
 REMOVE_AFTER_SECONDS = 30.0
+IN_PROCESS_ROWS = 262_144  # larger jobs are rewritten in the child process
+IDLE_SECONDS = 60.0  # the compacting child exits after this long without work
+CHILD_NICENESS = 10
+
+Rewrite = Callable[[results_store.JobResults, bool], list[results_store.NewFile]]
 
 
 def jobs_to_compact(limit: int = BATCH) -> list[uuid.UUID]:
@@ -48,11 +68,17 @@ def jobs_to_compact(limit: int = BATCH) -> list[uuid.UUID]:
     return list(rows)
 
 
-def compact_job(job_id: uuid.UUID, *, later: Callable[[uuid.UUID, list[str]], None] | None = None
-                ) -> bool:
+def _rewrite_here(results: results_store.JobResults, descending: bool
+                  ) -> list[results_store.NewFile]:
+    return results_store.compact_files(results, descending=descending)
+
+
+def compact_job(job_id: uuid.UUID, *, later: Callable[[uuid.UUID, list[str]], None] | None = None,
+                rewrite: Rewrite = _rewrite_here) -> bool:
     """Compact one terminal job's files; False when there was nothing to do or the job
     changed meanwhile (deleted, already compacted elsewhere). The files it replaces are
-    removed at once, or handed to ``later(job_id, names to keep)``."""
+    removed at once, or handed to ``later(job_id, names to keep)``. ``rewrite`` writes the new
+    files (in this process unless told otherwise)."""
     remove = later or (lambda job, keep: results_store.remove_orphans(job, keep=keep))
     with session_scope(readonly=True) as session:
         job = session.get(OptimizationJob, job_id)
@@ -62,7 +88,7 @@ def compact_job(job_id: uuid.UUID, *, later: Callable[[uuid.UUID, list[str]], No
         current = results_store.job_results(session=session, job_id=job_id)
     if not current.names or current.compacted:
         return False
-    made = results_store.compact_files(current, descending=mode != "min")
+    made = rewrite(current, mode != "min")
     with session_scope() as session:
         job = jobs.get_job(session=session, job_id=job_id, for_update=True)
         now = results_store.job_results(session=session, job_id=job_id)
@@ -77,6 +103,57 @@ def compact_job(job_id: uuid.UUID, *, later: Callable[[uuid.UUID, list[str]], No
     return True
 
 
+def _start_child() -> None:
+    with contextlib.suppress(OSError):
+        os.nice(CHILD_NICENESS)
+
+
+def _rewrite_in_child(root: str, results: results_store.JobResults, descending: bool
+                      ) -> list[results_store.NewFile]:
+    """Runs in the child: the parent's results folder, whatever the child's settings say."""
+    settings.__dict__["resolved_results_dir"] = Path(root)
+    return results_store.compact_files(results, descending=descending)
+
+
+class _Child:
+    """The compacting child process, started on first use and stopped when idle."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._used = 0.0
+
+    def rewrite(self, results: results_store.JobResults, descending: bool
+                ) -> list[results_store.NewFile]:
+        if results.rows <= IN_PROCESS_ROWS:
+            return _rewrite_here(results, descending)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_child)
+        try:
+            return self._pool.submit(_rewrite_in_child, str(results_store.root()), results,
+                                     descending).result()
+        except BrokenProcessPool:  # the child died (killed, out of memory): a new one next time
+            self.stop()
+            raise
+        finally:
+            self._used = time.monotonic()
+
+    def stop_if_idle(self) -> None:
+        if self._pool is not None and time.monotonic() - self._used >= IDLE_SECONDS:
+            self.stop()
+
+    def stop(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # a rewrite still running is abandoned: its files are never committed and are removed
+        # as orphans by the next compaction of that job
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 class Compactor:
     """One background thread that compacts finished jobs when poked, and removes the files
     they replaced ``REMOVE_AFTER_SECONDS`` later."""
@@ -85,6 +162,7 @@ class Compactor:
         self._removals: deque[tuple[float, uuid.UUID, list[str]]] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._child = _Child()
         self._thread = threading.Thread(target=self._run, name="compact-results", daemon=True)
 
     def start(self) -> None:
@@ -96,21 +174,27 @@ class Compactor:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._child.stop()  # ends a rewrite in progress at once
         self._thread.join(timeout=10)
         self._remove_due(everything=True)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            try:
-                self._remove_due()
-                for job_id in jobs_to_compact():
-                    if self._stop.is_set():
-                        return
-                    compact_job(job_id, later=self._remove_later)
-            except Exception:
-                logger.opt(exception=True).warning("compacting results failed; will retry")
+        try:
+            while not self._stop.is_set():
+                self._wake.wait(timeout=IDLE_SECONDS)
+                self._wake.clear()
+                try:
+                    self._remove_due()
+                    for job_id in jobs_to_compact():
+                        if self._stop.is_set():
+                            return
+                        compact_job(job_id, later=self._remove_later,
+                                    rewrite=self._child.rewrite)
+                except Exception:
+                    logger.opt(exception=True).warning("compacting results failed; will retry")
+                self._child.stop_if_idle()
+        finally:
+            self._child.stop()
 
     def _remove_later(self, job_id: uuid.UUID, keep: list[str]) -> None:
         self._removals.append((time.monotonic() + REMOVE_AFTER_SECONDS, job_id, keep))

@@ -44,6 +44,7 @@ from optimizer_app.orchestration.failures import (
 from optimizer_app.orchestration.jobrun import JobRun
 from optimizer_app.orchestration.leases import MAX_HELD_JOBS, claim_jobs, new_owner_id
 from optimizer_app.orchestration.loading import JobCannotRun, open_run
+from optimizer_app.orchestration.memory import release_free_memory
 from optimizer_app.orchestration.sharing import over_share
 from optimizer_app.orchestration.validation import ValidationSweeper
 from optimizer_app.orchestration.writer import (
@@ -333,6 +334,8 @@ class Orchestrator:
         run.data_future = None
         with contextlib.suppress(ValueError):
             self._rotation.remove(job_id)
+        if not self.runs:
+            release_free_memory()
 
     # -- sending chunks -------------------------------------------------------------------------
 
