@@ -38,8 +38,8 @@ from optimizer_app.domain.stats import INTEGER_METRICS, METRIC_KEYS
 from optimizer_app.persistence.models import ResultFile, TaskStatus
 
 __all__ = [
-    "JobResults", "add_file", "best_by_pair", "compact_files", "job_dir", "job_results",
-    "best_cells", "page", "remove_job", "remove_orphans", "row_at", "stored_indices",
+    "JobResults", "add_file", "best_by_pair", "best_cells", "compact_files", "every_pair_cells",
+    "job_dir", "job_results", "page", "remove_job", "remove_orphans", "row_at", "stored_indices",
 ]
 
 ENGINE_THREADS = 2
@@ -354,6 +354,42 @@ def best_cells(results: JobResults, x: str, y: str | None, *, maximize: bool) ->
 
 
 PairCells = tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]
+
+
+def every_pair_cells(results: JobResults, params: Sequence[str], *, maximize: bool
+                     ) -> dict[tuple[str, str | None], PairCells]:
+    """``best_cells`` of every pair of ``params`` (both ways round) and of each one alone,
+    in one pass over the job's rows (``GROUPING SETS``): what a running job's heatmap reads
+    once per refresh, so that choosing other axes needs no read of its own."""
+    columns = [param_column(p) for p in params]
+    if not results.names or not columns:
+        return {}
+    if results.pairs_name:  # compacted: each is one filter of the precomputed aggregates
+        return {(x, y): best_cells(results, x, y, maximize=maximize)
+                for x in params for y in [*[q for q in params if q != x], None]}
+    # (one pair's arrays serve both ways round: x by y is y by x, the columns swapped)
+    sets = [f"({a}, {b})" for i, a in enumerate(columns) for b in columns[i + 1:]]
+    sets += [f"({a})" for a in columns]
+    best, holder = _best_and_holder(maximize)
+    group = ", ".join(columns)
+    table = _cursor().sql(
+        f"SELECT {group}, GROUPING({group}) AS grouping, {best} AS score, {holder} AS index "
+        f"FROM {_files_sql(results.paths)} WHERE score IS NOT NULL "
+        f"GROUP BY GROUPING SETS ({', '.join(sets)})").to_arrow_table()
+    grouping = table.column("grouping").to_numpy()
+    scores = table.column("score").to_numpy()
+    indices = table.column("index").to_numpy()
+    values = {c: table.column(c).to_numpy() for c in columns}
+    found: dict[tuple[str, str | None], PairCells] = {}
+    for i, x in enumerate(params):
+        rows = grouping == _grouping_mask(columns, [columns[i]])
+        found[(x, None)] = (values[columns[i]][rows], None, scores[rows], indices[rows])
+        for j in range(i + 1, len(params)):
+            rows = grouping == _grouping_mask(columns, [columns[i], columns[j]])
+            xs, ys = values[columns[i]][rows], values[columns[j]][rows]
+            found[(x, params[j])] = (xs, ys, scores[rows], indices[rows])
+            found[(params[j], x)] = (ys, xs, found[(x, params[j])][2], found[(x, params[j])][3])
+    return found
 
 
 def _cells(table: pa.Table, keys: list[str]) -> PairCells:

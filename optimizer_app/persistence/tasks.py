@@ -288,7 +288,7 @@ class PairBest(NamedTuple):
 
 _CELLS: OrderedDict[tuple[uuid.UUID, str, str | None, Hashable],
                     tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
-_CELLS_SIZE = 16  # (job, axes) aggregates kept
+_CELLS_SIZE = 32  # (job, axes) aggregates kept (a running job's: every pair, both ways round)
 _CELLS_LOCK = threading.Lock()
 
 
@@ -296,11 +296,12 @@ ANY_STAMP = "any"  # a stamp that accepts whatever aggregate of the job is kept
 
 
 def _value_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str | None,
-                 mode: str, stamp: Hashable | None
+                 mode: str, stamp: Hashable | None, params: Sequence[str] = ()
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x values, y values, best scores, indices holding them) per value pair, from the
     results store (a finished job's precomputed aggregates, a running job's files), kept per
-    ``stamp`` (``ANY_STAMP``: whatever is kept for the job and axes)."""
+    ``stamp`` (``ANY_STAMP``: whatever is kept for the job and axes). For a running job
+    those of every pair of ``params`` are read and kept at once."""
     key = (job_id, x_param, y_param, stamp)
     if stamp is not None:
         with _CELLS_LOCK:
@@ -310,18 +311,24 @@ def _value_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str
                 _CELLS.move_to_end(key)
                 return _CELLS[key]
     results = results_store.job_results(session=session, job_id=job_id)
-    xs, ys, scores, indices = results_store.best_cells(results, x_param, y_param,
-                                                       maximize=mode == "max")
-    found = (xs, ys if ys is not None else np.zeros(len(xs)), scores.astype(np.float64),
-             indices.astype(np.int64))
+    if stamp is not None and results.names and not results.compacted and params:
+        # a running job: every pair in the one pass, so that other axes are ready at once
+        every = results_store.every_pair_cells(results, list(params), maximize=mode == "max")
+    else:
+        every = {(x_param, y_param): results_store.best_cells(results, x_param, y_param,
+                                                              maximize=mode == "max")}
+    found = {axes: (xs, ys if ys is not None else np.zeros(len(xs)),
+                    scores.astype(np.float64), indices.astype(np.int64))
+             for axes, (xs, ys, scores, indices) in every.items()}
     if stamp is not None:
         with _CELLS_LOCK:
-            for old in [k for k in _CELLS if k[:3] == key[:3]]:
-                del _CELLS[old]
-            _CELLS[key] = found
+            for axes, cells in found.items():
+                for old in [k for k in _CELLS if k[:3] == (job_id, *axes)]:
+                    del _CELLS[old]
+                _CELLS[(job_id, *axes, stamp)] = cells
             while len(_CELLS) > _CELLS_SIZE:
                 _CELLS.popitem(last=False)
-    return found
+    return found[(x_param, y_param)]
 
 
 def _positions(values: list[int | float], found: np.ndarray) -> np.ndarray:
@@ -354,8 +361,10 @@ def best_by_pair(
     axes reuse the aggregate of the last one while it is unchanged. ``x_step``/``y_step`` > 1
     group that many consecutive values of a parameter into one cell (a dense axis drawn in a
     few hundred pixels); a cell's ``x``/``y`` is then the first value of its group."""
+    axes = [name for name, values in grid.values.items() if len(values) > 1]
+    axes += [name for name in (x_param, y_param) if name and name not in axes]
     x_found, y_found, scores, indices = _value_cells(session, job_id, x_param, y_param, mode,
-                                                     stamp)
+                                                     stamp, axes)
     if not len(scores):
         return []
     xs = np.asarray(grid.values[x_param])[::x_step]

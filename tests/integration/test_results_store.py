@@ -125,3 +125,22 @@ def test_best_by_pair_live_and_precomputed(maximize: bool) -> None:
             got = {(c["x"], c["y"]): (c["score"], c["index"])
                    for c in results_store.best_by_pair(results, x, y, maximize=maximize)}
             assert got == cells, (x, y, results.compacted)
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_every_pair_in_one_pass_equals_each_pair_read_alone(maximize: bool) -> None:
+    """A running job's heatmap reads every pair at once; each must be what reading that pair
+    alone gives (the same cells, scores and holders), both ways round and each parameter."""
+    chunked, _ = _chunked_job(np.random.default_rng(5))
+    compacted = _compacted(chunked, descending=maximize)
+    for results in (chunked, compacted):
+        every = results_store.every_pair_cells(results, ["a", "b", "c"], maximize=maximize)
+        assert set(every) == {(x, y) for x in "abc" for y in [*"abc", None] if x != y}
+        for (x, y), (xs, ys, scores, indices) in every.items():
+            alone = results_store.best_cells(results, x, y, maximize=maximize)
+            def cells(xs, ys, scores, indices):  # noqa: ANN001, ANN202
+                ys_list = ys.tolist() if ys is not None else [None] * len(xs)
+                return sorted(zip(xs.tolist(), ys_list, scores.tolist(), indices.tolist(),
+                                  strict=True))
+            assert cells(xs, ys, scores, indices) == cells(*alone), (x, y, results.compacted)
+            assert len(xs) > 1

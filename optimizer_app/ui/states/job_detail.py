@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -281,7 +282,8 @@ class JobDetailState(rx.State):
     def _show_share(self, share: float | None) -> None:
         self.worker_share = queue_view.share_text(share) if self.status == "running" else ""
 
-    def _show_job(self, job: JobPublic, status: OptimizationStatusResponse | None = None) -> None:
+    def _show_job(self, job: JobPublic, status: OptimizationStatusResponse | None = None,
+                  *, chart: bool = True) -> None:
         shown = queue_view.queue_view(status.queue if status else None, datetime.now(UTC))
         if status is not None or job.status != "queued":
             self.queue_headline, self.queue_reason = shown.headline, shown.reason
@@ -317,11 +319,16 @@ class JobDetailState(rx.State):
             else "index order"
         )
         self.constrained_text = fmt.count(summary.constrained)
-        self.failure_counts = failures_view.failure_counts(summary.failures)
+        self._put("failure_counts", failures_view.failure_counts(summary.failures))
         self.banner_title, self.banner_text = job_view.banner(job, summary, self.metric, self.mode)
-        self.timing = job_view.timing(job, summary, datetime.now(UTC))
-        self.top = job_view.top_rows(self.job_key, summary, self.metric, self.mode)
-        self.best_curve = job_view.chart_units(job_view.best_curve(job, self.mode), self.metric)
+        self._put("timing", job_view.timing(job, summary, datetime.now(UTC)))
+        self._put("top", job_view.top_rows(self.job_key, summary, self.metric, self.mode))
+        curve = job_view.chart_units(job_view.best_curve(job, self.mode), self.metric)
+        # the line is drawn again with the history (every few seconds) or a new best, not on
+        # every tick only to carry the best over a few more finished combinations
+        shown = self.best_curve
+        if chart or not curve or not shown or curve[-1]["best"] != shown[-1]["best"]:
+            self._put("best_curve", curve)
         self.best_unit = "%" if is_percent(self.metric) else ""
         self.best_text = self.top[0].score if self.top else ""
         self.source = (
@@ -333,6 +340,13 @@ class JobDetailState(rx.State):
             else Link("", "")
         )
         self.source_deleted = bool(job.source_job_id and not job.source_job_name)
+
+    def _put(self, name: str, value: Any) -> None:
+        """Assign a list or record only when it changed: every assignment is sent to the
+        browser, which then renders its table or chart again (once a second while a job
+        runs), equal or not."""
+        if getattr(self, name) != value:
+            setattr(self, name, value)
 
     def _show_failed(self, tasks: list[TaskPublic], asked: int) -> None:
         self.failed_rows = failures_view.failed_rows(tasks)
@@ -395,7 +409,7 @@ class JobDetailState(rx.State):
             if not self._still_watching(generation):
                 return False
             fresh, status, charts_due, failed, share = update
-            self._show_job(fresh, status)
+            self._show_job(fresh, status, chart=charts_due)
             self._show_share(share)
             if charts_due:
                 self._chart_at = time.monotonic()
