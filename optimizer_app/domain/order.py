@@ -10,6 +10,8 @@ from typing import Literal
 
 import numpy as np
 
+from optimizer_app.domain.bitmask import BitMask
+
 GridOrder = Literal["shuffled", "sequential"]
 GRID_ORDERS: tuple[str, ...] = ("shuffled", "sequential")
 MAX_SEED = 2**53 - 1  # exact in JSON numbers everywhere
@@ -52,7 +54,7 @@ class PendingOrder:
     number per block in memory (~40k), not one per combination. ``done`` (shared, not copied)
     marks combinations already stored; they are skipped."""
 
-    def __init__(self, total: int, order: str, seed: int | None, done: np.ndarray) -> None:
+    def __init__(self, total: int, order: str, seed: int | None, done: BitMask) -> None:
         self._total = total
         self._done = done
         if order == "sequential" or total <= 1:
@@ -64,7 +66,7 @@ class PendingOrder:
             self._blocks = rng.permutation(-(-total // self._size)).astype(np.int64)
         self._next_block = 0
         self._buffer = np.zeros(0, dtype=np.int64)
-        self._length = total - int(np.count_nonzero(done[:total]))
+        self._length = total - done.count()
 
     def __len__(self) -> int:
         """How many combinations were pending when the job was opened."""

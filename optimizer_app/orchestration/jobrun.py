@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from optimizer_app.domain.bitmask import BitMask
 from optimizer_app.domain.datasets import Bars
 from optimizer_app.domain.grid import Grid
 from optimizer_app.domain.order import PendingOrder
@@ -63,7 +64,7 @@ class JobRun:
     created_at: datetime
     started: bool
     sizer: ChunkSizer
-    done: np.ndarray  # bool per combination index: a task row exists
+    done: BitMask  # per combination index: its result is stored (or it is not to run)
     todo: PendingOrder  # combinations not stored when the job was taken, in run order
     cursor: int = 0
     retry: deque[np.ndarray] = field(default_factory=deque)

@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from optimizer_app.core.config import settings
 from optimizer_app.core.logging import logger
+from optimizer_app.domain.bitmask import BitMask
 from optimizer_app.domain.datasets import Bars, DatasetError, parse_csv
 from optimizer_app.domain.grid import GridError, build_grid
 from optimizer_app.domain.order import PendingOrder
@@ -109,7 +110,7 @@ def open_run(claimed: ClaimedJob, *, chunk_target_seconds: float) -> JobRun:
                                  else (np.zeros(0, dtype=np.int64), 0, 0))
     counts = {"succeeded": succeeded, "failed": failed}
     subset = _subset(claimed.combination_subset, grid.total)
-    done = np.zeros(grid.total, dtype=bool) if subset is None else np.ones(grid.total, dtype=bool)
+    done = BitMask(grid.total, fill=subset is not None)
     if subset is not None:
         done[subset] = False  # only the subset is to run (in the grid's order)
     if len(stored):

@@ -285,7 +285,7 @@ def _settle_folds(job: OptimizationJob, run: JobRun, board: Board, committing: n
     """A walk-forward job: each fold's rules on its own results (a fold that stops withdraws
     what it has not run); the job ends when every fold finished or stopped."""
     assert board.folds is not None
-    pending = ~run.done
+    pending = ~run.done.to_bools()
     pending[committing] = False
     stopped = board.folds.stop(run.policy, pending)
     withdrawn = (np.concatenate(list(stopped.values())) if stopped

@@ -326,8 +326,8 @@ class JobDetailState(rx.State):
         curve = job_view.chart_units(job_view.best_curve(job, self.mode), self.metric)
         # the line is drawn again with the history (every few seconds) or a new best, not on
         # every tick only to carry the best over a few more finished combinations
-        shown = self.best_curve
-        if chart or not curve or not shown or curve[-1]["best"] != shown[-1]["best"]:
+        drawn = self.best_curve
+        if chart or not curve or not drawn or curve[-1]["best"] != drawn[-1]["best"]:
             self._put("best_curve", curve)
         self.best_unit = "%" if is_percent(self.metric) else ""
         self.best_text = self.top[0].score if self.top else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optimizer_app.domain.bitmask import BitMask
 from optimizer_app.domain.order import PendingOrder, block_size, new_seed, run_order
 
 
@@ -44,7 +45,9 @@ def test_pending_order_is_run_order_without_the_done_taken_in_any_steps(order: s
     done = rng.random(total) < 0.3
     expected = run_order(total, order, 99)
     expected = expected[~done[expected]]
-    pending = PendingOrder(total, order, 99, done)
+    mask = BitMask(total)
+    mask[np.flatnonzero(done)] = True
+    pending = PendingOrder(total, order, 99, mask)
     assert len(pending) == len(expected)
     taken = []
     while (part := pending.take(int(rng.integers(1, 70_000)))).size:

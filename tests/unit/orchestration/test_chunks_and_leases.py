@@ -56,10 +56,11 @@ def test_chunk_size_shrinks_when_work_gets_slower() -> None:
 
 
 def _run(todo: int, sizer: ChunkSizer) -> object:
+    from optimizer_app.domain.bitmask import BitMask
     from optimizer_app.domain.order import PendingOrder
     from optimizer_app.orchestration.jobrun import JobRun
 
-    done = np.zeros(todo, dtype=bool)
+    done = BitMask(todo)
     return JobRun(
         job_id=uuid.uuid4(), strategy="s", raw_space={}, options={}, policy=None,  # type: ignore[arg-type]
         grid=None, bars=None, board=None, created_at=None, started=True,  # type: ignore[arg-type]
