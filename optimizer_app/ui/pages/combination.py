@@ -11,6 +11,7 @@ from optimizer_app.ui import routes
 from optimizer_app.ui.combination_view import Pair
 from optimizer_app.ui.components.combination_charts import drawdown_card, equity_card
 from optimizer_app.ui.components.combination_tables import monthly_card, trades_card
+from optimizer_app.ui.components.notice_card import notice_card
 from optimizer_app.ui.layout import page
 from optimizer_app.ui.states.combination import CombinationState
 from optimizer_app.ui.theme import space
@@ -178,31 +179,18 @@ def combination_view() -> rx.Component:
 
 
 def not_found() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.center(
-                rx.icon("search-x", size=24, color="var(--gray-11)"),
-                width="48px",
-                height="48px",
-                border_radius="var(--radius-4)",
-                background="var(--gray-a3)",
-            ),
-            rx.heading(S.not_found_title, size="5", as_="h1"),
-            rx.text(S.not_found_text, size="2", color_scheme="gray", text_align="center",
-                    max_width="460px"),
-            rx.cond(
-                S.job_key != "",
-                rx.button("Back to the optimization", on_click=rx.redirect(S.job_href), size="3",
-                          margin_top=space(2)),
-                rx.button("Back to history", on_click=rx.redirect(routes.HISTORY), size="3",
-                          margin_top=space(2)),
-            ),
-            align="center",
-            spacing="3",
-            padding_y=space(8),
+    return notice_card(
+        "search-x",
+        S.not_found_title,
+        S.not_found_text,
+        rx.cond(
+            S.job_key != "",
+            rx.button("Back to the optimization", on_click=rx.redirect(S.job_href), size="3",
+                      margin_top=space(2)),
+            rx.button("Back to history", on_click=rx.redirect(routes.HISTORY), size="3",
+                      margin_top=space(2)),
         ),
-        size="3",
-        width="100%",
+        max_width="460px",
     )
 
 

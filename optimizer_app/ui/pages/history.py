@@ -6,6 +6,7 @@ import reflex as rx
 
 from optimizer_app.ui import routes
 from optimizer_app.ui.components.confirm_delete import confirm_delete
+from optimizer_app.ui.components.notice_card import notice_card
 from optimizer_app.ui.components.page_header import page_header
 from optimizer_app.ui.components.scroll_hint import scrolling_table
 from optimizer_app.ui.components.status_badge import status_badge
@@ -21,37 +22,15 @@ NUMERIC = {"text_align": "right", "font_variant_numeric": "tabular-nums", "white
 
 
 def empty_state() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.center(
-                rx.icon("layers", size=24, color="var(--accent-11)"),
-                width="48px",
-                height="48px",
-                border_radius="var(--radius-4)",
-                background="var(--accent-a3)",
-            ),
-            rx.heading("No optimizations yet", size="4", as_="h2"),
-            rx.text(
-                "Pick a strategy and a dataset, define a parameter grid, "
-                "and watch the best combinations rise to the top.",
-                size="2",
-                color_scheme="gray",
-                text_align="center",
-                max_width="420px",
-            ),
-            rx.button(
-                rx.icon("plus", size=16),
-                "New optimization",
-                size="3",
-                margin_top=space(2),
-                on_click=rx.redirect(routes.NEW),
-            ),
-            align="center",
-            spacing="3",
-            padding_y=space(8),
-        ),
-        size="3",
-        width="100%",
+    return notice_card(
+        "layers",
+        "No optimizations yet",
+        "Pick a strategy and a dataset, define a parameter grid, "
+        "and watch the best combinations rise to the top.",
+        rx.button(rx.icon("plus", size=16), "New optimization", size="3", margin_top=space(2),
+                  on_click=rx.redirect(routes.NEW)),
+        accent=True,
+        heading="h2",
     )
 
 

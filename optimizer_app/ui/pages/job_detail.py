@@ -8,6 +8,7 @@ from optimizer_app.ui import routes
 from optimizer_app.ui.components.best_chart import best_score_card
 from optimizer_app.ui.components.confirm_delete import confirm_delete
 from optimizer_app.ui.components.failures_panel import failures_panel
+from optimizer_app.ui.components.notice_card import notice_card
 from optimizer_app.ui.components.progress_panel import progress_panel, stop_banner
 from optimizer_app.ui.components.route_match import for_route
 from optimizer_app.ui.components.score_chart import score_chart_card
@@ -178,36 +179,13 @@ def action_errors() -> rx.Component:
 
 
 def not_found() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.center(
-                rx.icon("search-x", size=24, color="var(--gray-11)"),
-                width="48px",
-                height="48px",
-                border_radius="var(--radius-4)",
-                background="var(--gray-a3)",
-            ),
-            rx.heading("Optimization not found", size="5", as_="h1"),
-            rx.text(
-                "There is no optimization at this address in your account. "
-                "It may belong to someone else, or the link may be incomplete.",
-                size="2",
-                color_scheme="gray",
-                text_align="center",
-                max_width="420px",
-            ),
-            rx.button(
-                "Back to history",
-                on_click=rx.redirect(routes.HISTORY),
-                size="3",
-                margin_top=space(2),
-            ),
-            align="center",
-            spacing="3",
-            padding_y=space(8),
-        ),
-        size="3",
-        width="100%",
+    return notice_card(
+        "search-x",
+        "Optimization not found",
+        "There is no optimization at this address in your account. "
+        "It may belong to someone else, or the link may be incomplete.",
+        rx.button("Back to history", on_click=rx.redirect(routes.HISTORY), size="3",
+                  margin_top=space(2)),
     )
 
 
