@@ -202,6 +202,57 @@ export function ScoreHeatmap({ dataJson, onPick, height = 360, ...rest }) {
 
   useEffect(() => setHover(null), [data]);
 
+  // Keyboard: the canvas takes focus; arrows move from cell to cell (over empty ones), Home
+  // and End go to the best and worst, Enter or Space opens the combination, Escape leaves.
+  const centreOf = (cell) => {
+    const g = geometry.current;
+    if (!g) return { x: 0, y: 0 };
+    const row = data.kind === "line" ? 0 : cell[1];
+    return { x: g.left + (cell[0] + 0.5) * g.cw, y: g.top + (g.ny - 1 - row + 0.5) * g.ch };
+  };
+  const focusCell = (cell) => setHover(cell ? { cell, ...centreOf(cell) } : null);
+  const ranked = () => (data && data.cells ? data.cells : []);
+  // a cell's shade (its third value) runs from 0 (worst) to 1 (best)
+  const bestCell = () => ranked().reduce((best, c) => (!best || c[2] > best[2] ? c : best), null);
+  const onKeyDown = (event) => {
+    if (!data || !geometry.current) return;
+    const { nx, ny } = geometry.current;
+    const current = hover && hover.cell;
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    let next = null;
+    if (event.key in moves) {
+      if (!current) {
+        next = bestCell();
+      } else {
+        const [dx, dy] = data.kind === "line" ? [moves[event.key][0], 0] : moves[event.key];
+        let [cx, cy] = [current[0], data.kind === "line" ? 0 : current[1]];
+        for (;;) {
+          cx += dx;
+          cy += dy;
+          if (cx < 0 || cy < 0 || cx >= nx || cy >= ny || (dx === 0 && dy === 0)) break;
+          const found = lookup.get(`${cx}:${cy}`);
+          if (found) { next = found; break; }
+        }
+        next = next || current;
+      }
+    } else if (event.key === "Home" || event.key === "End") {
+      const cells = ranked();
+      next = event.key === "Home" ? bestCell()
+        : cells.reduce((worst, c) => (!worst || c[2] < worst[2] ? c : worst), null);
+    } else if ((event.key === "Enter" || event.key === " ") && current) {
+      event.preventDefault();
+      if (onPick) onPick(current[3]);
+      return;
+    } else if (event.key === "Escape") {
+      setHover(null);
+      return;
+    } else {
+      return;
+    }
+    event.preventDefault();
+    if (next) focusCell(next);
+  };
+
   const pointAt = (event) => {
     const box = canvas.current.getBoundingClientRect();
     const px = event.clientX - box.left;
@@ -216,7 +267,7 @@ export function ScoreHeatmap({ dataJson, onPick, height = 360, ...rest }) {
   const tipLeft = hover ? Math.min(Math.max(hover.x + 14, 0), Math.max(0, width - 230)) : 0;
   const tipTop = hover ? (hover.y > height / 2 ? hover.y - 120 : hover.y + 14) : 0;
   return (
-    <div {...rest} role="img" ref={wrapper} style={{ position: "relative", width: "100%", height }}>
+    <div {...rest} role="group" ref={wrapper} style={{ position: "relative", width: "100%", height }}>
       <canvas
         ref={canvas}
         style={{ width: "100%", height, display: "block", cursor: tip ? "pointer" : "default" }}
@@ -227,6 +278,13 @@ export function ScoreHeatmap({ dataJson, onPick, height = 360, ...rest }) {
         data-columns={geo ? geo.nx : ""}
         data-rows={geo ? geo.ny : ""}
         data-cells={data && data.cells ? data.cells.length : 0}
+        tabIndex={0}
+        role="application"
+        aria-roledescription="heatmap"
+        aria-label={`${rest["aria-label"] || "Heatmap"}: arrow keys move between cells, Enter opens the combination`}
+        onKeyDown={onKeyDown}
+        onFocus={() => { if (!hover) focusCell(bestCell()); }}
+        onBlur={() => setHover(null)}
         onMouseMove={(event) => setHover(pointAt(event))}
         onMouseLeave={() => setHover(null)}
         onClick={(event) => {
@@ -237,6 +295,7 @@ export function ScoreHeatmap({ dataJson, onPick, height = 360, ...rest }) {
       {tip ? (
         <div
           role="tooltip"
+          aria-live="polite"
           data-testid="heatmap-tooltip"
           style={{
             position: "absolute",

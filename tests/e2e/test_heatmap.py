@@ -141,6 +141,38 @@ def test_heatmap_covers_the_grid_and_opens_a_combination(
                                         rf"{cell['index']}/?$"))
 
 
+def test_the_heatmap_is_usable_from_the_keyboard(
+    page: Page, signed_in_account: Account, app_server: RunningApp
+) -> None:
+    """Focus lands on the best cell; arrows move between cells; Enter opens the combination."""
+    with api(app_server, page) as client:
+        job_id = submit(client, "RSI keyboard", "rsi_reversion", RSI_SMALL)
+        page.goto(f"/optimizations/{job_id}")
+        wait_until_terminal(page)
+        heatmap: dict[str, Any] = client.get(f"/optimizations/{job_id}/heatmap",
+                                             params={"x": "period", "y": "lower"}).json()
+    expect(canvas(page)).to_have_attribute("data-cells", "77")
+    cells = {(c["x"], c["y"]): c for c in heatmap["cells"]}
+    best = max(heatmap["cells"], key=lambda c: c["score"])  # the first of equals, as drawn
+    tooltip = page.get_by_test_id("heatmap-tooltip")
+    canvas(page).focus()
+    expect(tooltip).to_contain_text(f"RSI period {best['x']} · Lower level {best['y']:g}")
+    periods = heatmap["xValues"]
+    at = periods.index(best["x"])
+    key, column = ("ArrowRight", at + 1) if at + 1 < len(periods) else ("ArrowLeft", at - 1)
+    page.keyboard.press(key)
+    target = cells[(periods[column], best["y"])]
+    expect(tooltip).to_contain_text(f"RSI period {target['x']} · Lower level {target['y']:g}")
+    expect(tooltip).to_contain_text(f"Combination #{target['index']:,}")
+    page.keyboard.press("Escape")
+    expect(tooltip).to_have_count(0)
+    page.keyboard.press("ArrowUp")  # an arrow starts again from the best cell
+    expect(tooltip).to_contain_text(f"RSI period {best['x']} · Lower level {best['y']:g}")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/optimizations/{job_id}/combinations/"
+                                        rf"{best['index']}/?$"))
+
+
 def test_one_varying_parameter_gets_a_line(
     page: Page, signed_in_account: Account, app_server: RunningApp
 ) -> None:
