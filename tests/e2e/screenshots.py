@@ -107,7 +107,7 @@ def test_take_screenshots(page: Page) -> None:
     expect(top.locator("tbody tr").first).to_be_visible(timeout=30_000)
     while count_of(progress.inner_text()) < 60_000:
         expect(progress).not_to_have_text(progress.inner_text(), timeout=30_000)
-    expect(page.get_by_role("img", name="Score by parameters chart")).to_be_visible()
+    expect(page.get_by_role("group", name="Score by parameters chart")).to_be_visible()
     # A fine step of k fills the Top-N with identical trades: grouped under "+ N identical".
     expect(top.get_by_role("button", name=re.compile(r"identical$")).first).to_be_visible()
     _shot(page, "detail-running.png")
@@ -121,7 +121,7 @@ def test_take_screenshots(page: Page) -> None:
     small_sma_job(page, "Quick check")
 
     page.goto(finished_url)
-    expect(page.get_by_role("img", name="Score by parameters chart")).to_be_visible()
+    expect(page.get_by_role("group", name="Score by parameters chart")).to_be_visible()
     _shot(page, "detail-finished.png")
 
     # The page of its best combination.

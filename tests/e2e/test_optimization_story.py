@@ -115,7 +115,7 @@ def test_top_n_export_and_rerun_from_a_row(page: Page, signed_in_account: Accoun
     scores = [number(r[2]) for r in rows]
     assert scores == sorted(scores, reverse=True), scores
     expect(page.get_by_role("img", name="Best score over finished chart")).to_be_visible()
-    expect(page.get_by_role("img", name="Score by parameters chart")).to_be_visible()
+    expect(page.get_by_role("group", name="Score by parameters chart")).to_be_visible()
 
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Export").click()
