@@ -35,7 +35,7 @@ RECONNECT_SECONDS = 2.0
 LOCAL_WORKER_NICENESS = 10
 
 
-LOW_LEVEL_LOG_LENGTH = 16
+LOW_LEVEL_LOG_LENGTH = 1
 
 
 def dask_settings(*, max_attempts: int | None = None) -> dict[str, Any]:
@@ -50,8 +50,11 @@ def dask_settings(*, max_attempts: int | None = None) -> dict[str, Any]:
       given up as ``KilledWorker`` (then its tasks are recorded as failed).
     * ``low-level-log-length``: Dask keeps the last N messages of each connection for
       debugging (default 1,000); a chunk's message holds its combination indices, so the
-      orchestrator kept ~15-20 bytes per combination of a job alive (~190 MB at 10M). A short
-      log keeps its memory flat in the job's size.
+      orchestrator kept ~15-20 bytes per combination of a job alive (~190 MB at 10M). Even 16
+      messages of each of its connections held ~8 MiB each once chunks reach their largest
+      (65,536 indices, 512 KiB a message); one message each keeps its memory flat in the
+      job's size. (The same setting bounds the scheduler's transition and event logs, which
+      only debugging reads.)
     """
     attempts = max_attempts or settings.max_attempts
     return {
