@@ -7,7 +7,6 @@ that is delivered twice never counts a combination twice."""
 from __future__ import annotations
 
 import hashlib
-import math
 import threading
 import uuid
 from collections import OrderedDict
@@ -97,21 +96,6 @@ def timestamp_text(value: datetime, *, dialect: str) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def sqlite_literal(value: Any) -> str:
-    """A value as an SQLite literal (NULL, a number, or a quoted string)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float) and math.isfinite(value):
-        return repr(value)
-    if isinstance(value, str):
-        return "'" + value.replace("\x00", "").replace("'", "''") + "'"
-    raise TypeError(f"no SQLite literal for {type(value).__name__}")
-
-
 def _bulk_insert(
     session: Session,
     table: str,
@@ -138,9 +122,14 @@ def _bulk_insert(
             execute_values(cursor, sql, [row + common for row in rows] if common else rows,
                            page_size=1000)
         else:
-            marks = ", ".join(["?"] * len(columns) + [sqlite_literal(v) for v in shared.values()])
+            # The shared values are bound like the rest: as literals they made every chunk's
+            # statement text new (its timestamps), and SQLite's driver keeps the last 128
+            # statements of each connection prepared — megabytes of one-off statements.
+            common = tuple(shared.values())
+            marks = ", ".join(["?"] * (len(columns) + len(common)))
             _sqlite_insert_blocks(cursor, f"INSERT INTO {table} ({names}) VALUES", f"({marks})",
-                                  rows, width=len(columns))
+                                  [row + common for row in rows] if common else rows,
+                                  width=len(columns) + len(common))
     finally:
         cursor.close()
 

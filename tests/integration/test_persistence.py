@@ -103,7 +103,7 @@ def test_json_round_trip_and_unique_task_index(db_url: str) -> None:
 
 
 def test_bulk_task_batch_round_trips_hostile_text(db_url: str) -> None:
-    """The bulk path writes a chunk's shared columns once (as literals on SQLite): quotes,
+    """The bulk path binds a chunk's shared columns with every row: quotes,
     SQL and NUL characters in an error message arrive as text, and a batch written twice is
     stored once."""
     engine = build_engine(db_url)
