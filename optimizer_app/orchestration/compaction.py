@@ -163,6 +163,7 @@ class Compactor:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._child = _Child()
+        self._worked = 0.0  # when a job was last compacted (in this process or the child)
         self._thread = threading.Thread(target=self._run, name="compact-results", daemon=True)
 
     def start(self) -> None:
@@ -188,13 +189,18 @@ class Compactor:
                     for job_id in jobs_to_compact():
                         if self._stop.is_set():
                             return
-                        compact_job(job_id, later=self._remove_later,
-                                    rewrite=self._child.rewrite)
+                        if compact_job(job_id, later=self._remove_later,
+                                       rewrite=self._child.rewrite):
+                            self._worked = time.monotonic()
                 except Exception:
                     logger.opt(exception=True).warning("compacting results failed; will retry")
                 self._child.stop_if_idle()
+                if time.monotonic() - self._worked >= IDLE_SECONDS:
+                    # the small jobs' DuckDB instance keeps the memory of its last sort
+                    results_store.close_compaction_engine()
         finally:
             self._child.stop()
+            results_store.close_compaction_engine()
 
     def _remove_later(self, job_id: uuid.UUID, keep: list[str]) -> None:
         self._removals.append((time.monotonic() + REMOVE_AFTER_SECONDS, job_id, keep))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import duckdb
 import numpy as np
 import pytest
 
@@ -144,3 +145,20 @@ def test_every_pair_in_one_pass_equals_each_pair_read_alone(maximize: bool) -> N
                                   strict=True))
             assert cells(xs, ys, scores, indices) == cells(*alone), (x, y, results.compacted)
             assert len(xs) > 1
+
+
+def test_the_compaction_engine_is_kept_between_jobs_and_closed_on_request() -> None:
+    first, _ = _chunked_job(np.random.default_rng(7))
+    second, _ = _chunked_job(np.random.default_rng(8))
+    _compacted(first, descending=True)
+    engine = results_store._local.compaction
+    assert engine is not None
+    _compacted(second, descending=True)
+    assert results_store._local.compaction is engine  # no new instance per job
+    results_store.close_compaction_engine()
+    assert results_store._local.compaction is None
+    with pytest.raises(duckdb.ConnectionException):
+        engine.execute("SELECT 1")
+    again, _ = _chunked_job(np.random.default_rng(9))
+    assert _compacted(again, descending=False).compacted  # a new one when needed
+    results_store.close_compaction_engine()
