@@ -29,6 +29,7 @@ from optimizer_app.domain.failures import FailureCategory, category_of, describe
 from optimizer_app.domain.grid import Grid, build_grid
 from optimizer_app.domain.jsontext import metric_lines
 from optimizer_app.domain.results_file import chunk_table, write_table
+from optimizer_app.domain.subset import pack_indices, unpack_indices
 
 __all__ = ["ChunkResult", "ChunkTask", "FailedRows", "bars_problem",
            "best_positions", "cached_grid", "run_chunk", "warm_up", "warm_ups"]
@@ -56,6 +57,13 @@ class ChunkTask:
     # ``windows[fold]`` (start, stop); 0 and empty for other jobs (domain.validation).
     fold_size: int = 0
     windows: list[tuple[int, int]] = field(default_factory=list)
+
+    # Pickled (to the workers) with the indices packed: see ``pack_indices``.
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "indices": pack_indices(self.indices)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({**state, "indices": unpack_indices(state["indices"])})
 
 
 @dataclass
@@ -86,6 +94,13 @@ class ChunkResult:
     candidates: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     metrics_lines: str = ""
     failures: list[FailedRows] = field(default_factory=list)
+
+    # Pickled (back to the orchestrator) with the indices packed: see ``pack_indices``.
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "indices": pack_indices(self.indices)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({**state, "indices": unpack_indices(state["indices"])})
 
     def candidate_metrics(self) -> dict[int, str]:
         """``{position: metrics JSON}`` of the candidate rows."""
