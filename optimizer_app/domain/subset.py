@@ -17,8 +17,13 @@ def encode_subset(indices: np.ndarray | list[int]) -> bytes:
     values = np.unique(np.asarray(indices, dtype=np.int64))
     if values.size and values[0] < 0:
         raise ValueError("combination indices are never negative")
-    gaps = np.diff(values, prepend=np.int64(0)).astype("<i8")
-    return zlib.compress(gaps.tobytes(), 6)
+    return _gaps(values, level=6)
+
+
+def _gaps(values: np.ndarray, *, level: int) -> bytes:
+    """Sorted non-negative indices as their gaps, compressed (``decode_subset`` reads them)."""
+    gaps = np.diff(values.astype(np.int64), prepend=np.int64(0)).astype("<i8")
+    return zlib.compress(gaps.tobytes(), level)
 
 
 def decode_subset(blob: bytes) -> np.ndarray:
@@ -36,8 +41,7 @@ def pack_indices(indices: np.ndarray) -> np.ndarray | bytes:
         return values
     if not bool(np.all(values[1:] > values[:-1])):
         return values
-    gaps = np.diff(values.astype(np.int64), prepend=np.int64(0)).astype("<i8")
-    return zlib.compress(gaps.tobytes(), 1)
+    return _gaps(values, level=1)  # fast: a chunk is packed and unpacked on every trip
 
 
 def unpack_indices(packed: np.ndarray | bytes) -> np.ndarray:

@@ -37,8 +37,21 @@ __all__ = ["ChunkResult", "ChunkTask", "FailedRows", "bars_problem",
 WORKER_GRID_CAP = 10_000_000  # jobs are validated against the configured cap when submitted
 
 
+class _PackedIndices:
+    """Pickled (between the orchestrator and the workers) with ``indices`` packed: see
+    ``pack_indices``."""
+
+    indices: np.ndarray
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "indices": pack_indices(self.indices)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({**state, "indices": unpack_indices(state["indices"])})
+
+
 @dataclass
-class ChunkTask:
+class ChunkTask(_PackedIndices):
     job_id: str
     strategy: str
     raw_space: dict[str, Any]
@@ -58,13 +71,6 @@ class ChunkTask:
     fold_size: int = 0
     windows: list[tuple[int, int]] = field(default_factory=list)
 
-    # Pickled (to the workers) with the indices packed: see ``pack_indices``.
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "indices": pack_indices(self.indices)}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update({**state, "indices": unpack_indices(state["indices"])})
-
 
 @dataclass
 class FailedRows:
@@ -76,7 +82,7 @@ class FailedRows:
 
 
 @dataclass
-class ChunkResult:
+class ChunkResult(_PackedIndices):
     job_id: str
     indices: np.ndarray  # the combinations that ran (``failures`` holds those that did not)
     scores: np.ndarray
@@ -94,13 +100,6 @@ class ChunkResult:
     candidates: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     metrics_lines: str = ""
     failures: list[FailedRows] = field(default_factory=list)
-
-    # Pickled (back to the orchestrator) with the indices packed: see ``pack_indices``.
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "indices": pack_indices(self.indices)}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update({**state, "indices": unpack_indices(state["indices"])})
 
     def candidate_metrics(self) -> dict[int, str]:
         """``{position: metrics JSON}`` of the candidate rows."""

@@ -30,10 +30,9 @@ RESULTS: Table = ResultSummary.__table__  # type: ignore[attr-defined]
 # The bulk write path takes pre-encoded values: ids as 32-digit hex (what SQLAlchemy stores
 # for a UUID on SQLite, and a form PostgreSQL's uuid type accepts), JSON as text and
 # timestamps as text (see ``timestamp_text``), and hands them to the driver in one call per
-# table: a 100,000-combination job writes 100,000 task rows (and a result summary only for
-# the few tasks that get artifacts). A chunk's task rows differ only in ``ROW_COLUMNS``; the
-# ``SHARED_COLUMNS`` values are the same for all of them and are bound once (on SQLite they
-# are written into the statement as literals, which halves the driver's per-row binding).
+# table (only Top-N entries and failed combinations are rows; every result is in the results
+# store). A chunk's task rows differ only in ``ROW_COLUMNS``; the ``SHARED_COLUMNS`` values
+# are the same for all of them and are kept apart until they are bound with each row.
 ROW_COLUMNS = ("id", "index", "params", "score", "metrics", "result_summary_id")
 SHARED_COLUMNS = (
     "job_id", "status", "attempts", "error", "error_category", "started_at", "finished_at",
@@ -112,24 +111,22 @@ def _bulk_insert(
         return
     shared = shared or {}
     names = ", ".join(f'"{c}"' for c in (*columns, *shared))
+    # The shared values are bound with every row. (On SQLite they were literals once: every
+    # chunk's statement text was then new, its timestamps, and the driver keeps the last 128
+    # statements of each connection prepared — megabytes of one-off statements.)
+    common = tuple(shared.values())
+    values = [row + common for row in rows] if common else rows
     cursor = session.connection().connection.cursor()
     try:
         if session.get_bind().dialect.name == "postgresql":
             from psycopg2.extras import execute_values
 
             sql = f"INSERT INTO {table} ({names}) VALUES %s ON CONFLICT DO NOTHING"
-            common = tuple(shared.values())
-            execute_values(cursor, sql, [row + common for row in rows] if common else rows,
-                           page_size=1000)
+            execute_values(cursor, sql, values, page_size=1000)
         else:
-            # The shared values are bound like the rest: as literals they made every chunk's
-            # statement text new (its timestamps), and SQLite's driver keeps the last 128
-            # statements of each connection prepared — megabytes of one-off statements.
-            common = tuple(shared.values())
             marks = ", ".join(["?"] * (len(columns) + len(common)))
             _sqlite_insert_blocks(cursor, f"INSERT INTO {table} ({names}) VALUES", f"({marks})",
-                                  [row + common for row in rows] if common else rows,
-                                  width=len(columns) + len(common))
+                                  values, width=len(columns) + len(common))
     finally:
         cursor.close()
 

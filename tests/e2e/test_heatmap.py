@@ -96,15 +96,21 @@ def cell_point(page: Page, column: int, row: int) -> tuple[float, float]:
     return x, y
 
 
+def finished_small_job(page: Page, app: RunningApp, name: str) -> tuple[str, dict[str, Any]]:
+    """A finished RSI_SMALL job shown on its page, and its heatmap (period x lower) by REST."""
+    with api(app, page) as client:
+        job_id = submit(client, name, "rsi_reversion", RSI_SMALL)
+        page.goto(f"/optimizations/{job_id}")
+        wait_until_terminal(page)
+        heatmap = client.get(f"/optimizations/{job_id}/heatmap",
+                             params={"x": "period", "y": "lower"}).json()
+    return job_id, heatmap
+
+
 def test_heatmap_covers_the_grid_and_opens_a_combination(
     page: Page, signed_in_account: Account, app_server: RunningApp
 ) -> None:
-    with api(app_server, page) as client:
-        job_id = submit(client, "RSI heatmap", "rsi_reversion", RSI_SMALL)
-        page.goto(f"/optimizations/{job_id}")
-        wait_until_terminal(page)
-        heatmap: dict[str, Any] = client.get(f"/optimizations/{job_id}/heatmap",
-                                             params={"x": "period", "y": "lower"}).json()
+    job_id, heatmap = finished_small_job(page, app_server, "RSI heatmap")
     # every pair of values has a cell: all 231 combinations are in, not the best 2,000
     expect(canvas(page)).to_have_attribute("data-cells", "77")
     expect(canvas(page)).to_have_attribute("data-columns", "11")  # periods 2..12, nothing more
@@ -145,12 +151,7 @@ def test_the_heatmap_is_usable_from_the_keyboard(
     page: Page, signed_in_account: Account, app_server: RunningApp
 ) -> None:
     """Focus lands on the best cell; arrows move between cells; Enter opens the combination."""
-    with api(app_server, page) as client:
-        job_id = submit(client, "RSI keyboard", "rsi_reversion", RSI_SMALL)
-        page.goto(f"/optimizations/{job_id}")
-        wait_until_terminal(page)
-        heatmap: dict[str, Any] = client.get(f"/optimizations/{job_id}/heatmap",
-                                             params={"x": "period", "y": "lower"}).json()
+    job_id, heatmap = finished_small_job(page, app_server, "RSI keyboard")
     expect(canvas(page)).to_have_attribute("data-cells", "77")
     cells = {(c["x"], c["y"]): c for c in heatmap["cells"]}
     best = max(heatmap["cells"], key=lambda c: c["score"])  # the first of equals, as drawn
