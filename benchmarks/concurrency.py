@@ -12,6 +12,13 @@ folder, grid cap raised), registers 50 users, then per run:
    (d) ``/healthz`` polled every 0.1 s throughout;
    (e) the job's throughput, as a ratio to the same job alone.
 
+Each page and each user is an HTTP client of its own, as separate browsers are (one client
+shared by everything made every poll wait in its connection pool behind the submits). Before
+each timed job the app is left to go idle (a finished job's results are compacted in the
+background, which must not be charged to the next one). Besides the targets it prints the
+status latency split by the burst under way when each poll was sent, and the CPU seconds each
+part of the app (web server, orchestrator, workers) and this client used while the job ran.
+
 Prints each run, then the medians over the runs next to the targets, and stops the app
 (SIGTERM to ``run.sh``'s process group, which stops the orchestrator and the web server).
 Also times one password hash at the default Argon2 cost in this process. Every request goes
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import random
@@ -130,6 +138,67 @@ def stop_app(process: subprocess.Popen[bytes]) -> None:
         child.kill()
 
 
+def role(process: psutil.Process) -> str:
+    """Which part of the app a process is: the orchestrator, its workers (and compaction child),
+    the web server, or other."""
+    try:
+        chain = [process, *process.parents()]
+        lines = [" ".join(p.cmdline()) for p in chain]
+    except psutil.Error:
+        return "other"
+    if "optimizer_app.orchestration" in lines[0]:
+        return "orchestrator"
+    if any("optimizer_app.orchestration" in line for line in lines[1:]):
+        return "workers"
+    if any("reflex" in line for line in lines):
+        return "web server"
+    return "other"
+
+
+def cpu_seconds(root: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) so far of every process under ``root`` and of this one."""
+    found: dict[int, tuple[str, float]] = {}
+    try:
+        processes = psutil.Process(root).children(recursive=True)
+    except psutil.Error:
+        processes = []
+    for process in [*processes, psutil.Process()]:
+        try:
+            times = process.cpu_times()
+            name = "benchmark client" if process.pid == os.getpid() else role(process)
+            found[process.pid] = (name, times.user + times.system)
+        except psutil.Error:
+            continue
+    return found
+
+
+def cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+             ) -> dict[str, float]:
+    """CPU seconds per role between two snapshots (processes that ended in between are lost)."""
+    used: dict[str, float] = {}
+    for pid, (name, seconds) in after.items():
+        used[name] = used.get(name, 0.0) + seconds - before.get(pid, (name, 0.0))[1]
+    return used
+
+
+async def settle_cpu(app_pid: int, timeout: float = 120.0, every: float = 0.5,
+                     busy: float = 0.15) -> float:
+    """Wait until the app is idle (all its processes together below ``busy`` of one CPU over
+    ``every`` seconds), so that each measured job starts from the same quiet state: a finished
+    job's results are compacted in the background after its terminal status, and that work
+    must not be charged to the next job. Returns the seconds waited."""
+    started = time.perf_counter()
+    last = cpu_seconds(app_pid)
+    while time.perf_counter() - started < timeout:
+        await asyncio.sleep(every)
+        now = cpu_seconds(app_pid)
+        used = sum(v for k, v in cpu_used(last, now).items() if k != "benchmark client")
+        last = now
+        if used < busy * every:
+            break
+    return time.perf_counter() - started
+
+
 # --- workload ----------------------------------------------------------------------------------
 
 @dataclass
@@ -229,6 +298,8 @@ class Run:
     submit_ms: list[float] = field(default_factory=list)
     status_ms: list[float] = field(default_factory=list)
     status_live_ms: list[float] = field(default_factory=list)
+    status_at: list[tuple[float, float]] = field(default_factory=list)  # (sent at, ms)
+    phases: dict[str, tuple[float, float]] = field(default_factory=dict)
     status_errors: int = 0
     health_ms: list[float] = field(default_factory=list)
     health_errors: int = 0
@@ -236,6 +307,9 @@ class Run:
     server_p95: dict[str, str] = field(default_factory=dict)
     client_lag_ms: list[float] = field(default_factory=list)
     load_before: str = ""
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    settled_s: list[float] = field(default_factory=list)
+    wall_s: float = 0.0
 
     @property
     def ratio(self) -> float:
@@ -343,6 +417,7 @@ async def poller(client: httpx.AsyncClient, user: User, job_id: str, run: Run,
                                             headers=user.headers))
         if isinstance(answer, httpx.Response) and answer.status_code == 200:
             run.status_ms.append(ms)
+            run.status_at.append((now, ms))
             if was_live:
                 run.status_live_ms.append(ms)
         else:
@@ -350,9 +425,10 @@ async def poller(client: httpx.AsyncClient, user: User, job_id: str, run: Run,
         await asyncio.sleep(max(0.0, POLL_INTERVAL - (time.perf_counter() - now)))
 
 
-async def sign_ins(client: httpx.AsyncClient, users: list[User], run: Run) -> None:
+async def sign_ins(clients: dict[str, httpx.AsyncClient], users: list[User], run: Run
+                   ) -> None:
     async def one(user: User) -> tuple[float, httpx.Response | Exception]:
-        return await timed(client.post(f"{API}/auth/token",
+        return await timed(clients[user.email].post(f"{API}/auth/token",
                                        json={"email": user.email, "password": user.password}))
 
     for ms, answer in await asyncio.gather(*(one(u) for u in users)):
@@ -363,10 +439,11 @@ async def sign_ins(client: httpx.AsyncClient, users: list[User], run: Run) -> No
             count(run.signin_errors, _kind(answer))
 
 
-async def submits(client: httpx.AsyncClient, users: list[User], body: dict[str, Any],
-                  run: Run) -> dict[str, User]:
+async def submits(clients: dict[str, httpx.AsyncClient], users: list[User],
+                  body: dict[str, Any], run: Run) -> dict[str, User]:
     async def one(user: User) -> tuple[float, httpx.Response | Exception]:
-        return await timed(client.post(f"{API}/optimizations", headers=user.headers, json=body))
+        return await timed(clients[user.email].post(f"{API}/optimizations", headers=user.headers,
+                                                    json=body))
 
     owners = [u for u in users for _ in range(SUBMITS_EACH)]
     created = {}
@@ -413,11 +490,22 @@ async def settle(client: httpx.AsyncClient, owners: dict[str, User], timeout: fl
 
 
 async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any],
-                  small: dict[str, Any], skip: str = "") -> Run:
+                  small: dict[str, Any], skip: str = "", app_pid: int = 0) -> Run:
     run = Run(load_before=", ".join(f"{v:.1f}" for v in os.getloadavg()))
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, limits=limits) as client:
+    async with contextlib.AsyncExitStack() as stack:
+        # Each page and each user is a client of its own (its own connections), as browsers
+        # are: one shared client made every poll queue behind the submits in its pool.
+        def new_client() -> httpx.AsyncClient:
+            return httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT)
+
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, limits=limits))
+        pages = [await stack.enter_async_context(new_client()) for _ in range(POLLERS)]
+        browsers = {u.email: await stack.enter_async_context(new_client()) for u in users}
+        monitor = await stack.enter_async_context(new_client())
         # Alone.
+        run.settled_s.append(await settle_cpu(app_pid))
         started = time.perf_counter()
         job_id = await submit(client, runner, big)
         run.alone_s, final = await wait_terminal(client, runner, job_id, started)
@@ -426,31 +514,39 @@ async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any
             raise RuntimeError(f"the job alone ended {final['status']}")
 
         # The same job again, under load.
+        run.settled_s.append(await settle_cpu(app_pid))
         live = asyncio.Event()
         live.set()
         stop = asyncio.Event()
         scraped = await scrape(client)
+        cpu_before = cpu_seconds(app_pid)
         started = time.perf_counter()
         job_id = await submit(client, runner, big)
         watcher = asyncio.create_task(watch(client, runner, job_id, started, live))
-        health = asyncio.create_task(health_loop(client, stop, run))
+        health = asyncio.create_task(health_loop(monitor, stop, run))
         lag = asyncio.create_task(lag_loop(stop, run))
-        pollers = [asyncio.create_task(poller(client, runner, job_id, run, live))
-                   for _ in range(POLLERS)]
+        pollers = [asyncio.create_task(poller(page, runner, job_id, run, live))
+                   for page in pages]
         await asyncio.sleep(1.0)
         if "a" not in skip:
             run.live_during["sign-ins start"] = live.is_set()
-            await sign_ins(client, users[:SIGN_INS], run)
+            begun = time.perf_counter()
+            await sign_ins(browsers, users[:SIGN_INS], run)
+            run.phases["sign-ins"] = (begun, time.perf_counter())
             run.live_during["sign-ins end"] = live.is_set()
             await asyncio.sleep(0.5)
         small_jobs: dict[str, User] = {}
         if "b" not in skip:
             run.live_during["submits start"] = live.is_set()
-            small_jobs = await submits(client, users[:SUBMITTERS], small, run)
+            begun = time.perf_counter()
+            small_jobs = await submits(browsers, users[:SUBMITTERS], small, run)
+            run.phases["submits"] = (begun, time.perf_counter())
             run.live_during["submits end"] = live.is_set()
         await asyncio.gather(*pollers)
         run.live_during["polling end"] = live.is_set()
         run.loaded_s, final = await watcher
+        run.cpu_s = cpu_used(cpu_before, cpu_seconds(app_pid))
+        run.wall_s = time.perf_counter() - started
         stop.set()
         await health
         await lag
@@ -499,6 +595,10 @@ def describe(i: int, run: Run) -> None:
           f"p50 {pct(run.status_ms, 50):.1f} / p95 {pct(run.status_ms, 95):.1f} / "
           f"p99 {pct(run.status_ms, 99):.1f} ms; while the job ran ({len(run.status_live_ms)}): "
           f"p95 {pct(run.status_live_ms, 95):.1f} ms")
+    if run.phases:
+        print("  status p95 by what else happened when the poll was sent: " + ", ".join(
+            f"{name} {pct(values, 95):.1f} ms ({len(values)})"
+            for name, values in by_phase(run).items() if values))
     print(f"  healthz: {len(run.health_ms)} ok, {run.health_errors} errors, "
           f"p50 {pct(run.health_ms, 50):.1f} / p99 {pct(run.health_ms, 99):.1f} ms, "
           f"max {max(run.health_ms, default=float('nan')):.1f} ms")
@@ -506,8 +606,26 @@ def describe(i: int, run: Run) -> None:
     print(f"  server-side p95 (histogram bucket, under load): {server}; this client's event "
           f"loop woke late by p95 {pct(run.client_lag_ms, 95):.1f} / "
           f"max {max(run.client_lag_ms, default=float('nan')):.1f} ms")
+    if run.cpu_s:
+        spent = ", ".join(f"{name} {seconds:.1f}" for name, seconds in
+                          sorted(run.cpu_s.items(), key=lambda item: -item[1]))
+        print(f"  CPU seconds while the job ran under load ({run.wall_s:.1f} s wall, "
+              f"{os.cpu_count()} CPUs): {spent}; the app was idle again "
+              + " and ".join(f"{s:.1f} s" for s in run.settled_s)
+              + " after the warm-up and the job alone")
     print(f"  job still running at: {live}; load average at the start: {run.load_before}",
           flush=True)
+
+
+def by_phase(run: Run) -> dict[str, list[float]]:
+    """Status latencies split by the burst under way when each poll was sent (else "quiet":
+    only the job, the other pollers and the health checks)."""
+    split: dict[str, list[float]] = {name: [] for name in run.phases}
+    split["quiet"] = []
+    for sent, ms in run.status_at:
+        name = next((n for n, (a, b) in run.phases.items() if a <= sent <= b), "quiet")
+        split[name].append(ms)
+    return split
 
 
 def median(values: list[float]) -> float:
@@ -615,7 +733,8 @@ def main() -> int:
         asyncio.run(warm_up())
         runs = []
         for i in range(1, runs_wanted + 1):
-            runs.append(asyncio.run(one_run(base, runner, users, big, small, args.skip)))
+            runs.append(asyncio.run(one_run(base, runner, users, big, small, args.skip,
+                                                process.pid)))
             describe(i, runs[-1])
         ok = summary(runs, hash_s, args.skip)
         after = ", ".join(f"{v:.2f}" for v in os.getloadavg())

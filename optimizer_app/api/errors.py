@@ -82,16 +82,20 @@ def _validation_details(exc: RequestValidationError) -> tuple[int, str, list[dic
     return 422, "validation_error", details
 
 
+def app_error_response(exc: AppError) -> JSONResponse:
+    if exc.status >= 500:
+        logger.error("request failed", code=exc.code, error=exc.message)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
+    return error_response(exc.status, exc.code, exc.message, exc.details, headers or None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        if exc.status >= 500:
-            logger.error("request failed", code=exc.code, error=exc.message)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        retry_after = getattr(exc, "retry_after", None)
-        if isinstance(retry_after, int):
-            headers["Retry-After"] = str(retry_after)
-        return error_response(exc.status, exc.code, exc.message, exc.details, headers or None)
+        return app_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -17,6 +17,7 @@ from optimizer_app.api.middleware import (
     SecurityHeadersMiddleware,
     UploadGuard,
 )
+from optimizer_app.api.polling import PollingRoutes
 from optimizer_app.api.routes import (
     auth,
     datasets,
@@ -94,7 +95,8 @@ async def _unknown_api_route(request: Request) -> None:
     raise NotFoundError(f"no API route {request.method} {request.url.path}")
 
 
-def create_api(upload_guard: UploadGuard | None = None) -> FastAPI:
+def create_api(upload_guard: UploadGuard | None = None, *, polling_routes: bool = True
+               ) -> FastAPI:
     """The REST API. Mounted by Reflex as its ``api_transformer``, it also becomes the outer
     app of the whole backend (Reflex mounts its own routes, ``/_upload`` and the pages inside
     it), so its middleware sees every HTTP request: request id and log, security headers, body
@@ -110,7 +112,11 @@ def create_api(upload_guard: UploadGuard | None = None) -> FastAPI:
         dependencies=[Depends(refuse_invalid_text)],
     )
     install_error_handlers(app)
-    # add_middleware puts each one outside the previous: headers, then request id, then limits
+    # add_middleware puts each one outside the previous: headers, then request id, then limits,
+    # then the status and health polls answered before routing (``polling_routes=False``: by
+    # the FastAPI routes alone, which tests compare them with)
+    if polling_routes:
+        app.add_middleware(PollingRoutes)
     app.add_middleware(BodyLimitMiddleware, upload_guard=upload_guard)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -2,7 +2,7 @@
 
 Argon2 is slow on purpose (~tens of ms and ~19 MiB per call with the production cost), so async
 code never runs it on the event loop: ``hash_password_async`` / ``verify_password_async`` hand it
-to a small bounded thread pool (``OPTIMIZER_PASSWORD_HASH_WORKERS``, default 2; argon2-cffi
+to a small bounded thread pool (``OPTIMIZER_PASSWORD_HASH_WORKERS``, default 1; argon2-cffi
 releases the GIL while hashing). Calls beyond the pool's size wait in its queue, so a burst of
 sign-ins costs at most that many cores and that much memory at once."""
 
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -88,8 +90,35 @@ class InvalidToken(Exception):
     pass
 
 
+# Tokens already verified: the signature and claims of the same token string under the same
+# settings never change, only whether it has expired. Checking a signature is a third of a
+# status poll's CPU, and a page polls with one token every second.
+_VERIFIED: OrderedDict[tuple[str, str, str, str], tuple[uuid.UUID, float]] = OrderedDict()
+_VERIFIED_LOCK = threading.Lock()
+VERIFIED_TOKENS_KEPT = 4_096
+
+
 def decode_access_token(token: str) -> uuid.UUID:
     """Return the user id in a valid token; raise InvalidToken with a reason otherwise."""
+    key = (token, settings.jwt_secret, settings.jwt_audience, settings.jwt_issuer)
+    with _VERIFIED_LOCK:
+        known = _VERIFIED.get(key)
+        if known is not None:
+            _VERIFIED.move_to_end(key)
+    if known is not None:
+        user_id, expires = known
+        if time.time() < expires + LEEWAY_SECONDS:
+            return user_id
+        raise InvalidToken("the access token has expired; sign in again")
+    user_id, expires = _verify(token)
+    with _VERIFIED_LOCK:
+        _VERIFIED[key] = (user_id, expires)
+        while len(_VERIFIED) > VERIFIED_TOKENS_KEPT:
+            _VERIFIED.popitem(last=False)
+    return user_id
+
+
+def _verify(token: str) -> tuple[uuid.UUID, float]:
     try:
         claims = jwt.decode(
             token,
@@ -100,7 +129,7 @@ def decode_access_token(token: str) -> uuid.UUID:
             leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "iat", "sub", "aud", "iss"]},
         )
-        return uuid.UUID(claims["sub"])
+        return uuid.UUID(claims["sub"]), float(claims["exp"])
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("the access token has expired; sign in again") from exc
     except (jwt.InvalidTokenError, ValueError, TypeError) as exc:

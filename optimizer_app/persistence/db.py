@@ -27,6 +27,10 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_AUTOCHECKPOINT_PAGES = 16_384  # 64 MiB of 4 KiB pages: a backstop, see WalCheckpointer
 
 
+SQLITE_POOL_SIZE = 24
+SQLITE_POOL_OVERFLOW = 40
+
+
 def _configure_sqlite(engine: Engine, *, begin: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -55,7 +59,11 @@ def build_engine(url: str, *, readonly: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Connections are kept for reuse up to SQLITE_POOL_SIZE: one opened past the pool is
+        # closed again on return, and opening one (WAL and other pragmas) costs more than
+        # the short read a status poll makes with it.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW)
         # Readers use a deferred BEGIN: in WAL mode they never block the writer.
         _configure_sqlite(engine, begin="BEGIN" if readonly else "BEGIN IMMEDIATE")
         return engine

@@ -43,7 +43,7 @@ SMALL_SPACE = {"fast": {"start": 5, "stop": 50, "step": 5}, "slow": {"values": [
 POLICY = {"mode": "max", "metric": "sharpe", "topN": 10}
 TERMINAL = {"succeeded", "failed", "early-stopped", "canceled"}
 SIGN_INS = 20
-SUBMITTERS, SUBMITS_EACH = 10, 3
+SUBMITTERS, SUBMITS_EACH = 20, 3  # the 60 submits at once
 RACERS = 10
 REQUEST_TIMEOUT = 60.0
 

@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from optimizer_app import __version__
+from optimizer_app.api import lanes
 from optimizer_app.core.metrics import render_latest
 from optimizer_app.persistence.db import session_scope
 
@@ -15,10 +16,14 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
+    await lanes.run_in(lanes.POLL, ping_database)
+    return {"status": "ok", "version": __version__}
+
+
+def ping_database() -> None:
     with session_scope(readonly=True) as session:
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-    return {"status": "ok", "version": __version__}
 
 
 @router.get("/metrics", response_class=Response)

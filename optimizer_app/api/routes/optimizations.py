@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
+from optimizer_app.api import lanes
 from optimizer_app.api.deps import (
     MAX_OFFSET,
     BearerToken,
@@ -42,11 +42,17 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 
 
 @router.post("", status_code=201, response_model=JobPublic)
-def submit(user: CurrentUser, body: JobCreate) -> JobPublic:
+async def submit(token: BearerToken, body: JobCreate) -> JobPublic:
     """Validate, expand and queue a job. With `sourceJobId` it is a re-run of that job
     (a single combination is a paramSpace of single values); `{"sourceJobId": …, "rerun":
     "failed"}` re-runs exactly the source's failed combinations (409 while the source is
     live or when nothing failed)."""
+    return await lanes.run_in(lanes.SUBMIT, _submit, token, body)
+
+
+def _submit(token: str, body: JobCreate) -> JobPublic:
+    with session_scope(readonly=True) as session:
+        user = user_for_token(session=session, token=token)
     return optimizations.submit(owner_id=user.id, body=body)
 
 
@@ -72,11 +78,11 @@ def get_job(user: CurrentUser, job_id: JobIdPath, session: ReadSessionDep) -> Jo
 async def get_status(token: BearerToken, job_id: JobIdPath) -> OptimizationStatusResponse:
     """Polled every second by every open page: the user and the job are read by primary key
     on the read-only engine, in one worker-thread hop (each hop is a wake-up to wait for on
-    a busy machine)."""
-    return await run_in_threadpool(_read_status, token, job_id)
+    a busy machine), in the polling lane."""
+    return await lanes.run_in(lanes.POLL, read_status, token, job_id)
 
 
-def _read_status(token: str, job_id: uuid.UUID) -> OptimizationStatusResponse:
+def read_status(token: str, job_id: uuid.UUID) -> OptimizationStatusResponse:
     with session_scope(readonly=True) as session:
         user = user_for_token(session=session, token=token)
         return optimizations.get_status(session=session, owner_id=user.id, job_id=job_id)

@@ -1,0 +1,51 @@
+"""Lanes for the web server's blocking work.
+
+Every blocking call of a request runs in a worker thread. Sharing one pool of forty threads, a
+burst of one kind of request broke the others: sixty submits from sixty connections at once
+took every thread, and, holding them, waited for the fifteen pooled database connections and
+the one SQLite writer; after 30 s 37 of them failed with a 500, and the status polls and health
+checks queued behind them for threads took 35 s (`benchmarks/concurrency.py` with a client per
+user, on the code before lanes).
+
+Each lane is a bounded share of the worker threads for one kind of work: a burst waits in its
+own lane, holding no thread, no connection and no CPU, while the other lanes keep going.
+Limiters are made per event loop (tests run several).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import anyio
+from anyio import to_thread
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Short reads polled by every open page (status, health): enough threads that a poll never
+# waits for one, few enough that they do not crowd each other out of the GIL.
+POLL = "poll"
+# Submits: validation and grid expansion are Python CPU work (under one GIL) ending in a write
+# (under one SQLite writer); more at once would only wait for those two.
+SUBMIT = "submit"
+TOKENS = {POLL: 8, SUBMIT: 2}
+
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, anyio.CapacityLimiter]]
+_limiters = weakref.WeakKeyDictionary()
+
+
+def limiter(lane: str) -> anyio.CapacityLimiter:
+    lanes = _limiters.setdefault(asyncio.get_running_loop(), {})
+    if lane not in lanes:
+        lanes[lane] = anyio.CapacityLimiter(TOKENS[lane])
+    return lanes[lane]
+
+
+async def run_in(lane: str, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``function(*args, **kwargs)`` in a worker thread of ``lane``."""
+    if kwargs:
+        return await to_thread.run_sync(lambda: function(*args, **kwargs), limiter=limiter(lane))
+    return await to_thread.run_sync(function, *args, limiter=limiter(lane))
