@@ -13,7 +13,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,19 +69,33 @@ def build_engine(url: str, *, readonly: bool = False) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-@lru_cache(maxsize=2)
+# The process's engines, by "read-only" (the same engine for both off SQLite). A cache keyed
+# on the call's arguments kept get_engine(), get_engine(False) and get_engine(True) as three
+# entries in two places: each call evicted another, and the orchestrator built a new engine —
+# a new connection pool, empty statement cache — for almost every chunk it wrote.
+_ENGINES: dict[bool, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
 def get_engine(readonly: bool = False) -> Engine:
-    if readonly and not settings.is_sqlite:
-        return get_engine(False)
-    return build_engine(settings.resolved_database_url, readonly=readonly)
+    key = bool(readonly) and settings.is_sqlite
+    engine = _ENGINES.get(key)
+    if engine is None:
+        with _ENGINES_LOCK:
+            engine = _ENGINES.get(key)
+            if engine is None:
+                engine = build_engine(settings.resolved_database_url, readonly=key)
+                _ENGINES[key] = engine
+    return engine
 
 
 def reset_engine() -> None:
-    """Forget the cached engines (tests that switch databases)."""
-    if get_engine.cache_info().currsize:
-        for readonly in (False, True):
-            get_engine(readonly).dispose()
-    get_engine.cache_clear()
+    """Forget the engines (tests that switch databases)."""
+    with _ENGINES_LOCK:
+        engines = list(_ENGINES.values())
+        _ENGINES.clear()
+    for engine in engines:
+        engine.dispose()
 
 
 @contextmanager
