@@ -8,6 +8,7 @@ import threading
 import time
 
 from optimizer_app.api import lanes
+from tests.support.run_async import run_async
 
 
 def test_a_lane_runs_at_most_its_tokens_at_once() -> None:
@@ -26,7 +27,7 @@ def test_a_lane_runs_at_most_its_tokens_at_once() -> None:
     async def burst() -> None:
         await asyncio.gather(*(lanes.run_in(lanes.SUBMIT, work) for _ in range(8)))
 
-    asyncio.run(burst())
+    run_async(burst())
     assert most == lanes.TOKENS[lanes.SUBMIT]
 
 
@@ -45,11 +46,11 @@ def test_a_full_lane_does_not_hold_up_another() -> None:
         await asyncio.gather(*blocked)
         return took
 
-    assert asyncio.run(scene()) < 5  # it did not wait for the submits (they wait up to 10 s)
+    assert run_async(scene()) < 5  # it did not wait for the submits (they wait up to 10 s)
 
 
 def test_keyword_arguments_are_passed() -> None:
     async def call() -> str:
         return await lanes.run_in(lanes.POLL, lambda a, b="": a + b, "x", b="y")
 
-    assert asyncio.run(call()) == "xy"
+    assert run_async(call()) == "xy"
