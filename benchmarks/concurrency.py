@@ -182,7 +182,7 @@ def cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, f
 
 
 async def settle_cpu(app_pid: int, timeout: float = 120.0, every: float = 0.5,
-                     busy: float = 0.15) -> float:
+                     busy: float = 0.3) -> float:
     """Wait until the app is idle (all its processes together below ``busy`` of one CPU over
     ``every`` seconds), so that each measured job starts from the same quiet state: a finished
     job's results are compacted in the background after its terminal status, and that work

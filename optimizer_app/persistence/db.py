@@ -220,6 +220,11 @@ class CommitWatch:
             if path and path != ":memory:":
                 self._connection = sqlite3.connect(path, isolation_level=None, timeout=30)
 
+    @property
+    def watching(self) -> bool:
+        """Whether ``changed()`` can tell (SQLite on a file)."""
+        return self._connection is not None
+
     def changed(self) -> bool | None:
         if self._connection is None:
             return None
