@@ -182,19 +182,23 @@ def cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, f
 
 
 async def settle_cpu(app_pid: int, timeout: float = 120.0, every: float = 0.5,
-                     busy: float = 0.3) -> float:
-    """Wait until the app is idle (all its processes together below ``busy`` of one CPU over
-    ``every`` seconds), so that each measured job starts from the same quiet state: a finished
-    job's results are compacted in the background after its terminal status, and that work
-    must not be charged to the next job. Returns the seconds waited."""
+                     busy: float = 0.3, quiet_for: float = 3.0) -> float:
+    """Wait until the app is idle (all its processes together below ``busy`` of one CPU for
+    ``quiet_for`` seconds in a row), so that each measured job starts from the same quiet
+    state: a finished job's results are compacted in the background, starting up to 2 s after
+    its terminal status, and that work must not be charged to the next job. Returns the seconds
+    waited."""
     started = time.perf_counter()
     last = cpu_seconds(app_pid)
+    quiet_since = time.perf_counter()
     while time.perf_counter() - started < timeout:
         await asyncio.sleep(every)
         now = cpu_seconds(app_pid)
         used = sum(v for k, v in cpu_used(last, now).items() if k != "benchmark client")
         last = now
-        if used < busy * every:
+        if used >= busy * every:
+            quiet_since = time.perf_counter()
+        elif time.perf_counter() - quiet_since >= quiet_for:
             break
     return time.perf_counter() - started
 
