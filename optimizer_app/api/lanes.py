@@ -2,10 +2,10 @@
 
 Every blocking call of a request runs in a worker thread. Sharing one pool of forty threads, a
 burst of one kind of request broke the others: sixty submits from sixty connections at once
-took every thread, and, holding them, waited for the fifteen pooled database connections and
-the one SQLite writer; after 30 s 37 of them failed with a 500, and the status polls and health
-checks queued behind them for threads took 35 s (`benchmarks/concurrency.py` with a client per
-user, on the code before lanes).
+took every thread and, holding them, waited for the fifteen pooled database connections:
+after 30-35 s, 30-37 of them failed with a 500, and the status polls and health checks queued
+behind them for a thread took as long (`benchmarks/concurrency.py` with a client per user, on
+the code before lanes).
 
 Each lane is a bounded share of the worker threads for one kind of work: a burst waits in its
 own lane, holding no thread, no connection and no CPU, while the other lanes keep going.
