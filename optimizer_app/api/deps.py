@@ -33,6 +33,8 @@ def get_read_session() -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
+API_PREFIX = "/api/v1"
+MISSING_TOKEN = f"missing bearer token; sign in at POST {API_PREFIX}/auth/token"
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/token")
 
 
@@ -41,7 +43,7 @@ def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise UnauthorizedError("missing bearer token; sign in at POST /api/v1/auth/token")
+        raise UnauthorizedError(MISSING_TOKEN)
     user = auth.user_from_token(session=session, token=credentials.credentials)
     user_id_var.set(str(user.id))
     return user
@@ -56,13 +58,21 @@ async def bearer_token(
     """A bearer token whose signature and claims are valid (checked here, before anything
     else: 401 comes first). Its user is looked up later, inside the request's one
     worker-thread call (hot read paths doing all blocking work in a single hop)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise UnauthorizedError("missing bearer token; sign in at POST /api/v1/auth/token")
+    if credentials is None:
+        raise UnauthorizedError(MISSING_TOKEN)
+    return verified_bearer(credentials.scheme, credentials.credentials)
+
+
+def verified_bearer(scheme: str, token: str) -> str:
+    """``token`` when ``scheme`` is Bearer and the token's signature and claims are valid;
+    UnauthorizedError (401) otherwise."""
+    if scheme.lower() != "bearer" or not token:
+        raise UnauthorizedError(MISSING_TOKEN)
     try:
-        decode_access_token(credentials.credentials)
+        decode_access_token(token)
     except InvalidToken as exc:
         raise UnauthorizedError(str(exc)) from exc
-    return credentials.credentials
+    return token
 
 
 def user_for_token(*, session: Session, token: str) -> User:
@@ -76,7 +86,7 @@ BearerToken = Annotated[str, Depends(bearer_token)]
 MAX_OFFSET = 10_000_000  # pagination offsets beyond any real list (and within SQL integers)
 
 
-def _uuid_or_404(value: str, what: str) -> uuid.UUID:
+def uuid_or_404(value: str, what: str) -> uuid.UUID:
     """Ids that do not parse name nothing that exists: 404, like an id of someone else's."""
     try:
         return uuid.UUID(value)
@@ -89,13 +99,13 @@ async def job_id_path(
     id: Annotated[str, Path(description="Optimization job id (UUID)",
                             json_schema_extra={"format": "uuid"})],
 ) -> uuid.UUID:
-    return _uuid_or_404(id, "optimization")
+    return uuid_or_404(id, "optimization")
 
 
 async def dataset_id_path(
     id: Annotated[str, Path(description="Dataset id (UUID)", json_schema_extra={"format": "uuid"})],
 ) -> uuid.UUID:
-    return _uuid_or_404(id, "dataset")
+    return uuid_or_404(id, "dataset")
 
 
 JobIdPath = Annotated[uuid.UUID, Depends(job_id_path)]

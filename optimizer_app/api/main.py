@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from optimizer_app import __version__
 from optimizer_app.api.bodies import refuse_invalid_text
+from optimizer_app.api.deps import API_PREFIX
 from optimizer_app.api.errors import install_error_handlers
 from optimizer_app.api.middleware import (
     BodyLimitMiddleware,
@@ -30,7 +31,6 @@ from optimizer_app.api.routes import (
 from optimizer_app.core.errors import MethodNotAllowedError, NotFoundError
 from optimizer_app.core.logging import configure_logging
 
-API_PREFIX = "/api/v1"
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 

@@ -15,26 +15,23 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from optimizer_app import __version__
 from optimizer_app.api import lanes
+from optimizer_app.api.deps import API_PREFIX, uuid_or_404, verified_bearer
 from optimizer_app.api.errors import app_error_response
 from optimizer_app.api.routes.health import ping_database
 from optimizer_app.api.routes.optimizations import read_status
-from optimizer_app.core.errors import AppError, NotFoundError, UnauthorizedError
-from optimizer_app.core.security import InvalidToken, decode_access_token
+from optimizer_app.core.errors import AppError
 
-API_PREFIX = "/api/v1"
 STATUS_TEMPLATE = f"{API_PREFIX}/optimizations/{{id}}/status"
 HEALTH_TEMPLATE = "/healthz"
 _STATUS_PATH = re.compile(rf"{re.escape(API_PREFIX)}/optimizations/([^/]+)/status")
 # Read by the access log and the latency metric (the route FastAPI would have matched).
 ROUTE_TEMPLATE_KEY = "optimizer.route_template"
-MISSING_TOKEN = "missing bearer token; sign in at POST /api/v1/auth/token"
 
 
 class PollingRoutes:
@@ -71,25 +68,16 @@ async def _healthz() -> bytes:
 async def _status(scope: Scope, raw_id: str) -> bytes:
     """As the route: the token first (401), then the id (404), then one worker-thread hop."""
     token = _bearer(scope)
-    try:
-        job_id = uuid.UUID(raw_id)
-    except ValueError:
-        raise NotFoundError(f"optimization {raw_id!r} not found") from None
+    job_id = uuid_or_404(raw_id, "optimization")
     status = await lanes.run_in(lanes.POLL, read_status, token, job_id)
     return status.model_dump_json(by_alias=True).encode()
 
 
 def _bearer(scope: Scope) -> str:
     header = next((v for k, v in scope["headers"] if k == b"authorization"), None)
-    scheme, credentials = get_authorization_scheme_param(
+    scheme, token = get_authorization_scheme_param(
         header.decode("latin-1") if header is not None else None)
-    if not (scheme and credentials) or scheme.lower() != "bearer":
-        raise UnauthorizedError(MISSING_TOKEN)
-    try:
-        decode_access_token(credentials)
-    except InvalidToken as exc:
-        raise UnauthorizedError(str(exc)) from exc
-    return credentials
+    return verified_bearer(scheme, token)
 
 
 async def _send_json(send: Send, status: int, body: bytes) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from optimizer_app.api.deps import CurrentUser, ReadSessionDep, SessionDep, _uuid_or_404
+from optimizer_app.api.deps import CurrentUser, ReadSessionDep, SessionDep, uuid_or_404
 from optimizer_app.services import queue, usage
 from optimizer_app.services.usage_schemas import (
     EstimatePublic,
@@ -45,7 +45,7 @@ def get_estimate(
 async def user_id_path(
     id: Annotated[str, Path(description="User id (UUID)", json_schema_extra={"format": "uuid"})],
 ) -> uuid.UUID:
-    return _uuid_or_404(id, "user")
+    return uuid_or_404(id, "user")
 
 
 @router.get("/admin/usage", response_model=UsersUsagePublic)
