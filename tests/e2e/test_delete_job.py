@@ -27,6 +27,8 @@ def test_delete_from_the_detail_page_and_from_history(page: Page,
     small_sma_job(page, "Delete me from history")
     wait_until_terminal(page)
     page.get_by_role("button", name=re.compile(r"^Re-run job")).click()
+    # The form is filled from the source first; typing before that lands mixes the two names.
+    expect(page.get_by_label("Name")).to_have_value("Delete me from history (re-run)")
     page.get_by_label("Name").fill("Re-run whose source goes")
     page.get_by_role("button", name="Start optimization").click()
     expect(page.get_by_text("Re-run of")).to_be_visible(timeout=30_000)

@@ -44,6 +44,9 @@ def test_constraints_from_the_form_to_the_detail_page_and_a_rerun(
     expect(page.get_by_text("Enter a number")).to_be_visible()
     expect(value).to_have_attribute("aria-invalid", "true")
     value.fill("0.25")
+    # The corrected value clears the error (and the rows move up): click once they have.
+    expect(page.get_by_text("Enter a number")).to_be_hidden()
+    expect(value).not_to_have_attribute("aria-invalid", "true")
     page.get_by_role("button", name="Add constraint").click()
     page.get_by_role("button", name="Remove constraint 3").click()
     expect(page.get_by_label("Constraint 3 value", exact=True)).to_have_count(0)
