@@ -215,6 +215,7 @@ class HealthWatch:
         self.count = 0
         self.problems: list[str] = []
         self._stop = threading.Event()
+        self._answered = threading.Event()
         self._thread = threading.Thread(target=self._run, name="healthz", daemon=True)
 
     def _run(self) -> None:
@@ -227,10 +228,14 @@ class HealthWatch:
                 except httpx.HTTPError as exc:
                     self.problems.append(f"{type(exc).__name__}: {exc}")
                 self.count += 1
+                self._answered.set()
                 self._stop.wait(self.every)
 
     def __enter__(self) -> HealthWatch:
+        """Starts watching, and returns once the first check has been answered: a block that
+        ends sooner would otherwise leave no check at all (the thread had not started)."""
         self._thread.start()
+        self._answered.wait(self.timeout)
         return self
 
     def __exit__(self, *_exc: object) -> None:
