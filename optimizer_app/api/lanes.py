@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import TypeVar, TypeVarTuple, Unpack
 
 import anyio
 from anyio import to_thread
 
-P = ParamSpec("P")
+Ts = TypeVarTuple("Ts")
 T = TypeVar("T")
 
 # Short reads polled by every open page (status, health): enough threads that a poll never
@@ -45,8 +45,6 @@ def limiter(lane: str) -> anyio.CapacityLimiter:
     return lanes[lane]
 
 
-async def run_in(lane: str, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``function(*args, **kwargs)`` in a worker thread of ``lane``."""
-    if kwargs:
-        return await to_thread.run_sync(lambda: function(*args, **kwargs), limiter=limiter(lane))
+async def run_in(lane: str, function: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
+    """``function(*args)`` in a worker thread of ``lane``."""
     return await to_thread.run_sync(function, *args, limiter=limiter(lane))

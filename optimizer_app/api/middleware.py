@@ -13,7 +13,6 @@ from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from optimizer_app.api.errors import error_response, unexpected_error_response
-from optimizer_app.api.polling import HEALTH_TEMPLATE, ROUTE_TEMPLATE_KEY, STATUS_TEMPLATE
 from optimizer_app.core.config import settings
 from optimizer_app.core.logging import logger, request_id_var, user_id_var
 from optimizer_app.core.metrics import HTTP_LATENCY, REQUESTS_REFUSED
@@ -21,6 +20,11 @@ from optimizer_app.core.metrics import HTTP_LATENCY, REQUESTS_REFUSED
 DATASET_UPLOAD_PATH = "/api/v1/datasets"
 TOKEN_PATH = "/api/v1/auth/token"
 REFLEX_UPLOAD_PATH = "/_upload"
+STATUS_TEMPLATE = "/api/v1/optimizations/{id}/status"
+HEALTH_TEMPLATE = "/healthz"
+# Set by a request answered before routing (``polling``): the template FastAPI would have
+# matched, for the access log and the latency metric.
+ROUTE_TEMPLATE_KEY = "optimizer.route_template"
 
 POLLS = frozenset({STATUS_TEMPLATE, HEALTH_TEMPLATE})
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -30,7 +34,7 @@ _TEMPLATES: dict[int, dict[int, str]] = {}
 def _route_template(scope: Scope) -> str:
     """The full path template of the matched route (``/api/v1/optimizations/{id}/status``).
     A route inside an included router only knows its path relative to that router; a request
-    answered before routing (``polling``) names its template itself."""
+    answered before routing names its template itself."""
     if (template := scope.get(ROUTE_TEMPLATE_KEY)) is not None:
         return str(template)
     route = scope.get("route")

@@ -17,21 +17,20 @@ import json
 import re
 
 from fastapi.security.utils import get_authorization_scheme_param
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from optimizer_app import __version__
 from optimizer_app.api import lanes
 from optimizer_app.api.deps import API_PREFIX, uuid_or_404, verified_bearer
 from optimizer_app.api.errors import app_error_response
+from optimizer_app.api.middleware import HEALTH_TEMPLATE, ROUTE_TEMPLATE_KEY, STATUS_TEMPLATE
 from optimizer_app.api.routes.health import ping_database
 from optimizer_app.api.routes.optimizations import read_status
 from optimizer_app.core.errors import AppError
 
-STATUS_TEMPLATE = f"{API_PREFIX}/optimizations/{{id}}/status"
-HEALTH_TEMPLATE = "/healthz"
 _STATUS_PATH = re.compile(rf"{re.escape(API_PREFIX)}/optimizations/([^/]+)/status")
-# Read by the access log and the latency metric (the route FastAPI would have matched).
-ROUTE_TEMPLATE_KEY = "optimizer.route_template"
+_HEALTHY = json.dumps({"status": "ok", "version": __version__}, separators=(",", ":")).encode()
 
 
 class PollingRoutes:
@@ -45,7 +44,8 @@ class PollingRoutes:
             path = scope["path"]
             if path == HEALTH_TEMPLATE:
                 scope[ROUTE_TEMPLATE_KEY] = HEALTH_TEMPLATE
-                await _send_json(send, 200, await _healthz())
+                await lanes.run_in(lanes.POLL, ping_database)
+                await _json(_HEALTHY)(scope, receive, send)
                 return
             match = _STATUS_PATH.fullmatch(path)
             if match is not None:
@@ -55,14 +55,9 @@ class PollingRoutes:
                 except AppError as exc:
                     await app_error_response(exc)(scope, receive, send)
                     return
-                await _send_json(send, 200, body)
+                await _json(body)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-async def _healthz() -> bytes:
-    await lanes.run_in(lanes.POLL, ping_database)
-    return json.dumps({"status": "ok", "version": __version__}, separators=(",", ":")).encode()
 
 
 async def _status(scope: Scope, raw_id: str) -> bytes:
@@ -80,7 +75,5 @@ def _bearer(scope: Scope) -> str:
     return verified_bearer(scheme, token)
 
 
-async def _send_json(send: Send, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")

@@ -96,6 +96,7 @@ class InvalidToken(Exception):
 _VERIFIED: OrderedDict[tuple[str, str, str, str], tuple[uuid.UUID, float]] = OrderedDict()
 _VERIFIED_LOCK = threading.Lock()
 VERIFIED_TOKENS_KEPT = 4_096
+EXPIRED = "the access token has expired; sign in again"
 
 
 def decode_access_token(token: str) -> uuid.UUID:
@@ -109,7 +110,7 @@ def decode_access_token(token: str) -> uuid.UUID:
         user_id, expires = known
         if time.time() < expires + LEEWAY_SECONDS:
             return user_id
-        raise InvalidToken("the access token has expired; sign in again")
+        raise InvalidToken(EXPIRED)
     user_id, expires = _verify(token)
     with _VERIFIED_LOCK:
         _VERIFIED[key] = (user_id, expires)
@@ -131,6 +132,6 @@ def _verify(token: str) -> tuple[uuid.UUID, float]:
         )
         return uuid.UUID(claims["sub"]), float(claims["exp"])
     except jwt.ExpiredSignatureError as exc:
-        raise InvalidToken("the access token has expired; sign in again") from exc
+        raise InvalidToken(EXPIRED) from exc
     except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
         raise InvalidToken("the access token is invalid") from exc

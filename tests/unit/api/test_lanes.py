@@ -48,9 +48,3 @@ def test_a_full_lane_does_not_hold_up_another() -> None:
 
     assert run_async(scene()) < 5  # it did not wait for the submits (they wait up to 10 s)
 
-
-def test_keyword_arguments_are_passed() -> None:
-    async def call() -> str:
-        return await lanes.run_in(lanes.POLL, lambda a, b="": a + b, "x", b="y")
-
-    assert run_async(call()) == "xy"
