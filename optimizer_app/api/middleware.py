@@ -242,9 +242,13 @@ def _too_large(limit: int) -> tuple[int, str, str]:
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, code: str,
                   message: str) -> None:
+    """Answer in the error shape without reading (the rest of) the body. The connection is
+    then closed: what is left of the body would otherwise be read as the next request on it
+    (a client that reused it saw the connection dropped)."""
     REQUESTS_REFUSED.labels(code).inc()
     details = [{"field": "body", "problem": message}]
-    await error_response(status, code, message, details)(scope, receive, send)
+    await error_response(status, code, message, details,
+                         headers={"Connection": "close"})(scope, receive, send)
 
 
 class _LimitedRequest:

@@ -154,8 +154,10 @@ def _explain(err: Any) -> str:
     if kind == "too_short":
         return "must list at least one value"
     if kind in {"int_type", "float_type", "list_type"} or kind.endswith("_type"):
-        got = err.get("input")
-        return f"must be a number, got {got!r}" if kind != "list_type" else "must be a list"
+        got = repr(err.get("input"))
+        if len(got) > 60:  # quote the start of a long value, not all of it
+            got = got[:57] + "..."
+        return f"must be a number, got {got}" if kind != "list_type" else "must be a list"
     return str(err["msg"])
 
 

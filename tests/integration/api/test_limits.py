@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from optimizer_app.api.cors import add_cors, install
 from optimizer_app.api.main import create_api
 from optimizer_app.api.middleware import MULTIPART_OVERHEAD, SECURITY_HEADERS
 from optimizer_app.core.config import settings
@@ -64,6 +65,8 @@ def test_json_body_over_the_cap_with_content_length_is_413(client: TestClient,
     error = assert_error(response, 413, "payload_too_large")
     assert f"{settings.max_json_bytes:,} bytes" in error["message"]
     assert _refused("payload_too_large") == before + 1
+    # the unread body must not be taken for the next request on the connection
+    assert response.headers["connection"] == "close"
 
 
 def test_oversized_body_without_token_is_413_before_auth(client: TestClient) -> None:
@@ -77,6 +80,7 @@ def test_chunked_json_body_over_the_cap_is_413(client: TestClient, alice: ApiUse
                            headers={**alice.headers, **JSON})
     assert "content-length" not in response.request.headers  # streamed (chunked)
     assert_error(response, 413, "payload_too_large")
+    assert response.headers["connection"] == "close"
 
 
 def test_body_at_the_cap_is_accepted(client: TestClient, alice: ApiUser,
@@ -297,6 +301,34 @@ def test_a_lone_surrogate_names_its_field(client: TestClient, bundled: list[Data
     assert error["details"][0]["field"] == "name"
 
 
+def test_a_nul_character_is_refused_naming_its_field(client: TestClient,
+                                                     bundled: list[Dataset]) -> None:
+    """PostgreSQL cannot store NUL in text: refused on every backend, before anything runs."""
+    user = register(client)
+    for raw in ({"name": '"a\\u0000b"'}, {"backtestOptions": '{"a\\u0000": 1}'}):
+        response = client.post("/api/v1/optimizations", content=_raw(_job_body(bundled[0]), **raw),
+                               headers={**user.headers, **JSON})
+        error = assert_error(response, 422, "validation_error")
+        assert "NUL" in error["message"]
+    assert error["details"][0]["field"] == "backtestOptions"
+    assert client.get("/api/v1/optimizations", headers=user.headers).json()["count"] == 0
+
+
+def test_validation_errors_never_quote_the_rejected_value(client: TestClient,
+                                                          bundled: list[Dataset]) -> None:
+    secret = "correct horse battery staple"
+    response = client.post("/api/v1/auth/register", json=["z@example.com", secret])
+    error = assert_error(response, 422, "validation_error")
+    assert secret not in response.text and "input" not in error["details"][0]
+    user = register(client)
+    huge = "x" * 300_000
+    response = client.post("/api/v1/optimizations", headers=user.headers,
+                           json=_job_body(bundled[0], name=huge, **{huge: 1}))
+    error = assert_error(response, 422, "validation_error")
+    assert len(response.content) < 5_000
+    assert {d["field"][:4] for d in error["details"]} == {"name", "xxxx"}
+
+
 # --- values cap ---------------------------------------------------------------------------------
 
 
@@ -355,26 +387,59 @@ def test_security_headers_on_pages_served_through_the_app(migrated_db: str) -> N
     _assert_security_headers(response)
 
 
-def _as_reflex_composes_it() -> TestClient:
-    """The API with the CORS middleware Reflex adds to it, configured by rxconfig.py."""
+EVIL = {"Origin": "https://evil.example"}
+PREFLIGHT = {"Access-Control-Request-Method": "POST",
+             "Access-Control-Request-Headers": "authorization"}
+
+
+def _with_cors(origins: list[str] | None = None) -> TestClient:
+    """The API with the CORS layer it gets when Reflex composes the backend (``add_cors``
+    stands in for Reflex's own; ``None``: the origins configured in rxconfig.py)."""
     api = create_api()
-    rx.App._add_cors(api)
+    add_cors(api, origins)
     return TestClient(api)
 
 
-def test_cors_is_not_reflected_for_other_origins(migrated_db: str, alice: ApiUser) -> None:
-    client = _as_reflex_composes_it()
-    evil = {"Origin": "https://evil.example"}
-    response = client.get("/api/v1/strategies", headers={**alice.headers, **evil})
+def test_reflex_composes_the_backend_with_our_cors_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rx.App, "_add_cors", rx.App._add_cors)  # restored after the test
+    install()
+    assert rx.App._add_cors is add_cors
+
+
+def test_no_cors_layer_by_default(migrated_db: str, alice: ApiUser) -> None:
+    """No origin allowed: no CORS header at all, and a preflight is an ordinary request (in
+    the error shape, with the request id and the security headers)."""
+    client = _with_cors()
+    response = client.get("/api/v1/strategies", headers={**alice.headers, **EVIL})
     assert response.status_code == 200
-    # (Starlette's CORS middleware says allow-credentials on every answer; without an allowed
-    # origin a browser still refuses the response to the other site's script)
-    assert "access-control-allow-origin" not in response.headers
-    preflight = client.options("/api/v1/optimizations", headers={
-        **evil, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization"})
-    assert "access-control-allow-origin" not in preflight.headers
-    assert preflight.status_code == 400
+    assert not [h for h in response.headers if h.startswith("access-control-")]
+    preflight = client.options("/api/v1/optimizations", headers={**EVIL, **PREFLIGHT})
+    assert_error(preflight, 405)
+    assert not [h for h in preflight.headers if h.startswith("access-control-")]
+    assert preflight.headers.get("x-request-id")
+    _assert_security_headers(preflight)
+
+
+def test_configured_origins_get_cors_and_others_an_error(migrated_db: str,
+                                                          alice: ApiUser) -> None:
+    client = _with_cors(["https://app.example.com"])
+    allowed = {"Origin": "https://app.example.com"}
+    preflight = client.options("/api/v1/optimizations", headers={**allowed, **PREFLIGHT})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert preflight.headers["access-control-allow-credentials"] == "true"
+    answer = client.get("/api/v1/strategies", headers={**alice.headers, **allowed})
+    assert answer.headers["access-control-allow-origin"] == "https://app.example.com"
+    _assert_security_headers(answer)
+
+    refused = client.options("/api/v1/optimizations", headers={**EVIL, **PREFLIGHT})
+    error = assert_error(refused, 403)
+    assert "origin" in error["message"].lower()
+    assert refused.headers.get("x-request-id") == error["requestId"]
+    assert "access-control-allow-origin" not in refused.headers
+    _assert_security_headers(refused)
+    other = client.get("/api/v1/strategies", headers={**alice.headers, **EVIL})
+    assert other.status_code == 200 and "access-control-allow-origin" not in other.headers
 
 
 def test_configured_cors_origins_are_allowed(migrated_db: str) -> None:
