@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import and_, bindparam, delete, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from optimizer_app.persistence.models import (
@@ -45,6 +46,31 @@ def get_job(*, session: Session, job_id: uuid.UUID, for_update: bool = False) ->
     if for_update:
         stmt = stmt.with_for_update()
     return session.exec(stmt).first()
+
+
+# What a status poll reads: a few columns of one row, not the whole job (its parameter space,
+# options and validation results are decoded for nothing otherwise).
+STATUS_COLUMNS = (
+    col(OptimizationJob.status),
+    col(OptimizationJob.summary),
+    col(OptimizationJob.stop_reason),
+    col(OptimizationJob.queue_wait_seconds),
+    col(OptimizationJob.exec_seconds),
+    col(OptimizationJob.updated_at),
+)
+
+
+def owned_job_status(*, session: Session, job_id: uuid.UUID, owner_id: uuid.UUID) -> Any:
+    """The ``STATUS_COLUMNS`` of the owner's job (a row with those attribute names), or
+    None."""
+    return session.execute(_STATUS_QUERY, {"job_id": job_id, "owner_id": owner_id}).first()
+
+
+# Built once (building a select per poll took about as long as running it).
+_STATUS_QUERY = sa_select(*STATUS_COLUMNS).where(
+    col(OptimizationJob.id) == bindparam("job_id"),  # (typed as the columns they compare with)
+    col(OptimizationJob.owner_id) == bindparam("owner_id"),
+)
 
 
 def get_owned_job(

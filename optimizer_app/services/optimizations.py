@@ -158,7 +158,11 @@ def _default_name(strategy_name: str, dataset_name: str) -> str:
 
 
 def _summary(job: OptimizationJob) -> JobSummary:
-    raw = job.summary or {}
+    return _summary_of(job.summary)
+
+
+def _summary_of(stored: dict[str, Any] | None) -> JobSummary:
+    raw = stored or {}
     return JobSummary.model_validate(
         {
             "total": raw.get("total", 0),
@@ -356,6 +360,29 @@ def get_status(
     if job is None:
         raise NotFoundError(f"job {job_id} not found")
     return status_of(job, session=session)
+
+
+def find_status(
+    *, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID
+) -> OptimizationStatusResponse | None:
+    """:func:`get_status` for the polls: only the columns a status shows (the whole job only
+    for a queued one, whose place in the queue is worked out from it); None when the owner
+    has no such job."""
+    row = jobs.owned_job_status(session=session, job_id=job_id, owner_id=owner_id)
+    if row is None:
+        return None
+    if row.status == JobStatus.QUEUED.value:
+        return get_status(session=session, owner_id=owner_id, job_id=job_id)
+    return OptimizationStatusResponse(
+        queue=None,
+        id=job_id,
+        status=row.status,
+        summary=_summary_of(row.summary),
+        stop_reason=row.stop_reason,
+        queue_wait_seconds=row.queue_wait_seconds,
+        exec_seconds=row.exec_seconds,
+        updated_at=row.updated_at,
+    )
 
 
 def cancel_job(

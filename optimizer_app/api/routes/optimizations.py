@@ -17,8 +17,10 @@ from optimizer_app.api.deps import (
     JobIdPath,
     ReadSessionDep,
     SessionDep,
+    token_owner,
     user_for_token,
 )
+from optimizer_app.core.errors import NotFoundError
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import JobStatus
 from optimizer_app.services import combinations, export, heatmap, history, optimizations
@@ -83,9 +85,16 @@ async def get_status(token: BearerToken, job_id: JobIdPath) -> OptimizationStatu
 
 
 def read_status(token: str, job_id: uuid.UUID) -> OptimizationStatusResponse:
+    """One read when the job is found: the token names its owner (a job's owner is a user
+    that exists, by foreign key), so the account is looked up only when it is not (401 when
+    the account is gone, else 404)."""
+    owner_id = token_owner(token)
     with session_scope(readonly=True) as session:
-        user = user_for_token(session=session, token=token)
-        return optimizations.get_status(session=session, owner_id=user.id, job_id=job_id)
+        found = optimizations.find_status(session=session, owner_id=owner_id, job_id=job_id)
+        if found is None:
+            user_for_token(session=session, token=token)
+            raise NotFoundError(f"job {job_id} not found")
+        return found
 
 
 @router.get("/{id}/tasks", response_model=TasksPublic)
