@@ -62,6 +62,7 @@ class LocalArtifactStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
+        self._last_folder: Path | None = None  # a task's files are written one after another
 
     def path_for(self, job_id: uuid.UUID, task_id: uuid.UUID, name: str) -> Path:
         if not _SAFE_NAME.match(name):
@@ -70,9 +71,15 @@ class LocalArtifactStore:
 
     def put(self, job_id: uuid.UUID, task_id: uuid.UUID, name: str, data: bytes) -> str:
         path = self.path_for(job_id, task_id, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(data)
+        if path.parent != self._last_folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            tmp.write_bytes(data)
+        except FileNotFoundError:  # the folder went (the job's artifacts were deleted)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+        self._last_folder = path.parent
         os.replace(tmp, path)
         return f"{SCHEME}://{path.parent.parent.name}/{path.parent.name}/{name}"
 

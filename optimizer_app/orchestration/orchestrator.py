@@ -398,11 +398,12 @@ class Orchestrator:
                 self._submit(run, indices, priority=1)
 
     def _ensure_data(self, run: JobRun) -> bool:
-        """The job's bars on the workers: scattered once per job (and again after a loss)."""
+        """The job's bars on the workers: scattered once for every job on the same bars (and
+        again after a loss)."""
         if run.data_future is not None and run.data_generation == self.executor.generation:
             return True
         try:
-            run.data_future = self.executor.scatter(run.bars)
+            run.data_future = self.executor.scatter_bars(run.bars)
         except Exception as exc:
             self.log.bind(job_id=str(run.job_id), error=str(exc)).warning(
                 "could not send the dataset to the workers; trying again"
@@ -410,6 +411,10 @@ class Orchestrator:
             return False
         run.data_generation = self.executor.generation
         return True
+
+    def _lose_data(self, run: JobRun) -> None:
+        run.data_future = None
+        self.executor.forget_bars(run.bars)
 
     def _submit(self, run: JobRun, indices: np.ndarray, *, alone: bool = False,
                 priority: int = 0) -> None:
@@ -606,7 +611,7 @@ class Orchestrator:
         if status == "finished":
             if result is None:  # the result died with its worker before we fetched it
                 self.log.bind(job_id=str(run.job_id), error=str(done.lost)).warning("result lost")
-                run.data_future = None
+                self._lose_data(run)
                 run.give_back(flight.indices)
                 return None
             run.sizer.observe(len(flight.indices), result.elapsed - result.artifact_seconds)
@@ -615,7 +620,7 @@ class Orchestrator:
             decision = decide_error(future.exception(timeout=10), alone=flight.alone)
         else:
             decision = decide_cancelled(alone=flight.alone, connected=self.executor.connected())
-            run.data_future = None  # scatter the dataset anew: it may be what was lost
+            self._lose_data(run)  # scatter the dataset anew: it may be what was lost
         log = self.log.bind(job_id=str(run.job_id), tasks=len(flight.indices),
                             reason=decision.message, alone=flight.alone)
         if decision.verdict is Verdict.RESEND:
