@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, or_, update
 from sqlmodel import Session, col, func, select
 
 from optimizer_app.persistence.models import (
+    LIVE_STATUSES,
     JobStatus,
     OptimizationJob,
     UsageRecord,
@@ -41,18 +42,30 @@ def add_record(*, session: Session, record: UsageRecord) -> None:
     session.flush()
 
 
-def charged_since(*, session: Session, owner_id: uuid.UUID, since: datetime) -> int:
-    stmt = select(func.coalesce(func.sum(_charged()), 0)).where(
+@dataclass(frozen=True)
+class QuotaUsage:
+    live_jobs: int
+    charged_since: int
+    stored_bytes: int
+
+
+def quota_usage(*, session: Session, owner_id: uuid.UUID, since: datetime) -> QuotaUsage:
+    """What a submit's quota check reads, in one statement: the owner's queued and running
+    jobs, combinations charged since ``since``, bytes stored."""
+    live = select(func.count()).select_from(OptimizationJob).where(
+        col(OptimizationJob.owner_id) == owner_id,
+        col(OptimizationJob.status).in_([s.value for s in LIVE_STATUSES]),
+    )
+    charged = select(func.coalesce(func.sum(_charged()), 0)).where(
         col(UsageRecord.owner_id) == owner_id, col(UsageRecord.created_at) >= since
     )
-    return int(session.exec(stmt).one())
-
-
-def stored_bytes(*, session: Session, owner_id: uuid.UUID) -> int:
-    stmt = select(func.coalesce(func.sum(UsageRecord.stored_bytes), 0)).where(
+    stored = select(func.coalesce(func.sum(UsageRecord.stored_bytes), 0)).where(
         col(UsageRecord.owner_id) == owner_id
     )
-    return int(session.exec(stmt).one())
+    row = session.exec(
+        select(live.scalar_subquery(), charged.scalar_subquery(), stored.scalar_subquery())
+    ).one()
+    return QuotaUsage(int(row[0]), int(row[1]), int(row[2]))
 
 
 def totals(*, session: Session, owner_id: uuid.UUID, day: datetime, month: datetime

@@ -136,6 +136,11 @@ def user_from_token(*, session: Session, token: str) -> User:
         user_id = decode_access_token(token)
     except InvalidToken as exc:
         raise UnauthorizedError(str(exc)) from exc
+    return existing_user(session=session, user_id=user_id)
+
+
+def existing_user(*, session: Session, user_id: uuid.UUID) -> User:
+    """The account a verified token names; UnauthorizedError (401) when it no longer exists."""
     user = users.get_user(session=session, user_id=user_id)
     if user is None:
         raise UnauthorizedError("the account for this token no longer exists")

@@ -40,6 +40,7 @@ from optimizer_app.persistence import datasets as dataset_queries
 from optimizer_app.persistence import jobs
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import JobStatus, OptimizationJob
+from optimizer_app.services import auth as auth_service
 from optimizer_app.services import queue as queue_service
 from optimizer_app.services import quotas as quota_service
 from optimizer_app.services.schemas import (
@@ -343,11 +344,14 @@ def submit_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Job
     )
 
 
-def submit(*, owner_id: uuid.UUID, body: JobCreate) -> JobPublic:
+def submit(*, owner_id: uuid.UUID, body: JobCreate, check_account: bool = False) -> JobPublic:
     """Submit as the API and the UI do: everything is read and checked in a read-only
     session (on SQLite it never takes the write lock), then a short write transaction
-    stores the row."""
+    stores the row. ``check_account``: ``owner_id`` comes from a token, whose account is
+    looked up first, in the same read (401 when it no longer exists)."""
     with session_scope(readonly=True) as session:
+        if check_account:
+            auth_service.existing_user(session=session, user_id=owner_id)
         new = prepare_job(session=session, owner_id=owner_id, body=body)
     with session_scope() as session:
         return store_job(session=session, owner_id=owner_id, new=new)

@@ -174,11 +174,10 @@ class Budget:
 def budget(*, session: Session, owner_id: uuid.UUID, strategy_names: list[str]) -> Budget:
     quotas = quota_service.quotas_of(session=session, user_id=owner_id)
     now = datetime.now(UTC)
-    today = usage_queries.charged_since(session=session, owner_id=owner_id,
-                                        since=quota_service.day_start(now))
-    stored = usage_queries.stored_bytes(session=session, owner_id=owner_id) + \
-        quota_service.dataset_bytes(session=session, owner_id=owner_id)
-    live = jobs.count_live_jobs(session=session, owner_id=owner_id)
+    used = usage_queries.quota_usage(session=session, owner_id=owner_id,
+                                     since=quota_service.day_start(now))
+    today, live = used.charged_since, used.live_jobs
+    stored = used.stored_bytes + quota_service.dataset_bytes(session=session, owner_id=owner_id)
 
     def left(limit: int | None, used: int) -> int | None:
         return None if limit is None else max(0, limit - used)

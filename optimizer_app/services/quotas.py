@@ -20,7 +20,6 @@ from optimizer_app.core.errors import QuotaExceededError
 from optimizer_app.core.logging import logger
 from optimizer_app.core.metrics import QUOTA_REFUSALS
 from optimizer_app.persistence import datasets as dataset_queries
-from optimizer_app.persistence import jobs
 from optimizer_app.persistence import usage as usage_queries
 from optimizer_app.persistence.models import UserQuota
 from optimizer_app.services.usage_schemas import QuotaProblem, QuotasPublic
@@ -96,21 +95,23 @@ class Demand:
 
 def problems(*, session: Session, owner_id: uuid.UUID, quotas: Quotas, demand: Demand,
              datasets_bytes: int, now: datetime | None = None) -> list[QuotaProblem]:
-    """The quotas a new job would exceed (empty: it fits). A few aggregate reads."""
+    """The quotas a new job would exceed (empty: it fits). One aggregate read."""
     found: list[QuotaProblem] = []
+    if (quotas.live_jobs, quotas.combinations_per_day, quotas.stored_bytes) == (None,) * 3:
+        return found
+    used = usage_queries.quota_usage(session=session, owner_id=owner_id, since=day_start(now))
     if quotas.live_jobs is not None:
-        live = jobs.count_live_jobs(session=session, owner_id=owner_id)
+        live = used.live_jobs
         if live + 1 > quotas.live_jobs:
             found.append(QuotaProblem(quota="liveJobs", limit=quotas.live_jobs, used=live))
     if quotas.combinations_per_day is not None:
-        today = usage_queries.charged_since(session=session, owner_id=owner_id,
-                                            since=day_start(now))
+        today = used.charged_since
         if today + demand.combinations > quotas.combinations_per_day:
             found.append(QuotaProblem(quota="combinationsPerDay",
                                       limit=quotas.combinations_per_day, used=today,
                                       resets_at=next_day(now)))
     if quotas.stored_bytes is not None:
-        stored = usage_queries.stored_bytes(session=session, owner_id=owner_id) + datasets_bytes
+        stored = used.stored_bytes + datasets_bytes
         if stored + demand.stored_bytes > quotas.stored_bytes:
             found.append(QuotaProblem(quota="storedBytes", limit=quotas.stored_bytes,
                                       used=stored))

@@ -53,9 +53,7 @@ async def submit(token: BearerToken, body: JobCreate) -> JobPublic:
 
 
 def _submit(token: str, body: JobCreate) -> JobPublic:
-    with session_scope(readonly=True) as session:
-        user = user_for_token(session=session, token=token)
-    return optimizations.submit(owner_id=user.id, body=body)
+    return optimizations.submit(owner_id=token_owner(token), body=body, check_account=True)
 
 
 @router.get("", response_model=JobsPublic)
