@@ -23,6 +23,10 @@ from optimizer_app.orchestration.board import Board
 
 FIRST_CHUNK = 1024
 PROBES_PER_WORKER = 4  # a small job's first chunks still spread over every worker
+# ... but no probe is smaller than this: a chunk has a fixed cost (a task on a worker, a
+# results file, a write transaction; ~20-30 ms together) that a few combinations (~10 us-1 ms
+# each) do not repay. A job of up to this many combinations runs as one chunk.
+MIN_PROBE = 64
 MIN_CHUNK = 8
 MAX_CHUNK = 65_536  # rows per chunk file (workers write them; the orchestrator commits a name)
 MAX_GROWTH = 4.0
@@ -104,7 +108,7 @@ class JobRun:
     def next_indices(self, *, workers: int = 1) -> np.ndarray | None:
         """The next chunk of combinations to send (retries first), or None. Until a chunk
         came back, chunks are probes no larger than a ``PROBES_PER_WORKER``-th share of the
-        job per worker; near the end the rest is split evenly over the ``workers`` (down to
+        job per worker (and no smaller than ``MIN_PROBE``); near the end the rest is split evenly over the ``workers`` (down to
         an eighth of a chunk) so that they finish together."""
         if self.retry:
             return self.retry.popleft()
@@ -114,8 +118,8 @@ class JobRun:
         workers = max(1, workers)
         size = self.sizer.size
         if not self.sizer.observed:
-            size = min(size, max(MIN_CHUNK, -(-len(self.todo) // (PROBES_PER_WORKER * workers))))
-        floor = max(size // 8, MIN_CHUNK)
+            size = min(size, max(MIN_PROBE, -(-len(self.todo) // (PROBES_PER_WORKER * workers))))
+        floor = max(size // 8, MIN_CHUNK if self.sizer.observed else MIN_PROBE)
         size = min(size, max(-(-remaining // workers), floor))
         if remaining - size < floor:
             size = remaining  # no scrap of a chunk left over

@@ -13,7 +13,13 @@ import pytest
 from optimizer_app.domain.jsontext import json_rows, metric_lines, stored_metrics
 from optimizer_app.domain.stats import METRIC_KEYS
 from optimizer_app.orchestration.failures import describe_failure
-from optimizer_app.orchestration.jobrun import FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, ChunkSizer
+from optimizer_app.orchestration.jobrun import (
+    FIRST_CHUNK,
+    MAX_CHUNK,
+    MIN_CHUNK,
+    MIN_PROBE,
+    ChunkSizer,
+)
 from optimizer_app.orchestration.leases import holder_is_gone, new_owner_id
 from optimizer_app.orchestration.rows import (
     link_results,
@@ -86,10 +92,17 @@ def test_the_last_combinations_are_split_evenly_over_the_workers() -> None:
 
 
 def test_first_chunks_are_probes_spread_over_the_workers() -> None:
-    small = _sizes(_run(175, ChunkSizer(target=0.5)), workers=2)
-    assert small[0] == 22 and sum(small) == 175  # 175 / (4 per worker × 2 workers)
+    medium = _sizes(_run(1_000, ChunkSizer(target=0.5)), workers=2)
+    assert medium[0] == 125 and sum(medium) == 1_000  # 1,000 / (4 per worker × 2 workers)
     large = _run(100_000, ChunkSizer(target=0.5))
     assert large.next_indices(workers=2).size == FIRST_CHUNK  # type: ignore[attr-defined]
+
+
+def test_a_probe_is_never_smaller_than_its_fixed_cost_repays() -> None:
+    assert _sizes(_run(20, ChunkSizer(target=0.5)), workers=2) == [20]  # one chunk, not 8 + 12
+    assert _sizes(_run(MIN_PROBE, ChunkSizer(target=0.5)), workers=2) == [MIN_PROBE]
+    small = _sizes(_run(175, ChunkSizer(target=0.5)), workers=2)
+    assert small[0] == MIN_PROBE and sum(small) == 175
 
 
 def test_owner_ids_are_unique_and_name_this_process() -> None:
