@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(1, ge=1)
     # Sign-in: password hashing runs in a pool of this many threads (off the event loop), and
     # failed sign-ins are throttled per account and per client address over a sliding window.
-    password_hash_workers: int = Field(1, ge=1, le=64)
+    password_hash_workers: int = Field(2, ge=1, le=64)
     login_max_failures: int = Field(10, ge=1)
     login_max_failures_per_address: int = Field(50, ge=1)
     login_window_seconds: float = Field(15 * 60, gt=0)

@@ -2,13 +2,15 @@
 
 Argon2 is slow on purpose (~tens of ms and ~19 MiB per call with the production cost), so async
 code never runs it on the event loop: ``hash_password_async`` / ``verify_password_async`` hand it
-to a small bounded thread pool (``OPTIMIZER_PASSWORD_HASH_WORKERS``, default 1; argon2-cffi
-releases the GIL while hashing). Calls beyond the pool's size wait in its queue, so a burst of
+to a small bounded thread pool (``OPTIMIZER_PASSWORD_HASH_WORKERS``, default 2; argon2-cffi
+releases the GIL while hashing), whose threads run at a lower CPU priority. Calls beyond the pool's size wait in its queue, so a burst of
 sign-ins costs at most that many cores and that much memory at once."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import threading
 import time
 import uuid
@@ -56,9 +58,21 @@ def _hash_pool() -> ThreadPoolExecutor:
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = ThreadPoolExecutor(
-                max_workers=settings.password_hash_workers, thread_name_prefix="password-hash"
+                max_workers=settings.password_hash_workers, thread_name_prefix="password-hash",
+                initializer=_lower_priority,
             )
         return _POOL
+
+
+HASH_THREAD_NICENESS = 3
+
+
+def _lower_priority() -> None:
+    """A hashing thread yields the CPU to the web server's other threads (status polls, health
+    checks) and still comes before the backtests (local workers run at niceness 10). Linux
+    gives each thread its own niceness; elsewhere this changes nothing."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICENESS)
 
 
 async def hash_password_async(password: str) -> str:

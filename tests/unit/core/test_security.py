@@ -1,3 +1,5 @@
+import os
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -74,3 +76,13 @@ def test_tampered_and_foreign_key_tokens_are_rejected() -> None:
     foreign = jwt.encode(_claims(), "another-secret-" + "x" * 32, algorithm="HS256")
     with pytest.raises(security.InvalidToken):
         security.decode_access_token(foreign)
+
+
+def test_hashing_threads_yield_to_the_web_server() -> None:
+    """The pool's threads run at a lower CPU priority than the rest of the web server (Linux:
+    per thread; a process already niced further keeps its own, higher niceness)."""
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    assert security._hash_pool().submit(niceness).result() >= security.HASH_THREAD_NICENESS
+    assert niceness() < security.HASH_THREAD_NICENESS or os.nice(0) >= 3  # not the caller's
