@@ -89,10 +89,6 @@ class ChunkResult(_PackedIndices):
     artifacts: dict[int, dict[str, bytes]] = field(default_factory=dict)
     elapsed: float = 0.0
     artifact_seconds: float = 0.0  # of ``elapsed``, making the artifacts
-    # CPU seconds of the worker's thread for the backtests, artifacts excluded: the chunk's
-    # work, which (unlike ``elapsed``) does not grow while the worker waits for a CPU. Sizes
-    # the next chunks (0: not measured, ``elapsed - artifact_seconds`` is used).
-    work_seconds: float = 0.0
     # Which rows pass the job's result constraints (None: the job has none, all pass).
     passes: np.ndarray | None = None
     # The chunk's results file in the job's folder of the results store (the rows that ran),
@@ -239,7 +235,6 @@ def _failed_chunk(task: ChunkTask, failures: list[FailedRows], started: float) -
 
 def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
     started = time.perf_counter()
-    cpu_started = time.thread_time()
     indices = np.asarray(task.indices, dtype=np.int64)
     problem = bars_problem(bars)
     if problem:
@@ -261,7 +256,6 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
         file, file_bytes = write_table(table, Path(task.results_dir))
     artifacts: dict[int, dict[str, bytes]] = {}
     artifacts_started = time.perf_counter()
-    work_seconds = time.thread_time() - cpu_started
     for pos in candidates.tolist():
         index = int(indices[pos])
         fold_bars = _fold_bars(task, bars, index)
@@ -279,7 +273,6 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
         artifacts=artifacts,
         elapsed=time.perf_counter() - started,
         artifact_seconds=artifact_seconds,
-        work_seconds=work_seconds,
         passes=passes,
         file=file,
         file_bytes=file_bytes,

@@ -19,7 +19,6 @@ from optimizer_app.domain.grid import Grid
 from optimizer_app.domain.order import PendingOrder
 from optimizer_app.domain.policy import EarlyStopPolicy
 from optimizer_app.domain.validation import Window, slice_bars
-from optimizer_app.domain.worker import ChunkResult
 from optimizer_app.orchestration.board import Board
 
 FIRST_CHUNK = 1024
@@ -54,17 +53,6 @@ class ChunkSizer:
         wanted = combinations * self.target / max(elapsed, 1e-6)
         bounded = min(max(wanted, self.size / MAX_SHRINK), self.size * MAX_GROWTH)
         self.size = int(max(MIN_CHUNK, min(MAX_CHUNK, bounded)))
-
-
-def work_seconds(result: ChunkResult) -> float:
-    """What a finished chunk's work took, to size the next ones: the worker thread's CPU time
-    without the artifacts. Not the wall time: on a busy machine that grows while the worker
-    waits for a CPU, and chunks sized by it shrank under load — more chunks, each with its
-    fixed cost, just when the CPUs were scarce. (A chunk function that does not measure it:
-    the wall time.)"""
-    if result.work_seconds > 0:
-        return float(result.work_seconds)
-    return float(result.elapsed - result.artifact_seconds)
 
 
 @dataclass

@@ -41,7 +41,7 @@ from optimizer_app.orchestration.failures import (
     decide_error,
     timeout_message,
 )
-from optimizer_app.orchestration.jobrun import JobRun, work_seconds
+from optimizer_app.orchestration.jobrun import JobRun
 from optimizer_app.orchestration.leases import MAX_HELD_JOBS, claim_jobs, new_owner_id
 from optimizer_app.orchestration.loading import JobCannotRun, open_run
 from optimizer_app.orchestration.memory import release_free_memory
@@ -614,7 +614,7 @@ class Orchestrator:
                 self._lose_data(run)
                 run.give_back(flight.indices)
                 return None
-            run.sizer.observe(len(flight.indices), work_seconds(result))
+            run.sizer.observe(len(flight.indices), result.elapsed - result.artifact_seconds)
             return self._write_result(run, result)
         if status == "error":
             decision = decide_error(future.exception(timeout=10), alone=flight.alone)

@@ -308,27 +308,3 @@ def test_waiting_for_results_never_hangs_when_a_signal_arrives() -> None:
                           text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "waited through 100 signals" in done.stdout
-
-
-def test_chunks_are_sized_by_their_work_not_their_wall_time() -> None:
-    """On a busy machine a chunk's wall time grows while its worker waits for a CPU; sized by
-    it, chunks shrank under load (more of them, each with its fixed cost)."""
-    from optimizer_app.domain.worker import ChunkResult
-    from optimizer_app.orchestration.jobrun import work_seconds
-
-    def result(**times: float) -> ChunkResult:
-        return ChunkResult(job_id="j", indices=np.arange(3), scores=np.zeros(3), **times)
-
-    assert work_seconds(result(elapsed=2.0, artifact_seconds=0.5, work_seconds=0.4)) == 0.4
-    assert work_seconds(result(elapsed=2.0, artifact_seconds=0.5)) == 1.5  # not measured
-
-
-def test_a_worker_measures_its_chunks_work() -> None:
-    from optimizer_app.domain.datasets import load_bundled_bars
-    from optimizer_app.domain.worker import ChunkTask, run_chunk
-
-    space = {"fast": {"start": 5, "stop": 50, "step": 5}, "slow": {"start": 10, "stop": 200, "step": 10}}
-    task = ChunkTask(job_id="job", strategy="sma_cross", raw_space=space,
-                     indices=np.arange(100), options={}, metric="sharpe", mode="max", top_n=3)
-    done = run_chunk(task, load_bundled_bars("goog-daily"))
-    assert 0 < done.work_seconds <= done.elapsed - done.artifact_seconds + 0.01
