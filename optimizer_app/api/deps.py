@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from optimizer_app.core.errors import NotFoundError, UnauthorizedError
 from optimizer_app.core.logging import user_id_var
-from optimizer_app.core.security import InvalidToken, decode_access_token
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import User
 from optimizer_app.services import auth
@@ -66,10 +65,7 @@ async def bearer_token(
 def token_owner(token: str) -> uuid.UUID:
     """The user id a verified token names (no database read; see :func:`user_for_token` for
     the account itself), also set as the request's user for the logs."""
-    try:
-        user_id = decode_access_token(token)
-    except InvalidToken as exc:
-        raise UnauthorizedError(str(exc)) from exc
+    user_id = auth.token_user_id(token)
     user_id_var.set(str(user_id))
     return user_id
 
@@ -79,10 +75,7 @@ def verified_bearer(scheme: str, token: str) -> str:
     UnauthorizedError (401) otherwise."""
     if scheme.lower() != "bearer" or not token:
         raise UnauthorizedError(MISSING_TOKEN)
-    try:
-        decode_access_token(token)
-    except InvalidToken as exc:
-        raise UnauthorizedError(str(exc)) from exc
+    auth.token_user_id(token)
     return token
 
 

@@ -3,8 +3,9 @@
 Argon2 is slow on purpose (~tens of ms and ~19 MiB per call with the production cost), so async
 code never runs it on the event loop: ``hash_password_async`` / ``verify_password_async`` hand it
 to a small bounded thread pool (``OPTIMIZER_PASSWORD_HASH_WORKERS``, default 2; argon2-cffi
-releases the GIL while hashing), whose threads run at a lower CPU priority. Calls beyond the pool's size wait in its queue, so a burst of
-sign-ins costs at most that many cores and that much memory at once."""
+releases the GIL while hashing), whose threads run at a lower CPU priority. Calls beyond the
+pool's size wait in its queue, so a burst of sign-ins costs at most that many cores and that
+much memory at once."""
 
 from __future__ import annotations
 

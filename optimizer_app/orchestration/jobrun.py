@@ -108,8 +108,9 @@ class JobRun:
     def next_indices(self, *, workers: int = 1) -> np.ndarray | None:
         """The next chunk of combinations to send (retries first), or None. Until a chunk
         came back, chunks are probes no larger than a ``PROBES_PER_WORKER``-th share of the
-        job per worker (and no smaller than ``MIN_PROBE``); near the end the rest is split evenly over the ``workers`` (down to
-        an eighth of a chunk) so that they finish together."""
+        job per worker (and no smaller than ``MIN_PROBE``); near the end the rest is split
+        evenly over the ``workers`` (down to an eighth of a chunk) so that they finish
+        together."""
         if self.retry:
             return self.retry.popleft()
         remaining = len(self.todo) - self.cursor

@@ -49,28 +49,24 @@ def get_job(*, session: Session, job_id: uuid.UUID, for_update: bool = False) ->
 
 
 # What a status poll reads: a few columns of one row, not the whole job (its parameter space,
-# options and validation results are decoded for nothing otherwise).
-STATUS_COLUMNS = (
+# options and validation results are decoded for nothing otherwise). Built once: building a
+# select per poll took about as long as running it.
+_STATUS_QUERY = sa_select(
     col(OptimizationJob.status),
     col(OptimizationJob.summary),
     col(OptimizationJob.stop_reason),
     col(OptimizationJob.queue_wait_seconds),
     col(OptimizationJob.exec_seconds),
     col(OptimizationJob.updated_at),
+).where(
+    col(OptimizationJob.id) == bindparam("job_id"),  # (typed as the columns they compare with)
+    col(OptimizationJob.owner_id) == bindparam("owner_id"),
 )
 
 
 def owned_job_status(*, session: Session, job_id: uuid.UUID, owner_id: uuid.UUID) -> Any:
-    """The ``STATUS_COLUMNS`` of the owner's job (a row with those attribute names), or
-    None."""
+    """The status columns of the owner's job (a row with those attribute names), or None."""
     return session.execute(_STATUS_QUERY, {"job_id": job_id, "owner_id": owner_id}).first()
-
-
-# Built once (building a select per poll took about as long as running it).
-_STATUS_QUERY = sa_select(*STATUS_COLUMNS).where(
-    col(OptimizationJob.id) == bindparam("job_id"),  # (typed as the columns they compare with)
-    col(OptimizationJob.owner_id) == bindparam("owner_id"),
-)
 
 
 def get_owned_job(
@@ -89,13 +85,17 @@ def lock_owner(*, session: Session, owner_id: uuid.UUID) -> None:
     session.exec(select(User.id).where(col(User.id) == owner_id).with_for_update()).first()
 
 
-def count_live_jobs(*, session: Session, owner_id: uuid.UUID) -> int:
-    stmt = (
+def live_jobs_count(owner_id: uuid.UUID) -> Any:
+    """The statement counting the owner's queued and running jobs."""
+    return (
         select(func.count())
         .select_from(OptimizationJob)
         .where(col(OptimizationJob.owner_id) == owner_id, col(OptimizationJob.status).in_(_LIVE))
     )
-    return int(session.exec(stmt).one())
+
+
+def count_live_jobs(*, session: Session, owner_id: uuid.UUID) -> int:
+    return int(session.exec(live_jobs_count(owner_id)).one())
 
 
 def _claimable_where(now: datetime, also: list[uuid.UUID]) -> Any:

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import and_, case, or_, update
 from sqlmodel import Session, col, func, select
 
+from optimizer_app.persistence import jobs
 from optimizer_app.persistence.models import (
-    LIVE_STATUSES,
     JobStatus,
     OptimizationJob,
     UsageRecord,
@@ -52,10 +52,7 @@ class QuotaUsage:
 def quota_usage(*, session: Session, owner_id: uuid.UUID, since: datetime) -> QuotaUsage:
     """What a submit's quota check reads, in one statement: the owner's queued and running
     jobs, combinations charged since ``since``, bytes stored."""
-    live = select(func.count()).select_from(OptimizationJob).where(
-        col(OptimizationJob.owner_id) == owner_id,
-        col(OptimizationJob.status).in_([s.value for s in LIVE_STATUSES]),
-    )
+    live = jobs.live_jobs_count(owner_id)
     charged = select(func.coalesce(func.sum(_charged()), 0)).where(
         col(UsageRecord.owner_id) == owner_id, col(UsageRecord.created_at) >= since
     )
