@@ -24,10 +24,10 @@ def run_time_text(total: int | None, rows: int, cost: float | None) -> str:
     if not total or rows <= 0:
         return ""
     seconds = total * rows * (cost if cost is not None else DEFAULT_COST)
-    shown = "under a second" if seconds < 1 else fmt.duration(seconds)
+    shown = "Under a second" if seconds < 1 else f"About {fmt.duration(seconds)}"
     if cost is None:
-        return f"About {shown} (estimate: no job of this strategy has finished yet)"
-    return f"About {shown}, from earlier runs of this strategy"
+        return f"{shown} (estimate: no job of this strategy has finished yet)"
+    return f"{shown}, from earlier runs of this strategy"
 
 
 def storage_text(total: int | None) -> str:

@@ -68,7 +68,7 @@ def test_run_time_and_storage_before_submit() -> None:
     assert estimate.run_time_text(None, 2000, None) == ""
     assert estimate.run_time_text(1000, 2000, 1e-5) == (
         "About 20 s, from earlier runs of this strategy")
-    assert estimate.run_time_text(10, 100, None).startswith("About under a second (estimate")
+    assert estimate.run_time_text(10, 100, None).startswith("Under a second (estimate")
     assert estimate.storage_text(1000) == "About 15.6 KiB of results"  # 16 B each
 
 
