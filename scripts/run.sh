@@ -118,13 +118,16 @@ ln -s "$ROOT/.web/node_modules" "$RUN_DIR/web/node_modules"
 export REFLEX_WEB_WORKDIR="$RUN_DIR/web"
 
 # --- The processes -------------------------------------------------------------------------
-# Each runs in its own session: Ctrl-C reaches only this script, which stops them in order
-# (the orchestrator hands its jobs back and shuts its workers down). Each is also given
+# Each runs in a process group of its own: Ctrl-C reaches only this script, which stops them
+# in order (the orchestrator hands its jobs back and shuts its workers down). They stay in
+# this script's session: Linux shares the CPU between sessions first (autogroups) and only
+# then by niceness, so in sessions of their own the local workers (niceness 10) got as much
+# CPU as the web server and its requests waited behind the backtests. Each is also given
 # PR_SET_PDEATHSIG: should this script die without cleaning up, the kernel sends SIGTERM.
 CHILD_OF_THIS_SCRIPT='
 import ctypes, os, signal, sys
 try:
-    os.setsid()  # its own session (and process group)
+    os.setpgid(0, 0)  # its own process group, in this session
 except OSError:
     pass  # already a group leader
 try:

@@ -249,6 +249,28 @@ def test_metrics_folders_are_private_and_off_the_data_disk(
     assert folders[0] != folders[2], "two instances must not share a metrics folder"
 
 
+def test_the_app_is_one_session_so_the_workers_niceness_counts(
+    instances: tuple[Instance, Instance],
+) -> None:
+    """Linux shares the CPU between sessions (autogroups) before niceness: in a session of its
+    own, the orchestrator's workers (niceness 10) got as much CPU as the web server. Every
+    process of the app stays in run.sh's session, each child in a process group of its own
+    (so a terminal's Ctrl-C reaches only run.sh)."""
+    instance = instances[0]
+    session = os.getsid(instance.process.pid)
+    procs = instance.descendants()
+    assert {os.getsid(p.pid) for p in procs} == {session}
+    web, orchestrator = instance.child("reflex run"), instance.child("optimizer_app.orchestration")
+    for child in (web, orchestrator):
+        assert os.getpgid(child.pid) == child.pid != os.getpgid(instance.process.pid)
+    workers = orchestrator.children(recursive=True)
+    assert workers and max(p.nice() for p in workers) == 10
+    assert web.nice() == 0
+    if Path("/proc/self/autogroup").exists():
+        groups = {Path(f"/proc/{p.pid}/autogroup").read_text().split()[0] for p in procs}
+        assert len(groups) == 1, groups
+
+
 def test_the_first_instance_pages_talk_to_it_after_the_second_started(
     instances: tuple[Instance, Instance], browser_type: object
 ) -> None:
