@@ -80,13 +80,19 @@ def get_owned_job(
     return session.exec(stmt).first()
 
 
+_LOCK_OWNER = select(User.id).where(col(User.id) == bindparam("owner_id")).with_for_update()
+
+
 def lock_owner(*, session: Session, owner_id: uuid.UUID) -> None:
-    """Serialize one user's submissions (PostgreSQL row lock; SQLite already serializes writers)."""
-    session.exec(select(User.id).where(col(User.id) == owner_id).with_for_update()).first()
+    """Serialize one user's submissions: a row lock on PostgreSQL; nothing to do on SQLite,
+    where a write transaction already holds the one write lock."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.exec(_LOCK_OWNER, params={"owner_id": owner_id}).first()
 
 
-def live_jobs_count(owner_id: uuid.UUID) -> Any:
-    """The statement counting the owner's queued and running jobs."""
+def live_jobs_count(owner_id: Any) -> Any:
+    """The statement counting the owner's queued and running jobs (``owner_id``: a value or
+    a bind parameter)."""
     return (
         select(func.count())
         .select_from(OptimizationJob)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, or_, update
+from sqlalchemy import and_, bindparam, case, or_, update
 from sqlmodel import Session, col, func, select
 
 from optimizer_app.persistence import jobs
@@ -38,8 +38,8 @@ def _charged() -> Any:
 
 
 def add_record(*, session: Session, record: UsageRecord) -> None:
+    """Add a ledger row; it is written with the session's next flush (its job's row first)."""
     session.add(record)
-    session.flush()
 
 
 @dataclass(frozen=True)
@@ -49,19 +49,26 @@ class QuotaUsage:
     stored_bytes: int
 
 
-def quota_usage(*, session: Session, owner_id: uuid.UUID, since: datetime) -> QuotaUsage:
-    """What a submit's quota check reads, in one statement: the owner's queued and running
-    jobs, combinations charged since ``since``, bytes stored."""
+def _quota_usage_query() -> Any:
+    owner_id = bindparam("owner_id")  # (typed as the columns it is compared with)
     live = jobs.live_jobs_count(owner_id)
     charged = select(func.coalesce(func.sum(_charged()), 0)).where(
-        col(UsageRecord.owner_id) == owner_id, col(UsageRecord.created_at) >= since
+        col(UsageRecord.owner_id) == owner_id, col(UsageRecord.created_at) >= bindparam("since")
     )
     stored = select(func.coalesce(func.sum(UsageRecord.stored_bytes), 0)).where(
         col(UsageRecord.owner_id) == owner_id
     )
-    row = session.exec(
-        select(live.scalar_subquery(), charged.scalar_subquery(), stored.scalar_subquery())
-    ).one()
+    return select(live.scalar_subquery(), charged.scalar_subquery(), stored.scalar_subquery())
+
+
+# Built once: building it took longer than running it (each submit reads it).
+_QUOTA_USAGE = _quota_usage_query()
+
+
+def quota_usage(*, session: Session, owner_id: uuid.UUID, since: datetime) -> QuotaUsage:
+    """What a submit's quota check reads, in one statement: the owner's queued and running
+    jobs, combinations charged since ``since``, bytes stored."""
+    row = session.execute(_QUOTA_USAGE, {"owner_id": owner_id, "since": since}).one()
     return QuotaUsage(int(row[0]), int(row[1]), int(row[2]))
 
 
@@ -119,8 +126,11 @@ def measured_costs(*, session: Session, strategy: str, limit: int = 20
     return [(float(s), int(c or 0), int(r)) for s, c, r in session.exec(stmt).all()]
 
 
+_QUOTA = select(UserQuota).where(col(UserQuota.user_id) == bindparam("user_id"))
+
+
 def get_quota(*, session: Session, user_id: uuid.UUID) -> UserQuota | None:
-    return session.get(UserQuota, user_id)
+    return session.exec(_QUOTA, params={"user_id": user_id}).first()
 
 
 def put_quota(*, session: Session, quota: UserQuota) -> UserQuota:

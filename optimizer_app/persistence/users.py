@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
 from optimizer_app.persistence.models import User
 
@@ -13,8 +14,18 @@ def get_user_by_email(*, session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email)).first()
 
 
+_USER = select(User).where(col(User.id) == bindparam("user_id"))  # built once
+
+
+_USER_ID = select(User.id).where(col(User.id) == bindparam("user_id"))
+
+
 def get_user(*, session: Session, user_id: uuid.UUID) -> User | None:
-    return session.get(User, user_id)
+    return session.exec(_USER, params={"user_id": user_id}).first()
+
+
+def user_exists(*, session: Session, user_id: uuid.UUID) -> bool:
+    return session.exec(_USER_ID, params={"user_id": user_id}).first() is not None
 
 
 def create_user(*, session: Session, email: str, password_hash: str) -> User:

@@ -144,9 +144,18 @@ def user_from_token(*, session: Session, token: str) -> User:
     return existing_user(session=session, user_id=token_user_id(token))
 
 
+GONE = "the account for this token no longer exists"
+
+
 def existing_user(*, session: Session, user_id: uuid.UUID) -> User:
     """The account a verified token names; UnauthorizedError (401) when it no longer exists."""
     user = users.get_user(session=session, user_id=user_id)
     if user is None:
-        raise UnauthorizedError("the account for this token no longer exists")
+        raise UnauthorizedError(GONE)
     return user
+
+
+def require_account(*, session: Session, user_id: uuid.UUID) -> None:
+    """:func:`existing_user` when only its existence matters (no row is loaded)."""
+    if not users.user_exists(session=session, user_id=user_id):
+        raise UnauthorizedError(GONE)

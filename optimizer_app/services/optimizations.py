@@ -327,9 +327,9 @@ def store_job(*, session: Session, owner_id: uuid.UUID, new: NewJob) -> JobPubli
     )
     if found:
         quota_service.refuse(found, demand, owner_id=owner_id)
-    job = jobs.add_job(session=session, job=new.job)
-    open_record(session=session, job=job, combinations=new.total,
+    open_record(session=session, job=new.job, combinations=new.total,
                 dataset_rows=new.dataset_rows)
+    job = jobs.add_job(session=session, job=new.job)  # one flush writes both rows
     logger.bind(job_id=str(job.id), user_id=str(owner_id), total=new.total).info("job queued")
     return job_to_public(
         job, dataset_name=new.dataset_name, source_job_name=new.source_job_name
@@ -351,7 +351,7 @@ def submit(*, owner_id: uuid.UUID, body: JobCreate, check_account: bool = False)
     looked up first, in the same read (401 when it no longer exists)."""
     with session_scope(readonly=True) as session:
         if check_account:
-            auth_service.existing_user(session=session, user_id=owner_id)
+            auth_service.require_account(session=session, user_id=owner_id)
         new = prepare_job(session=session, owner_id=owner_id, body=body)
     with session_scope() as session:
         return store_job(session=session, owner_id=owner_id, new=new)

@@ -46,14 +46,16 @@ def _limit(value: int | None, default: int) -> int | None:
 
 
 def effective(row: UserQuota | None) -> Quotas:
-    row = row or UserQuota(user_id=uuid.UUID(int=0))
+    """The limits of a user with this quota row (None: no row, the defaults throughout)."""
+    live, per_day, stored, share = (
+        (None, None, None, None) if row is None
+        else (row.live_jobs, row.combinations_per_day, row.stored_bytes, row.worker_share)
+    )
     return Quotas(
-        live_jobs=_limit(row.live_jobs, settings.max_live_jobs_per_user),
-        combinations_per_day=_limit(row.combinations_per_day,
-                                    settings.quota_combinations_per_day),
-        stored_bytes=_limit(row.stored_bytes, settings.quota_stored_bytes),
-        worker_share=row.worker_share if row.worker_share is not None
-        else settings.quota_worker_share,
+        live_jobs=_limit(live, settings.max_live_jobs_per_user),
+        combinations_per_day=_limit(per_day, settings.quota_combinations_per_day),
+        stored_bytes=_limit(stored, settings.quota_stored_bytes),
+        worker_share=share if share is not None else settings.quota_worker_share,
     )
 
 
