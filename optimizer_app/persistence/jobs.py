@@ -15,6 +15,7 @@ from sqlalchemy import and_, bindparam, delete, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
+from optimizer_app.persistence.db import read_first
 from optimizer_app.persistence.models import (
     LIVE_STATUSES,
     JobStatus,
@@ -64,9 +65,10 @@ _STATUS_QUERY = sa_select(
 )
 
 
-def owned_job_status(*, session: Session, job_id: uuid.UUID, owner_id: uuid.UUID) -> Any:
-    """The status columns of the owner's job (a row with those attribute names), or None."""
-    return session.execute(_STATUS_QUERY, {"job_id": job_id, "owner_id": owner_id}).first()
+def owned_job_status(*, job_id: uuid.UUID, owner_id: uuid.UUID) -> Any:
+    """The status columns of the owner's job (a row with those attribute names), or None:
+    one statement, outside any session (``db.read_first``)."""
+    return read_first(_STATUS_QUERY, {"job_id": job_id, "owner_id": owner_id})
 
 
 def get_owned_job(

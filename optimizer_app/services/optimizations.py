@@ -366,17 +366,16 @@ def get_status(
     return status_of(job, session=session)
 
 
-def find_status(
-    *, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID
-) -> OptimizationStatusResponse | None:
-    """:func:`get_status` for the polls: only the columns a status shows (the whole job only
-    for a queued one, whose place in the queue is worked out from it); None when the owner
-    has no such job."""
-    row = jobs.owned_job_status(session=session, job_id=job_id, owner_id=owner_id)
+def find_status(*, owner_id: uuid.UUID, job_id: uuid.UUID) -> OptimizationStatusResponse | None:
+    """:func:`get_status` for the polls: one statement reading only the columns a status
+    shows (a queued job is read whole, in a session, for its place in the queue); None when
+    the owner has no such job."""
+    row = jobs.owned_job_status(job_id=job_id, owner_id=owner_id)
     if row is None:
         return None
     if row.status == JobStatus.QUEUED.value:
-        return get_status(session=session, owner_id=owner_id, job_id=job_id)
+        with session_scope(readonly=True) as session:
+            return get_status(session=session, owner_id=owner_id, job_id=job_id)
     return OptimizationStatusResponse(
         queue=None,
         id=job_id,

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from optimizer_app import __version__
 from optimizer_app.api import lanes
 from optimizer_app.core.metrics import render_latest
-from optimizer_app.persistence.db import session_scope
+from optimizer_app.persistence.db import read_first
 
 router = APIRouter(tags=["operations"])
 
@@ -21,9 +21,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
+_PING = text("SELECT 1")
+
+
 def ping_database() -> None:
-    with session_scope(readonly=True) as session:
-        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    read_first(_PING, {})
 
 
 @router.get("/metrics", response_class=Response)

@@ -76,23 +76,23 @@ def get_job(user: CurrentUser, job_id: JobIdPath, session: ReadSessionDep) -> Jo
 
 @router.get("/{id}/status", response_model=OptimizationStatusResponse)
 async def get_status(token: BearerToken, job_id: JobIdPath) -> OptimizationStatusResponse:
-    """Polled every second by every open page: the user and the job are read by primary key
-    on the read-only engine, in one worker-thread hop (each hop is a wake-up to wait for on
-    a busy machine), in the polling lane."""
+    """Polled every second by every open page: one statement on the read-only engine, in
+    one worker-thread hop (each hop is a wake-up to wait for on a busy machine), in the
+    polling lane."""
     return await lanes.run_in(lanes.POLL, read_status, token, job_id)
 
 
 def read_status(token: str, job_id: uuid.UUID) -> OptimizationStatusResponse:
-    """One read when the job is found: the token names its owner (a job's owner is a user
-    that exists, by foreign key), so the account is looked up only when it is not (401 when
-    the account is gone, else 404)."""
+    """One statement when the job is found (no session, no transaction): the token names its
+    owner (a job's owner is a user that exists, by foreign key), so the account is looked up
+    only when it is not (401 when the account is gone, else 404)."""
     owner_id = token_owner(token)
-    with session_scope(readonly=True) as session:
-        found = optimizations.find_status(session=session, owner_id=owner_id, job_id=job_id)
-        if found is None:
+    found = optimizations.find_status(owner_id=owner_id, job_id=job_id)
+    if found is None:
+        with session_scope(readonly=True) as session:
             user_for_token(session=session, token=token)
-            raise NotFoundError(f"job {job_id} not found")
-        return found
+        raise NotFoundError(f"job {job_id} not found")
+    return found
 
 
 @router.get("/{id}/tasks", response_model=TasksPublic)

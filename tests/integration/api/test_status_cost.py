@@ -1,6 +1,7 @@
 """The status poll is cheap: one read of the job's status columns by primary key and owner,
-nothing else, on the read-only engine (deferred BEGIN, never the write lock); the account is
-read only when there is no such job, to tell a gone account (401) from a missing job (404)."""
+nothing else, on the read-only engine (never the write lock) and with no BEGIN around it (one
+statement is its own snapshot); the account is read only when there is no such job, to tell a
+gone account (401) from a missing job (404)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ def test_status_reads_one_row_by_key_and_owner(
     assert response.json()["summary"]["finished"] == 20
     selects = _selects(statements)
     assert len(selects) == 1, selects
+    assert statements["read"] == selects, "nothing but the one SELECT (no BEGIN, no COMMIT)"
     assert "FROM optimization_jobs" in selects[0]
     assert "optimization_jobs.id = ?" in selects[0]
     assert "optimization_jobs.owner_id = ?" in selects[0]
