@@ -50,7 +50,7 @@ class QuotaUsage:
 
 
 def _quota_usage_query() -> Any:
-    owner_id = bindparam("owner_id")  # (typed as the columns it is compared with)
+    owner_id: Any = bindparam("owner_id")  # (typed as the columns it is compared with)
     live = jobs.live_jobs_count(owner_id)
     charged = select(func.coalesce(func.sum(_charged()), 0)).where(
         col(UsageRecord.owner_id) == owner_id, col(UsageRecord.created_at) >= bindparam("since")
