@@ -10,8 +10,6 @@ much memory at once."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import threading
 import time
 import uuid
@@ -25,6 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from optimizer_app.core.config import settings
+from optimizer_app.core.priority import lower_this_thread
 
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
@@ -72,8 +71,7 @@ def _lower_priority() -> None:
     """A hashing thread yields the CPU to the web server's other threads (status polls, health
     checks) and still comes before the backtests (local workers run at niceness 10). Linux
     gives each thread its own niceness; elsewhere this changes nothing."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICENESS)
+    lower_this_thread(HASH_THREAD_NICENESS)
 
 
 async def hash_password_async(password: str) -> str:

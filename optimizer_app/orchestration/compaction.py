@@ -19,9 +19,7 @@ jobs are rewritten in the orchestrator's own thread, within tens of megabytes: a
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
-import os
 import threading
 import time
 import uuid
@@ -35,6 +33,7 @@ from sqlmodel import col, select
 
 from optimizer_app.core.config import settings
 from optimizer_app.core.logging import logger
+from optimizer_app.core.priority import lower_this_thread
 from optimizer_app.persistence import jobs, results_store
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import (
@@ -104,8 +103,7 @@ def compact_job(job_id: uuid.UUID, *, later: Callable[[uuid.UUID, list[str]], No
 
 
 def _start_child() -> None:
-    with contextlib.suppress(OSError):
-        os.nice(CHILD_NICENESS)
+    lower_this_thread(CHILD_NICENESS)  # (its only thread yet: DuckDB's start from it)
 
 
 def _rewrite_in_child(root: str, results: results_store.JobResults, descending: bool
@@ -180,6 +178,9 @@ class Compactor:
         self._remove_due(everything=True)
 
     def _run(self) -> None:
+        # Housekeeping: behind the orchestrator's other threads and the web server, level with
+        # the backtests (DuckDB's threads, started from this one, inherit it).
+        lower_this_thread(CHILD_NICENESS)
         try:
             while not self._stop.is_set():
                 self._wake.wait(timeout=IDLE_SECONDS)

@@ -58,6 +58,8 @@ def test_a_large_job_is_compacted_in_a_child_that_stops_when_idle(
         assert compaction.compact_job(first.id, rewrite=child.rewrite)
         pids = _child_pids(child)
         assert len(pids) == 1 and pids[0] != os.getpid()
+        assert os.getpriority(os.PRIO_PROCESS, pids[0]) == max(compaction.CHILD_NICENESS,
+                                                                os.nice(0))
         assert _compacted(first.id)
         assert_books_balance(first.id)
 
