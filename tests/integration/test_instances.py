@@ -28,6 +28,8 @@ import httpx
 import psutil
 import pytest
 
+from optimizer_app.orchestration.__main__ import ORCHESTRATOR_NICENESS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN_SH = REPO_ROOT / "scripts" / "run.sh"
 STARTUP_TIMEOUT_SECONDS = 180
@@ -266,6 +268,7 @@ def test_the_app_is_one_session_so_the_workers_niceness_counts(
     workers = orchestrator.children(recursive=True)
     assert workers and max(p.nice() for p in workers) == 10
     assert web.nice() == 0
+    assert orchestrator.nice() == ORCHESTRATOR_NICENESS  # between the two
     if Path("/proc/self/autogroup").exists():
         groups = {Path(f"/proc/{p.pid}/autogroup").read_text().split()[0] for p in procs}
         assert len(groups) == 1, groups
