@@ -38,8 +38,8 @@ def _charged() -> Any:
 
 
 def add_record(*, session: Session, record: UsageRecord) -> None:
-    """Add a ledger row; it is written with the session's next flush (its job's row first)."""
-    session.add(record)
+    """Insert a ledger row (a plain INSERT, as its job's: ``jobs.insert_row``)."""
+    jobs.insert_row(session=session, row=record)
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,19 @@ _QUOTA = select(UserQuota).where(col(UserQuota.user_id) == bindparam("user_id"))
 
 def get_quota(*, session: Session, user_id: uuid.UUID) -> UserQuota | None:
     return session.exec(_QUOTA, params={"user_id": user_id}).first()
+
+
+_ACCOUNT_QUOTA = (
+    select(User.id, UserQuota)
+    .outerjoin(UserQuota, col(UserQuota.user_id) == col(User.id))
+    .where(col(User.id) == bindparam("user_id"))
+)
+
+
+def account_quota(*, session: Session, user_id: uuid.UUID) -> tuple[bool, UserQuota | None]:
+    """Whether the account exists, and its quota row (None: none), in one statement."""
+    row = session.exec(_ACCOUNT_QUOTA, params={"user_id": user_id}).first()
+    return (False, None) if row is None else (True, row[1])
 
 
 def put_quota(*, session: Session, quota: UserQuota) -> UserQuota:

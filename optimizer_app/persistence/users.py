@@ -17,15 +17,8 @@ def get_user_by_email(*, session: Session, email: str) -> User | None:
 _USER = select(User).where(col(User.id) == bindparam("user_id"))  # built once
 
 
-_USER_ID = select(User.id).where(col(User.id) == bindparam("user_id"))
-
-
 def get_user(*, session: Session, user_id: uuid.UUID) -> User | None:
     return session.exec(_USER, params={"user_id": user_id}).first()
-
-
-def user_exists(*, session: Session, user_id: uuid.UUID) -> bool:
-    return session.exec(_USER_ID, params={"user_id": user_id}).first() is not None
 
 
 def create_user(*, session: Session, email: str, password_hash: str) -> User:

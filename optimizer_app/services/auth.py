@@ -153,9 +153,3 @@ def existing_user(*, session: Session, user_id: uuid.UUID) -> User:
     if user is None:
         raise UnauthorizedError(GONE)
     return user
-
-
-def require_account(*, session: Session, user_id: uuid.UUID) -> None:
-    """:func:`existing_user` when only its existence matters (no row is loaded)."""
-    if not users.user_exists(session=session, user_id=user_id):
-        raise UnauthorizedError(GONE)

@@ -19,6 +19,7 @@ from optimizer_app.core.config import settings
 from optimizer_app.core.errors import (
     ConflictError,
     NotFoundError,
+    UnauthorizedError,
     ValidationError,
 )
 from optimizer_app.core.logging import logger
@@ -256,10 +257,12 @@ class NewJob:
     datasets_bytes: int = 0  # the owner's uploaded dataset files (read before the lock)
 
 
-def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> NewJob:
-    """Validate a job completely and build its row; reads only. Raise NotFoundError
-    (dataset or source job not visible to the owner) or ValidationError (422, with every
-    problem found); a re-run of failed combinations also ConflictError (409)."""
+def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate,
+                quotas: quota_service.Quotas | None = None) -> NewJob:
+    """Validate a job completely and build its row; reads only (the owner's ``quotas`` too,
+    unless given). Raise NotFoundError (dataset or source job not visible to the owner) or
+    ValidationError (422, with every problem found); a re-run of failed combinations also
+    ConflictError (409)."""
     if body.rerun is not None:
         from optimizer_app.services.reruns import prepare_failed_rerun
 
@@ -309,7 +312,7 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate) -> Ne
     return NewJob(
         job, dataset.name, source.name if source else None, total,
         dataset_rows=dataset.rows,
-        quotas=quota_service.quotas_of(session=session, user_id=owner_id),
+        quotas=quotas or quota_service.quotas_of(session=session, user_id=owner_id),
         datasets_bytes=quota_service.dataset_bytes(session=session, owner_id=owner_id),
     )
 
@@ -327,9 +330,9 @@ def store_job(*, session: Session, owner_id: uuid.UUID, new: NewJob) -> JobPubli
     )
     if found:
         quota_service.refuse(found, demand, owner_id=owner_id)
-    open_record(session=session, job=new.job, combinations=new.total,
+    job = jobs.add_job(session=session, job=new.job)
+    open_record(session=session, job=job, combinations=new.total,
                 dataset_rows=new.dataset_rows)
-    job = jobs.add_job(session=session, job=new.job)  # one flush writes both rows
     logger.bind(job_id=str(job.id), user_id=str(owner_id), total=new.total).info("job queued")
     return job_to_public(
         job, dataset_name=new.dataset_name, source_job_name=new.source_job_name
@@ -350,9 +353,12 @@ def submit(*, owner_id: uuid.UUID, body: JobCreate, check_account: bool = False)
     stores the row. ``check_account``: ``owner_id`` comes from a token, whose account is
     looked up first, in the same read (401 when it no longer exists)."""
     with session_scope(readonly=True) as session:
+        quotas = None
         if check_account:
-            auth_service.require_account(session=session, user_id=owner_id)
-        new = prepare_job(session=session, owner_id=owner_id, body=body)
+            quotas = quota_service.quotas_of_account(session=session, user_id=owner_id)
+            if quotas is None:
+                raise UnauthorizedError(auth_service.GONE)
+        new = prepare_job(session=session, owner_id=owner_id, body=body, quotas=quotas)
     with session_scope() as session:
         return store_job(session=session, owner_id=owner_id, new=new)
 

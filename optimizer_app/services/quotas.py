@@ -63,6 +63,12 @@ def quotas_of(*, session: Session, user_id: uuid.UUID) -> Quotas:
     return effective(usage_queries.get_quota(session=session, user_id=user_id))
 
 
+def quotas_of_account(*, session: Session, user_id: uuid.UUID) -> Quotas | None:
+    """:func:`quotas_of`, or None when there is no such account (one read for both)."""
+    found, row = usage_queries.account_quota(session=session, user_id=user_id)
+    return effective(row) if found else None
+
+
 def day_start(now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
