@@ -354,6 +354,7 @@ class Run:
     cpu_s: dict[str, float] = field(default_factory=dict)
     settled_s: list[float] = field(default_factory=list)
     wall_s: float = 0.0
+    steal_pct: dict[str, float] = field(default_factory=dict)  # CPU time taken by the host
 
     @property
     def ratio(self) -> float:
@@ -394,6 +395,21 @@ async def scrape(client: aiohttp.ClientSession) -> dict[str, dict[float, float]]
         return histograms((await fetch(client, "GET", "/metrics")).text)
     except CLIENT_ERRORS:
         return {}
+
+
+class Stolen:
+    """The share of the CPUs' time the hypervisor gave to other machines ("steal", Linux
+    guests) from now to ``percent()``: this shared virtual machine's speed varies, and a job
+    timed while much was stolen is slower for reasons outside the app."""
+
+    def __init__(self) -> None:
+        self._before = psutil.cpu_times()
+
+    def percent(self) -> float:
+        after = psutil.cpu_times()
+        total = sum(after) - sum(self._before)
+        stolen = getattr(after, "steal", 0.0) - getattr(self._before, "steal", 0.0)
+        return 100.0 * stolen / total if total > 0 else 0.0
 
 
 def count(kinds: dict[str, int], kind: str) -> None:
@@ -556,8 +572,10 @@ async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any
         # Alone.
         run.settled_s.append(await settle_cpu(app_pid))
         started = time.perf_counter()
+        stolen = Stolen()
         job_id = await submit(client, runner, big)
         run.alone_s, final = await wait_terminal(client, runner, job_id, started)
+        run.steal_pct["alone"] = stolen.percent()
         run.total = int(final["summary"]["total"])
         if final["status"] != "succeeded":
             raise RuntimeError(f"the job alone ended {final['status']}")
@@ -569,6 +587,7 @@ async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any
         stop = asyncio.Event()
         scraped = await scrape(client)
         cpu_before = cpu_seconds(app_pid)
+        stolen = Stolen()
         started = time.perf_counter()
         job_id = await submit(client, runner, big)
         watcher = asyncio.create_task(watch(client, runner, job_id, started, live))
@@ -595,6 +614,7 @@ async def one_run(base: str, runner: User, users: list[User], big: dict[str, Any
         run.live_during["polling end"] = live.is_set()
         run.loaded_s, final = await watcher
         run.cpu_s = cpu_used(cpu_before, cpu_seconds(app_pid))
+        run.steal_pct["under load"] = stolen.percent()
         run.wall_s = time.perf_counter() - started
         stop.set()
         await health
@@ -662,8 +682,9 @@ def describe(i: int, run: Run) -> None:
               f"{os.cpu_count()} CPUs): {spent}; the app was idle again "
               + " and ".join(f"{s:.1f} s" for s in run.settled_s)
               + " after the warm-up and the job alone")
-    print(f"  job still running at: {live}; load average at the start: {run.load_before}",
-          flush=True)
+    stolen = ", ".join(f"{k} {v:.1f}%" for k, v in run.steal_pct.items())
+    print(f"  job still running at: {live}; load average at the start: {run.load_before}; "
+          f"CPU time stolen by the host (steal): {stolen or 'n/a'}", flush=True)
 
 
 def by_phase(run: Run) -> dict[str, list[float]]:

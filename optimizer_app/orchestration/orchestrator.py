@@ -580,7 +580,8 @@ class Orchestrator:
             )
             self._drop(run.job_id)
         elif outcome.status != JobStatus.RUNNING.value:
-            self.log.bind(job_id=str(run.job_id), status=outcome.status).info("job finished")
+            self.log.bind(job_id=str(run.job_id), status=outcome.status,
+                          chunks=run.chunks_sent).info("job finished")
             self._drop(run.job_id)
 
     def _write_failed(self, run: JobRun, indices: np.ndarray, error: str, category: str,
