@@ -44,7 +44,7 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 
 
 @router.post("", status_code=201, response_model=JobPublic)
-async def submit(token: BearerToken, body: JobCreate) -> JobPublic:
+async def submit(token: BearerToken, body: JobCreate) -> Response:
     """Validate, expand and queue a job. With `sourceJobId` it is a re-run of that job
     (a single combination is a paramSpace of single values); `{"sourceJobId": …, "rerun":
     "failed"}` re-runs exactly the source's failed combinations (409 while the source is
@@ -52,8 +52,12 @@ async def submit(token: BearerToken, body: JobCreate) -> JobPublic:
     return await lanes.run_in(lanes.SUBMIT, _submit, token, body)
 
 
-def _submit(token: str, body: JobCreate) -> JobPublic:
-    return optimizations.submit(owner_id=token_owner(token), body=body, check_account=True)
+def _submit(token: str, body: JobCreate) -> Response:
+    """The job, serialized here in the lane (FastAPI would validate the returned model again
+    and encode it twice, on the event loop: ~0.5 ms of a submit's ~6 ms)."""
+    job = optimizations.submit(owner_id=token_owner(token), body=body, check_account=True)
+    return Response(job.model_dump_json(by_alias=True), status_code=201,
+                    media_type="application/json")
 
 
 @router.get("", response_model=JobsPublic)
