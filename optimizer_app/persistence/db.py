@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,8 +53,42 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        if not conn.get_execution_options().get(_ONE_STATEMENT):
+        if conn.get_execution_options().get(_ONE_STATEMENT):
+            return
+        if begin == "BEGIN IMMEDIATE":
+            _begin_immediate(conn)
+        else:
             conn.exec_driver_sql(begin)
+
+
+# A writer that finds the write lock taken tries again after 0.1 ms, then doubling up to 1 ms,
+# for as long as the busy timeout. SQLite's own wait sleeps 1, 2, 5, 10, 15, 20, 25 ms...
+# between tries: with the web server and the orchestrator writing at once, a submit's BEGIN
+# waited p90 0.7 / p99 27 ms (the orchestrator's p90 6.5 / p99 29 ms) for locks held a few ms.
+_RETRY_FIRST_SECONDS = 0.0001
+_RETRY_MAX_SECONDS = 0.001
+
+
+def _begin_immediate(conn: Any) -> None:
+    """``BEGIN IMMEDIATE``, retried at short intervals while another connection writes."""
+    raw = conn.connection.dbapi_connection
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        delay = _RETRY_FIRST_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                code = getattr(exc, "sqlite_errorcode", sqlite3.SQLITE_BUSY)
+                if code & 0xFF != sqlite3.SQLITE_BUSY:  # (extended codes: SQLITE_BUSY_*)
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX_SECONDS)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # a last try: "database is locked", as before
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def build_engine(url: str, *, readonly: bool = False) -> Engine:
