@@ -20,7 +20,7 @@ JSON_TYPES = ("application/json",)
 MAX_SHOWN_PATH = 200
 
 
-def _is_json(content_type: str) -> bool:
+def is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
 
@@ -69,7 +69,7 @@ async def refuse_invalid_text(request: Request) -> None:
     if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
         return
     content_type = request.headers.get("content-type")
-    if content_type is not None and not _is_json(content_type):
+    if content_type is not None and not is_json(content_type):
         return
     body = await request.body()
     if not body:

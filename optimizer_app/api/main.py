@@ -28,6 +28,7 @@ from optimizer_app.api.routes import (
     usage,
     validation,
 )
+from optimizer_app.api.submit_route import SubmitRoute
 from optimizer_app.core.errors import MethodNotAllowedError, NotFoundError
 from optimizer_app.core.logging import configure_logging
 
@@ -95,7 +96,7 @@ async def _unknown_api_route(request: Request) -> None:
     raise NotFoundError(f"no API route {request.method} {request.url.path}")
 
 
-def create_api(upload_guard: UploadGuard | None = None, *, polling_routes: bool = True
+def create_api(upload_guard: UploadGuard | None = None, *, shortcuts: bool = True
                ) -> FastAPI:
     """The REST API. Mounted by Reflex as its ``api_transformer``, it also becomes the outer
     app of the whole backend (Reflex mounts its own routes, ``/_upload`` and the pages inside
@@ -113,9 +114,10 @@ def create_api(upload_guard: UploadGuard | None = None, *, polling_routes: bool 
     )
     install_error_handlers(app)
     # add_middleware puts each one outside the previous: headers, then request id, then limits,
-    # then the status and health polls answered before routing (``polling_routes=False``: by
-    # the FastAPI routes alone, which tests compare them with)
-    if polling_routes:
+    # then the requests answered before routing — status and health polls, well-formed
+    # submits (``shortcuts=False``: by the FastAPI routes alone, which tests compare them with)
+    if shortcuts:
+        app.add_middleware(SubmitRoute)
         app.add_middleware(PollingRoutes)
     app.add_middleware(BodyLimitMiddleware, upload_guard=upload_guard)
     app.add_middleware(RequestContextMiddleware)

@@ -62,13 +62,14 @@ class PollingRoutes:
 
 async def _status(scope: Scope, raw_id: str) -> bytes:
     """As the route: the token first (401), then the id (404), then one worker-thread hop."""
-    token = _bearer(scope)
+    token = bearer_of(scope)
     job_id = uuid_or_404(raw_id, "optimization")
     status = await lanes.run_in(lanes.POLL, read_status, token, job_id)
     return status.model_dump_json(by_alias=True).encode()
 
 
-def _bearer(scope: Scope) -> str:
+def bearer_of(scope: Scope) -> str:
+    """The verified bearer token of a request (401 without one, or for a bad one)."""
     header = next((v for k, v in scope["headers"] if k == b"authorization"), None)
     scheme, token = get_authorization_scheme_param(
         header.decode("latin-1") if header is not None else None)
