@@ -224,7 +224,7 @@ class Orchestrator:
             apply_retention(settings.retention_days)
         if now >= self._next_compaction:
             self._next_compaction = now + COMPACT_EVERY_SECONDS
-            self._compactor.poke()
+            self._compactor.poke(busy=bool(self.runs))
         self.validations.run_once()
         if connected:
             if now >= self._next_claim:
