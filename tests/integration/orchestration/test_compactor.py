@@ -1,9 +1,13 @@
-"""While the orchestrator runs jobs, small finished jobs wait to be compacted (their per-chunk
-files read fast as they are, and rewriting them takes CPU from the running jobs); large ones
-do not wait. Once nothing runs, every finished job is compacted."""
+"""The compacting thread of the orchestrator: housekeeping, so it runs at the local workers'
+niceness (and the DuckDB threads it starts inherit that); and while the orchestrator runs
+jobs, small finished jobs wait to be compacted (their per-chunk files read fast as they are,
+and rewriting them takes CPU from the running jobs), large ones do not. Once nothing runs,
+every finished job is compacted."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import uuid
 
@@ -45,14 +49,15 @@ def test_only_jobs_above_the_threshold_are_listed_while_busy(migrated_db: str) -
     assert large in busy and small not in busy and running not in busy
 
 
-def test_the_compactor_defers_small_jobs_while_poked_busy(
-    migrated_db: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    asked: list[int] = []
+def _poked(monkeypatch: pytest.MonkeyPatch, pokes: list[bool]) -> list[tuple[int, int]]:
+    """Poke a compactor with each ``busy`` in turn; what its thread asked for each time:
+    (its niceness, ``more_rows_than``)."""
+    asked: list[tuple[int, int]] = []
     looked = threading.Event()
 
     def record(limit: int = compaction.BATCH, *, more_rows_than: int = 0) -> list[uuid.UUID]:
-        asked.append(more_rows_than)
+        asked.append((os.getpriority(os.PRIO_PROCESS, threading.get_native_id()),
+                      more_rows_than))
         looked.set()
         return []
 
@@ -60,10 +65,26 @@ def test_the_compactor_defers_small_jobs_while_poked_busy(
     compactor = compaction.Compactor()
     compactor.start()
     try:
-        for busy in (True, False):
+        for busy in pokes:
             looked.clear()
             compactor.poke(busy=busy)
             assert looked.wait(10)
     finally:
         compactor.stop()
-    assert asked[:2] == [compaction.DEFERRED_ROWS, 0]  # (stopping may look once more)
+    return asked[:len(pokes)]  # (stopping may look once more)
+
+
+def test_the_compactor_defers_small_jobs_while_poked_busy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked = _poked(monkeypatch, [True, False])
+    assert [rows for _, rows in asked] == [compaction.DEFERRED_ROWS, 0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness")
+def test_the_compacting_thread_runs_at_the_workers_niceness(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    [(niceness, _)] = _poked(monkeypatch, [False])
+    assert niceness == max(compaction.CHILD_NICENESS, os.nice(0))
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == os.nice(0)
