@@ -1,4 +1,4 @@
-"""Lowering the CPU priority of one thread (Linux gives each thread its own niceness).
+"""Lowering the CPU priority of a thread (Linux gives each thread its own niceness).
 
 Threads started afterwards by that thread inherit it, native ones included (a DuckDB
 instance's worker threads, for example, are started by the thread that opens it)."""
@@ -10,12 +10,19 @@ import os
 import threading
 
 
-def lower_this_thread(niceness: int) -> int:
-    """Run the calling thread at ``niceness`` or lower priority (never raises it). Returns
-    its niceness now; elsewhere than Linux nothing changes (the process's is returned)."""
-    native = threading.get_native_id()
+def lower_thread(native_id: int, niceness: int) -> None:
+    """Run thread ``native_id`` (0: the calling one) at ``niceness`` or lower priority, never
+    raising it; nothing when it cannot (it just ended; not Linux)."""
     with contextlib.suppress(OSError, AttributeError):
-        if os.getpriority(os.PRIO_PROCESS, native) < niceness:
-            os.setpriority(os.PRIO_PROCESS, native, niceness)
+        if os.getpriority(os.PRIO_PROCESS, native_id) < niceness:
+            os.setpriority(os.PRIO_PROCESS, native_id, niceness)
+
+
+def lower_this_thread(niceness: int) -> int:
+    """:func:`lower_thread` for the calling thread. Returns its niceness now (elsewhere than
+    Linux, the process's)."""
+    native = threading.get_native_id()
+    lower_thread(native, niceness)
+    with contextlib.suppress(OSError, AttributeError):
         return os.getpriority(os.PRIO_PROCESS, native)
     return os.nice(0)

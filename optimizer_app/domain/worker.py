@@ -5,7 +5,6 @@ Imports the domain only, so a remote worker needs neither the database nor the w
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -16,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from optimizer_app.core.priority import lower_thread
 from optimizer_app.domain.constraints import parse_constraints, passing
 from optimizer_app.domain.datasets import Bars
 from optimizer_app.domain.engine import (
@@ -302,9 +302,7 @@ def yield_cpu(niceness: int) -> int:
     except OSError:  # not Linux: the process
         threads = [0]
     for tid in threads:
-        with contextlib.suppress(OSError):  # a thread that just ended
-            if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
-                os.setpriority(os.PRIO_PROCESS, tid, niceness)
+        lower_thread(tid, niceness)
     return os.getpriority(os.PRIO_PROCESS, 0)
 
 
