@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from optimizer_app.core.priority import lower_thread
+from optimizer_app.domain.artifact_files import write_task_files
 from optimizer_app.domain.constraints import parse_constraints, passing
 from optimizer_app.domain.datasets import Bars
 from optimizer_app.domain.engine import (
@@ -66,6 +68,10 @@ class ChunkTask(_PackedIndices):
     # The job's folder in the results store: the worker writes the chunk's rows there as one
     # columnar file (``domain.results_file``). Empty: no file (a warm-up).
     results_dir: str = ""
+    # The job's folder in the artifact store when the worker shares its disk: the worker
+    # writes its candidates' files there (``domain.artifact_files``) and sends back their
+    # names. Empty: the files travel back in the result (another store, or a warm-up).
+    artifacts_dir: str = ""
     # Walk-forward: combination ``fold * fold_size + i`` is the grid's ``i`` scored on the bars
     # ``windows[fold]`` (start, stop); 0 and empty for other jobs (domain.validation).
     fold_size: int = 0
@@ -87,6 +93,8 @@ class ChunkResult(_PackedIndices):
     indices: np.ndarray  # the combinations that ran (``failures`` holds those that did not)
     scores: np.ndarray
     artifacts: dict[int, dict[str, bytes]] = field(default_factory=dict)
+    # Per candidate index, the names of the files written into ``ChunkTask.artifacts_dir``.
+    artifacts_written: dict[int, list[str]] = field(default_factory=dict)
     elapsed: float = 0.0
     artifact_seconds: float = 0.0  # of ``elapsed``, making the artifacts
     # Which rows pass the job's result constraints (None: the job has none, all pass).
@@ -255,22 +263,26 @@ def run_chunk(task: ChunkTask, bars: Bars) -> ChunkResult:
                             metrics=metrics)
         file, file_bytes = write_table(table, Path(task.results_dir))
     artifacts: dict[int, dict[str, bytes]] = {}
+    written: dict[int, list[str]] = {}
     artifacts_started = time.perf_counter()
     for pos in candidates.tolist():
         index = int(indices[pos])
         fold_bars = _fold_bars(task, bars, index)
         local = index % task.fold_size if task.fold_size else index
         result = run_single(fold_bars, grid.strategy, grid.params_at(local), options)
-        artifacts[index] = {
-            "equity.csv": equity_csv(fold_bars, result),
-            "trades.csv": trades_csv(result),
-        }
+        files = {"equity.csv": equity_csv(fold_bars, result), "trades.csv": trades_csv(result)}
+        if task.artifacts_dir:
+            written[index] = write_task_files(Path(task.artifacts_dir), uuid.UUID(task.job_id),
+                                              index, files)
+        else:
+            artifacts[index] = files
     artifact_seconds = time.perf_counter() - artifacts_started
     return ChunkResult(
         job_id=task.job_id,
         indices=indices,
         scores=scores,
         artifacts=artifacts,
+        artifacts_written=written,
         elapsed=time.perf_counter() - started,
         artifact_seconds=artifact_seconds,
         passes=passes,

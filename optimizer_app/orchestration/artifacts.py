@@ -9,7 +9,6 @@ same methods."""
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import uuid
@@ -18,8 +17,8 @@ from pathlib import Path
 from typing import Protocol
 
 from optimizer_app.core.config import settings
+from optimizer_app.domain.artifact_files import check_name, write_file
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _URI = re.compile(r"^artifacts://([0-9a-f-]{36})/([0-9a-f-]{36})/([^/]+)$")
 SCHEME = "artifacts"
 
@@ -37,6 +36,20 @@ class ArtifactMissingError(Exception):
 class ArtifactStore(Protocol):
     def put(self, job_id: uuid.UUID, task_id: uuid.UUID, name: str, data: bytes) -> str:
         """Store ``data`` (replacing any earlier copy) and return its URI."""
+        ...
+
+    def worker_folder(self, job_id: uuid.UUID) -> Path | None:
+        """The job's folder when workers may write its files into the store themselves
+        (``domain.artifact_files`` layout, storage they share); None: they send them back."""
+        ...
+
+    def uri_for(self, job_id: uuid.UUID, task_id: uuid.UUID, name: str) -> str:
+        """The URI of a file a worker wrote into ``worker_folder(job_id)``."""
+        ...
+
+    def discard(self, job_id: uuid.UUID, task_id: uuid.UUID) -> None:
+        """Remove one task's files (a worker wrote them for a row that did not enter the
+        Top-N); nothing when there are none."""
         ...
 
     def read(self, uri: str) -> bytes:
@@ -65,23 +78,30 @@ class LocalArtifactStore:
         self._last_folder: Path | None = None  # a task's files are written one after another
 
     def path_for(self, job_id: uuid.UUID, task_id: uuid.UUID, name: str) -> Path:
-        if not _SAFE_NAME.match(name):
-            raise ValueError(f"artifact name {name!r} is not a plain file name")
-        return self.root / str(uuid.UUID(str(job_id))) / str(uuid.UUID(str(task_id))) / name
+        return self.root / str(uuid.UUID(str(job_id))) / str(uuid.UUID(str(task_id))) / (
+            check_name(name))
 
     def put(self, job_id: uuid.UUID, task_id: uuid.UUID, name: str, data: bytes) -> str:
         path = self.path_for(job_id, task_id, name)
-        tmp = path.with_name(f".{name}.{uuid.uuid4().hex}.tmp")
         if path.parent != self._last_folder:
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            tmp.write_bytes(data)
+            write_file(path, data)
         except FileNotFoundError:  # the folder went (the job's artifacts were deleted)
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
+            write_file(path, data)
         self._last_folder = path.parent
-        os.replace(tmp, path)
+        return self.uri_for(job_id, task_id, name)
+
+    def worker_folder(self, job_id: uuid.UUID) -> Path:
+        return self.root / str(uuid.UUID(str(job_id)))
+
+    def uri_for(self, job_id: uuid.UUID, task_id: uuid.UUID, name: str) -> str:
+        path = self.path_for(job_id, task_id, name)
         return f"{SCHEME}://{path.parent.parent.name}/{path.parent.name}/{name}"
+
+    def discard(self, job_id: uuid.UUID, task_id: uuid.UUID) -> None:
+        shutil.rmtree(self.path_for(job_id, task_id, "x").parent, ignore_errors=True)
 
     def _path_of(self, uri: str) -> Path:
         match = _URI.match(uri or "")

@@ -193,6 +193,12 @@ class Executor:
         self.close()
 
     @property
+    def local(self) -> bool:
+        """The workers are this machine's processes, started here: they share its disk (a
+        cluster's workers may not, so they send artifact files back with the chunk)."""
+        return self.cluster is not None
+
+    @property
     def scheduler_address(self) -> str | None:
         if self.client is None:
             return None

@@ -416,6 +416,13 @@ class Orchestrator:
         run.data_future = None
         self.executor.forget_bars(run.bars)
 
+    def _artifacts_dir(self, job_id: uuid.UUID) -> str:
+        """Where the workers write the job's artifact files themselves: local workers, when
+        the store allows it; otherwise "" (the files come back with the chunk, ~100 KB an
+        equity curve, and are stored here)."""
+        folder = self.store.worker_folder(job_id) if self.executor.local else None
+        return str(folder or "")
+
     def _submit(self, run: JobRun, indices: np.ndarray, *, alone: bool = False,
                 priority: int = 0) -> None:
         task = ChunkTask(
@@ -430,6 +437,7 @@ class Orchestrator:
             threshold=run.board.threshold,
             constraints=run.constraints,
             results_dir=str(results_store.job_dir(run.job_id)),
+            artifacts_dir=self._artifacts_dir(run.job_id),
             fold_size=run.fold_size,
             windows=run.windows,
         )

@@ -15,14 +15,9 @@ import orjson
 
 from optimizer_app.domain.grid import Grid
 from optimizer_app.domain.jsontext import encode, json_rows, stored_metrics
+from optimizer_app.domain.task_ids import INDEX_BITS, task_id_prefix
 from optimizer_app.persistence.models import TaskStatus
-from optimizer_app.persistence.tasks import (
-    INDEX_BITS,
-    ROW_COLUMNS,
-    TaskBatch,
-    result_id_for,
-    task_id_prefix,
-)
+from optimizer_app.persistence.tasks import ROW_COLUMNS, TaskBatch, result_id_for
 
 __all__ = [
     "clean_score", "clean_scores", "link_results", "metrics_of", "params_json", "task_id_hexes",

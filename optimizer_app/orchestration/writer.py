@@ -12,7 +12,7 @@ together, and nothing is written after. Failed combinations also get task rows (
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from optimizer_app.core.logging import logger
 from optimizer_app.core.metrics import QUEUE_WAIT, TASKS_FAILED, TASKS_FINISHED
 from optimizer_app.domain.policy import stop_reason
 from optimizer_app.domain.results_file import chunk_table, write_table
+from optimizer_app.domain.task_ids import task_id_for
 from optimizer_app.domain.worker import ChunkResult
 from optimizer_app.orchestration.artifacts import ArtifactStore, artifact_kind
 from optimizer_app.orchestration.board import Board, Entry
@@ -44,7 +45,6 @@ from optimizer_app.persistence.tasks import (
     ROW_COLUMNS,
     SHARED_COLUMNS,
     TaskBatch,
-    task_id_for,
     timestamp_text,
 )
 
@@ -68,6 +68,9 @@ class Prepared:
     finished: int = 0
     failed: int = 0
     file: StoredFile | None = None
+    # Combinations whose artifact files a worker wrote into the store but which did not
+    # enter the Top-N (the board moved on since the chunk was sent): removed once committed.
+    unlinked: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -90,7 +93,11 @@ def _artifacts_for(
     task_id: uuid.UUID,
     index: int,
     files: dict[str, bytes] | None,
+    written: list[str] | None = None,
 ) -> list[dict[str, str]]:
+    if written is not None:  # the worker wrote them into the store
+        return [{"name": name, "kind": artifact_kind(name),
+                 "uri": store.uri_for(run.job_id, task_id, name)} for name in written]
     if files is None:  # the worker chose other rows (a tie at the threshold): make them here
         from optimizer_app.domain.engine import (
             BacktestOptions,
@@ -171,8 +178,12 @@ def prepare_success(
         if not board.offer(entry):
             break  # the rest of the chunk scores no better
         links[len(entries)] = _artifacts_for(run, store, task_id, index,
-                                             result.artifacts.get(index))
+                                             result.artifacts.get(index),
+                                             result.artifacts_written.get(index))
         entries.append((index, float(ranked[k]), metrics[k]))
+    linked = {e[0] for e in entries}
+    unlinked = [i for i in (int(indices[k]) for k in candidates)
+                if i not in linked and i in result.artifacts_written]
     dialect = _dialect()
     entry_indices = np.asarray([e[0] for e in entries], dtype=np.int64)
     rows = task_rows(
@@ -190,7 +201,8 @@ def prepare_success(
     )
     results = link_results(rows, links)
     file = _committed_file(run, result, positions) if len(positions) else None
-    return Prepared(board, chosen, rows, results, finished=len(chosen), file=file)
+    return Prepared(board, chosen, rows, results, finished=len(chosen), file=file,
+                    unlinked=unlinked)
 
 
 def failure_file(run: JobRun, indices: np.ndarray) -> StoredFile:
@@ -436,8 +448,12 @@ def write_success(
     run: JobRun, result: ChunkResult, *, owner: str, lease_seconds: float, store: ArtifactStore
 ) -> WriteOutcome:
     prepared = prepare_success(run, result, store=store, now=utcnow(), skip=set())
-    return commit_chunk(run, prepared, owner=owner, lease_seconds=lease_seconds,
-                        elapsed=float(result.elapsed))
+    outcome = commit_chunk(run, prepared, owner=owner, lease_seconds=lease_seconds,
+                           elapsed=float(result.elapsed))
+    if outcome.held:  # (not held: another orchestrator may own these combinations now)
+        for index in prepared.unlinked:
+            store.discard(run.job_id, task_id_for(run.job_id, index))
+    return outcome
 
 
 def write_failure(

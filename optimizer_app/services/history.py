@@ -9,6 +9,7 @@ from typing import Any, Literal
 from sqlmodel import Session, col, func, select
 
 from optimizer_app.core.errors import NotFoundError
+from optimizer_app.domain.task_ids import task_id_for
 from optimizer_app.persistence import jobs, results_store
 from optimizer_app.persistence.models import (
     Dataset,
@@ -16,7 +17,6 @@ from optimizer_app.persistence.models import (
     OptimizationTask,
     ResultSummary,
 )
-from optimizer_app.persistence.tasks import task_id_for
 from optimizer_app.services.optimizations import job_to_public
 from optimizer_app.services.schemas import (
     JobPublic,

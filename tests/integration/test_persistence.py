@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from alembic import command
+from optimizer_app.domain.task_ids import task_id_for
 from optimizer_app.orchestration.rows import task_rows
 from optimizer_app.persistence.db import build_engine
 from optimizer_app.persistence.models import (
@@ -21,7 +22,7 @@ from optimizer_app.persistence.models import (
     TaskStatus,
     User,
 )
-from optimizer_app.persistence.tasks import insert_tasks, task_id_for, timestamp_text
+from optimizer_app.persistence.tasks import insert_tasks, timestamp_text
 from tests.conftest import alembic_config, migrate
 
 

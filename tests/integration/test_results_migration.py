@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlmodel import Session, select
 
 from alembic import command
+from optimizer_app.domain.task_ids import task_id_for
 from optimizer_app.persistence import results_store
 from optimizer_app.persistence.db import build_engine
 from optimizer_app.persistence.models import (
@@ -25,7 +26,7 @@ from optimizer_app.persistence.models import (
     ResultSummary,
     User,
 )
-from optimizer_app.persistence.tasks import result_id_for, task_id_for
+from optimizer_app.persistence.tasks import result_id_for
 from tests.conftest import alembic_config
 
 METRICS = {"finalEquity": 12000.5, "totalReturn": 0.2, "cagr": 0.05, "sharpe": 0.9,

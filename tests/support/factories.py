@@ -24,6 +24,7 @@ from optimizer_app.domain.results_file import (
     write_table,
 )
 from optimizer_app.domain.stats import METRIC_KEYS
+from optimizer_app.domain.task_ids import task_id_for
 from optimizer_app.orchestration.artifacts import artifact_kind, get_artifact_store
 from optimizer_app.persistence import results_store
 from optimizer_app.persistence.models import (
@@ -36,7 +37,7 @@ from optimizer_app.persistence.models import (
     User,
     utcnow,
 )
-from optimizer_app.persistence.tasks import result_id_for, task_id_for
+from optimizer_app.persistence.tasks import result_id_for
 from optimizer_app.services.bootstrap import ensure_bundled_datasets
 
 ARTIFACT_NAMES = ("equity.csv", "trades.csv")

@@ -44,6 +44,7 @@ LARGE_SPACE = {"fast": {"start": 2, "stop": 60, "step": 1}, "slow": {"start": 10
 TEN_SPACE = {"fast": {"values": [5, 10]}, "slow": {"values": [20, 30, 40, 50, 60]}}
 
 SLOW = "tests.support.faulty_chunks:slow_chunk"
+GREEDY = "tests.support.faulty_chunks:greedy_chunk"
 RAISING = "tests.support.faulty_chunks:raising_chunk"
 POISON = "tests.support.faulty_chunks:poison_chunk"
 

@@ -7,14 +7,19 @@ import time
 
 import numpy as np
 import pytest
+from sqlmodel import col, select
 
 from optimizer_app.core.metrics import REGISTRY
 from optimizer_app.domain.datasets import load_bundled_bars
 from optimizer_app.domain.engine import BacktestOptions, evaluate_grid
 from optimizer_app.domain.grid import build_grid
+from optimizer_app.orchestration.artifacts import get_artifact_store
 from optimizer_app.orchestration.executor import LOCAL_WORKER_NICENESS
+from optimizer_app.persistence.db import session_scope
+from optimizer_app.persistence.models import OptimizationTask, ResultSummary
 from tests.integration.orchestration.conftest import Backend
 from tests.integration.orchestration.helpers import (
+    GREEDY,
     LARGE_SPACE,
     MEDIUM_SPACE,
     SMALL_SPACE,
@@ -93,6 +98,31 @@ def test_job_runs_to_succeeded_with_a_correct_summary(backend: Backend) -> None:
     row = assert_books_balance(job.id)
     assert row.started_at is not None and row.finished_at is not None
     assert row.lease_owner is None
+
+
+def test_workers_write_the_artifacts_and_those_left_out_of_the_top_n_are_removed(
+        backend: Backend) -> None:
+    """Local workers (embedded) write their candidates' files into the artifact store
+    themselves, and files of rows that did not enter the Top-N after all are removed; a
+    cluster's workers send them back and only the Top-N's are stored. Either way the store
+    holds exactly the linked results' files."""
+    job = submit(backend, MEDIUM_SPACE, {"mode": "max", "metric": "sharpe", "topN": 5})
+    with running(backend, chunk_function=GREEDY, chunk_target_seconds=0.05):  # many chunks
+        final = wait_terminal(backend, job.id)
+    assert final.status == "succeeded"
+    assert_books_balance(job.id)
+    with session_scope(readonly=True) as session:
+        uris = session.exec(
+            select(ResultSummary.artifacts)
+            .join(OptimizationTask, col(OptimizationTask.id) == col(ResultSummary.task_id))
+            .where(OptimizationTask.job_id == job.id)
+        ).all()
+    linked = {link["uri"].removeprefix("artifacts://") for links in uris for link in links}
+    folder = get_artifact_store().worker_folder(job.id)
+    assert folder is not None
+    stored = {f"{job.id}/{path.relative_to(folder)}" for path in folder.rglob("*")
+              if path.is_file()}
+    assert stored == linked and len(linked) >= 2 * 5
 
 
 @pytest.mark.parametrize(("mode", "metric"), [("max", "sharpe"), ("min", "maxDrawdown")])

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import uuid
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -12,6 +14,7 @@ from optimizer_app.domain.engine import BacktestOptions, equity_csv, run_single,
 from optimizer_app.domain.grid import build_grid
 from optimizer_app.domain.jsontext import stored_metrics
 from optimizer_app.domain.stats import METRIC_KEYS
+from optimizer_app.domain.task_ids import task_id_for
 from optimizer_app.domain.worker import ChunkTask, best_positions, cached_grid, run_chunk
 
 SPACE = {
@@ -54,6 +57,23 @@ def test_chunk_metrics_scores_and_artifacts_for_the_best(goog: Bars) -> None:
     assert result.scores[list(indices).index(top)] == single.metrics["sharpe"]
     assert result.elapsed > 0
     pickle.loads(pickle.dumps(result))  # results travel back from workers
+
+
+def test_a_worker_sharing_the_artifact_store_writes_the_files_and_sends_back_names(
+        goog: Bars, tmp_path: Path) -> None:
+    job = uuid.uuid4()
+    indices = np.arange(40, 140, dtype=np.int64)
+    sent_back = run_chunk(task(indices, job_id=str(job)), goog)
+    folder = tmp_path / str(job)
+    written = run_chunk(task(indices, job_id=str(job), artifacts_dir=str(folder)), goog)
+    assert written.artifacts == {} and len(sent_back.artifacts) == 5
+    assert set(written.artifacts_written) == set(sent_back.artifacts)
+    for index, files in sent_back.artifacts.items():
+        assert written.artifacts_written[index] == ["equity.csv", "trades.csv"]
+        stored = folder / str(task_id_for(job, index))
+        assert {p.name: p.read_bytes() for p in stored.iterdir()} == files  # no temporary left
+    assert len(list(folder.iterdir())) == 5
+    assert len(pickle.dumps(written)) * 10 < len(pickle.dumps(sent_back))
 
 
 def test_threshold_limits_artifacts_to_results_that_can_enter_the_top_n(goog: Bars) -> None:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from optimizer_app.domain.artifact_files import write_task_files
+from optimizer_app.domain.task_ids import task_id_for
 from optimizer_app.orchestration.artifacts import (
     ArtifactMissingError,
     LocalArtifactStore,
@@ -58,3 +60,24 @@ def test_kinds_and_default_store() -> None:
     assert artifact_kind("equity.csv") == "equity_curve"
     assert artifact_kind("trades.csv") == "trades"
     assert isinstance(get_artifact_store(), LocalArtifactStore)
+
+
+def test_files_a_worker_writes_into_the_store_are_linked_and_discarded_by_the_store(
+        tmp_path: Path) -> None:
+    store = LocalArtifactStore(tmp_path)
+    job = uuid.uuid4()
+    assert store.worker_folder(job) == tmp_path.resolve() / str(job)
+    names = write_task_files(store.worker_folder(job), job, 7, {"trades.csv": b"t", "equity.csv": b"e"})
+    assert names == ["equity.csv", "trades.csv"]
+    task = task_id_for(job, 7)
+    assert [store.read(store.uri_for(job, task, name)) for name in names] == [b"e", b"t"]
+    assert store.uri_for(job, task, "equity.csv") == store.put(job, task, "equity.csv", b"e")
+    other = task_id_for(job, 8)
+    store.put(job, other, "equity.csv", b"kept")
+    store.discard(job, task)
+    with pytest.raises(ArtifactMissingError):
+        store.read(store.uri_for(job, task, "equity.csv"))
+    assert store.read(store.uri_for(job, other, "equity.csv")) == b"kept"
+    store.discard(job, task)  # nothing left to remove: no error
+    with pytest.raises(ValueError):
+        write_task_files(store.worker_folder(job), job, 9, {"../x": b""})

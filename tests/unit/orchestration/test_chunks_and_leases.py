@@ -12,6 +12,7 @@ import pytest
 
 from optimizer_app.domain.jsontext import json_rows, metric_lines, stored_metrics
 from optimizer_app.domain.stats import METRIC_KEYS
+from optimizer_app.domain.task_ids import task_id_for
 from optimizer_app.orchestration.failures import describe_failure
 from optimizer_app.orchestration.jobrun import (
     FIRST_CHUNK,
@@ -32,7 +33,6 @@ from optimizer_app.persistence.tasks import (
     RESULT_COLUMNS,
     TASK_COLUMNS,
     result_id_for,
-    task_id_for,
 )
 
 
