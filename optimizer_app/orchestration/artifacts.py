@@ -77,9 +77,11 @@ class LocalArtifactStore:
         self.root = Path(root).resolve()
         self._last_folder: Path | None = None  # a task's files are written one after another
 
+    def _task_folder(self, job_id: uuid.UUID, task_id: uuid.UUID) -> Path:
+        return self.worker_folder(job_id) / str(uuid.UUID(str(task_id)))
+
     def path_for(self, job_id: uuid.UUID, task_id: uuid.UUID, name: str) -> Path:
-        return self.root / str(uuid.UUID(str(job_id))) / str(uuid.UUID(str(task_id))) / (
-            check_name(name))
+        return self._task_folder(job_id, task_id) / check_name(name)
 
     def put(self, job_id: uuid.UUID, task_id: uuid.UUID, name: str, data: bytes) -> str:
         path = self.path_for(job_id, task_id, name)
@@ -101,7 +103,7 @@ class LocalArtifactStore:
         return f"{SCHEME}://{path.parent.parent.name}/{path.parent.name}/{name}"
 
     def discard(self, job_id: uuid.UUID, task_id: uuid.UUID) -> None:
-        shutil.rmtree(self.path_for(job_id, task_id, "x").parent, ignore_errors=True)
+        shutil.rmtree(self._task_folder(job_id, task_id), ignore_errors=True)
 
     def _path_of(self, uri: str) -> Path:
         match = _URI.match(uri or "")
