@@ -49,6 +49,14 @@ LOW_LEVEL_LOG_LENGTH = 1
 SHARED_DATASETS = 4
 
 
+QUIET_TIMERS: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.worker.memory.monitor-interval": "500ms",
+    "distributed.admin.system-monitor.interval": "2s",
+}
+
+
 def dask_settings(*, max_attempts: int | None = None) -> dict[str, Any]:
     """The Dask configuration the orchestrator runs with (applied before a cluster starts).
 
@@ -66,6 +74,12 @@ def dask_settings(*, max_attempts: int | None = None) -> dict[str, Any]:
       (65,536 indices, 512 KiB a message); one message each keeps its memory flat in the
       job's size. (The same setting bounds the scheduler's transition and event logs, which
       only debugging reads.)
+    * Dask's own timers, which kept an idle app busy: its sampling profiler (100 samples a
+      second in each worker, for a dashboard we do not serve) is off; the event-loop watchdog
+      ticks every 500 ms instead of 20 ms (it still warns of a loop blocked over 3 s); memory
+      is checked every 500 ms instead of 100 ms and system counters taken every 2 s instead
+      of 500 ms. Measured on the embedded app with nothing to do, CPU-seconds per 20 s:
+      orchestrator 1.6-1.75 → 0.6, the two workers 1.6-1.9 → 0.2 (~8% of two cores → 2%).
     """
     attempts = max_attempts or settings.max_attempts
     return {
@@ -73,6 +87,7 @@ def dask_settings(*, max_attempts: int | None = None) -> dict[str, Any]:
         "distributed.scheduler.worker-saturation": "inf",
         "distributed.scheduler.allowed-failures": max(0, attempts - 1),
         "distributed.admin.low-level-log-length": LOW_LEVEL_LOG_LENGTH,
+        **QUIET_TIMERS,
     }
 
 
@@ -100,6 +115,7 @@ def _worker_environment() -> dict[str, Any]:  # runs on a worker
         "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
         "warm_ups": warm_ups(),
         "niceness": os.nice(0),
+        "timers": {key: dask.config.get(key) for key in QUIET_TIMERS},
     }
 
 

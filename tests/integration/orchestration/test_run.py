@@ -14,7 +14,7 @@ from optimizer_app.domain.datasets import load_bundled_bars
 from optimizer_app.domain.engine import BacktestOptions, evaluate_grid
 from optimizer_app.domain.grid import build_grid
 from optimizer_app.orchestration.artifacts import get_artifact_store
-from optimizer_app.orchestration.executor import LOCAL_WORKER_NICENESS
+from optimizer_app.orchestration.executor import LOCAL_WORKER_NICENESS, QUIET_TIMERS
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import OptimizationTask, ResultSummary
 from tests.integration.orchestration.conftest import Backend
@@ -51,6 +51,8 @@ def test_workers_run_without_malloc_trim_and_with_unbounded_saturation(backend: 
     envs = backend.executor.worker_environments()
     assert len(envs) == 2
     assert all(env["malloc_trim"] is None for env in envs.values()), envs
+    # Dask's own timers are slowed down (profiler off) in the workers themselves.
+    assert all(env["timers"] == QUIET_TIMERS for env in envs.values()), envs
     saturation = backend.executor.client.run_on_scheduler(  # type: ignore[union-attr]
         lambda dask_scheduler: dask_scheduler.WORKER_SATURATION
     )
