@@ -33,7 +33,7 @@ from optimizer_app.domain.failures import FailureCategory
 from optimizer_app.domain.worker import ChunkResult, ChunkTask
 from optimizer_app.orchestration.artifacts import ArtifactStore, get_artifact_store
 from optimizer_app.orchestration.compaction import Compactor
-from optimizer_app.orchestration.deletion import apply_retention
+from optimizer_app.orchestration.deletion import apply_retention, sweep_orphans
 from optimizer_app.orchestration.executor import ChunkFunction, Executor, load_chunk_function
 from optimizer_app.orchestration.failures import (
     Verdict,
@@ -66,7 +66,8 @@ WATCH_SECONDS = 0.05  # while idle, how often to look whether a job may have bee
 # claims a second were most of an idle orchestrator's CPU (~7% of a core, with the watch).
 IDLE_CLAIM_SECONDS = 1.0
 COMPACT_EVERY_SECONDS = 2.0  # how often finished jobs' results files are looked for
-RETENTION_EVERY_SECONDS = 600.0  # how often old finished jobs are looked for (when retention is on)
+# How often old finished jobs (when retention is on) and folders of deleted jobs are looked for.
+RETENTION_EVERY_SECONDS = 600.0
 
 
 @contextlib.contextmanager
@@ -222,6 +223,10 @@ class Orchestrator:
         if now >= self._next_retention:
             self._next_retention = now + RETENTION_EVERY_SECONDS
             apply_retention(settings.retention_days)
+            try:
+                sweep_orphans()
+            except Exception as exc:  # noqa: BLE001 - housekeeping; the next pass tries again
+                self.log.bind(error=str(exc)).warning("sweeping folders of deleted jobs failed")
         if now >= self._next_compaction:
             self._next_compaction = now + COMPACT_EVERY_SECONDS
             self._compactor.poke(busy=bool(self.runs))

@@ -3,13 +3,18 @@ re-runs keep their source id with a null name; another user's job is a 404."""
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlmodel import col, func, select
 
+from optimizer_app.core.config import settings
 from optimizer_app.orchestration import deletion
 from optimizer_app.orchestration.artifacts import get_artifact_store
+from optimizer_app.persistence import results_store
 from optimizer_app.persistence.db import session_scope
 from optimizer_app.persistence.models import (
     Dataset,
@@ -135,3 +140,31 @@ def test_retention_removes_old_finished_jobs_only(
     assert _counts(old) == (0, 0, 0)
     assert not _artifact_dir(old).exists()  # type: ignore[attr-defined]
     assert _counts(old_running)[0] == 1 and _counts(recent)[0] == 1
+
+
+def test_folders_of_no_job_are_swept_once_untouched_for_an_hour(
+    alice: ApiUser, bundled: list[Dataset]
+) -> None:
+    """A worker finishing a chunk after its job was deleted can make the job's folders
+    again: such folders go once untouched for an hour; a job's own folders, other entries
+    and recent folders stay."""
+    kept = stored_job(alice, bundled[0], tasks=10, top_n=3)
+    hour_ago = time.time() - 3_700
+
+    def folder(path: Path, *, old: bool = True) -> Path:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "equity.csv").write_bytes(b"x")
+        if old:
+            os.utime(path, (hour_ago, hour_ago))
+        return path
+
+    deleted = uuid.uuid4()
+    orphans = [folder(settings.resolved_artifact_dir / str(deleted)),
+               folder(results_store.root() / deleted.hex)]
+    recent = folder(settings.resolved_artifact_dir / str(uuid.uuid4()), old=False)
+    not_a_job = folder(settings.resolved_artifact_dir / "notes")
+    own = [folder(_artifact_dir(kept)), folder(results_store.job_dir(kept))]  # type: ignore[arg-type]
+    assert deletion.sweep_orphans() >= 2  # (and any older leftovers of other tests)
+    assert not any(path.exists() for path in orphans)
+    assert all(path.is_dir() for path in [recent, not_a_job, *own])
+    assert deletion.sweep_orphans() == 0
