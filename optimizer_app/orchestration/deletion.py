@@ -1,5 +1,6 @@
 """Removing a job for good (its tasks, results files, artifacts and row), the retention rule
-that does so for old finished jobs, and the sweep of folders left by no job. Every step is a
+that does so for old finished jobs, and the sweep of folders a late chunk made for a deleted
+job. Every step is a
 short transaction: rows go ``DELETE_SLICE_ROWS`` at a time, so a writer waiting behind it
 waits milliseconds."""
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,10 +25,13 @@ from optimizer_app.persistence.models import TERMINAL_STATUSES, OptimizationJob,
 
 DELETE_SLICE_ROWS = 4_096  # task rows per delete transaction
 RETENTION_BATCH = 20  # old jobs removed per retention pass
-# A job folder (artifacts or results) whose job does not exist is removed once untouched this
-# long: a worker that finishes a chunk after its job was deleted can make the folder again.
+# A worker that finishes a chunk after its job was deleted can make the job's folders again
+# (results, artifacts). Deleting a job leaves a tombstone (an empty file named by its id in
+# the results folder's ``.deleted``); such folders go once untouched this long, and the
+# tombstone after a day.
 ORPHAN_AGE_SECONDS = 3600.0
-_IDS_PER_QUERY = 500
+TOMBSTONE_SECONDS = 86_400.0
+TOMBSTONES = ".deleted"
 
 
 def purge_job(job_id: uuid.UUID) -> None:
@@ -45,6 +48,7 @@ def purge_job(job_id: uuid.UUID) -> None:
         release_storage(session=session, job_id=job_id)
         jobs.delete_job_row(session=session, job_id=job_id)
     results_store.remove_job(job_id)
+    _mark_deleted(job_id)
     released = release_free_pages()
     logger.bind(job_id=str(job_id), pages_released=released).info("job removed")
 
@@ -69,40 +73,51 @@ def apply_retention(days: float | None) -> int:
     return len(old)
 
 
-def _job_folders(min_age_seconds: float) -> Iterator[tuple[uuid.UUID, Path]]:
-    """(job id, folder) of every job folder in the artifact and results folders untouched for
-    ``min_age_seconds``."""
-    cutoff = time.time() - min_age_seconds
-    for root in (settings.resolved_artifact_dir, results_store.root()):
-        try:
-            entries = list(root.iterdir())
-        except OSError:  # not made yet
-            continue
-        for path in entries:
-            try:
-                job_id = uuid.UUID(path.name)
-                if path.is_dir() and path.stat().st_mtime <= cutoff:
-                    yield job_id, path
-            except (ValueError, OSError):  # not a job folder, or gone meanwhile
-                continue
+def _job_folders(job_id: uuid.UUID) -> tuple[Path, Path]:
+    """The job's folder in the artifact store and in the results store."""
+    return settings.resolved_artifact_dir / str(job_id), results_store.job_dir(job_id)
+
+
+def _tombstones() -> Path:
+    return results_store.root() / TOMBSTONES
+
+
+def _mark_deleted(job_id: uuid.UUID) -> None:
+    """Leave the job's tombstone: the sweep may remove its folders if a late chunk makes them
+    again (and only then: a folder of a job this app did not delete is never touched)."""
+    try:
+        folder = _tombstones()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / str(job_id)).touch()
+    except OSError as exc:  # the job is gone all the same; a late folder would stay
+        logger.bind(job_id=str(job_id), error=str(exc)).warning("tombstone not written")
 
 
 def sweep_orphans(*, min_age_seconds: float = ORPHAN_AGE_SECONDS) -> int:
-    """Remove job folders (artifacts, results) of jobs that no longer exist, once untouched
-    for ``min_age_seconds``; return how many. Reads in one short read transaction per
-    ``_IDS_PER_QUERY`` folders, removes outside any."""
-    folders = list(_job_folders(min_age_seconds))
-    gone: list[Path] = []
-    for start in range(0, len(folders), _IDS_PER_QUERY):
-        part = folders[start:start + _IDS_PER_QUERY]
-        with session_scope(readonly=True) as session:
-            existing = set(session.exec(
-                select(OptimizationJob.id)
-                .where(col(OptimizationJob.id).in_({job_id for job_id, _ in part}))
-            ).all())
-        gone.extend(path for job_id, path in part if job_id not in existing)
-    for path in gone:
-        shutil.rmtree(path, ignore_errors=True)
-    if gone:
-        logger.bind(folders=len(gone)).info("folders of deleted jobs removed")
-    return len(gone)
+    """Remove the folders (artifacts, results) a late chunk made again for a job deleted here
+    (one with a tombstone), once untouched for ``min_age_seconds``; tombstones go after
+    ``TOMBSTONE_SECONDS``. Returns how many folders were removed. No database work."""
+    now = time.time()
+    try:
+        marks = list(_tombstones().iterdir())
+    except OSError:  # nothing deleted yet
+        return 0
+    removed = 0
+    for mark in marks:
+        try:
+            job_id = uuid.UUID(mark.name)
+            marked_at = mark.stat().st_mtime
+        except (ValueError, OSError):
+            continue
+        for folder in _job_folders(job_id):
+            try:
+                if folder.is_dir() and folder.stat().st_mtime <= now - min_age_seconds:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed += 1
+            except OSError:
+                continue
+        if marked_at <= now - TOMBSTONE_SECONDS:
+            mark.unlink(missing_ok=True)
+    if removed:
+        logger.bind(folders=removed).info("folders of deleted jobs removed")
+    return removed

@@ -142,13 +142,16 @@ def test_retention_removes_old_finished_jobs_only(
     assert _counts(old_running)[0] == 1 and _counts(recent)[0] == 1
 
 
-def test_folders_of_no_job_are_swept_once_untouched_for_an_hour(
-    alice: ApiUser, bundled: list[Dataset]
+def test_folders_a_late_chunk_makes_for_a_deleted_job_are_swept_after_an_hour(
+    client: TestClient, alice: ApiUser, bundled: list[Dataset]
 ) -> None:
-    """A worker finishing a chunk after its job was deleted can make the job's folders
-    again: such folders go once untouched for an hour; a job's own folders, other entries
-    and recent folders stay."""
+    """A worker finishing a chunk after its job was deleted can make the job's folders again:
+    they go once untouched for an hour. Only jobs deleted here are swept: a folder of a job
+    this app never knew (another app's, on a shared disk) stays, however old."""
+    deleted = stored_job(alice, bundled[0], tasks=10, top_n=3)
     kept = stored_job(alice, bundled[0], tasks=10, top_n=3)
+    assert client.delete(f"/api/v1/optimizations/{deleted}",
+                         headers=alice.headers).status_code == 204
     hour_ago = time.time() - 3_700
 
     def folder(path: Path, *, old: bool = True) -> Path:
@@ -158,13 +161,20 @@ def test_folders_of_no_job_are_swept_once_untouched_for_an_hour(
             os.utime(path, (hour_ago, hour_ago))
         return path
 
-    deleted = uuid.uuid4()
-    orphans = [folder(settings.resolved_artifact_dir / str(deleted)),
-               folder(results_store.root() / deleted.hex)]
-    recent = folder(settings.resolved_artifact_dir / str(uuid.uuid4()), old=False)
-    not_a_job = folder(settings.resolved_artifact_dir / "notes")
+    late = [folder(_artifact_dir(deleted)), folder(results_store.job_dir(deleted))]  # type: ignore[arg-type]
+    stranger = uuid.uuid4()
+    unknown = [folder(settings.resolved_artifact_dir / str(stranger)),
+               folder(results_store.job_dir(stranger))]
     own = [folder(_artifact_dir(kept)), folder(results_store.job_dir(kept))]  # type: ignore[arg-type]
-    assert deletion.sweep_orphans() >= 2  # (and any older leftovers of other tests)
-    assert not any(path.exists() for path in orphans)
-    assert all(path.is_dir() for path in [recent, not_a_job, *own])
+    os.utime(late[0], None)  # just written: not yet
+    assert deletion.sweep_orphans() == 1 and not late[1].exists() and late[0].is_dir()
+    os.utime(late[0], (hour_ago, hour_ago))
+    assert deletion.sweep_orphans() == 1 and not late[0].exists()
+    assert all(path.is_dir() for path in [*unknown, *own])
     assert deletion.sweep_orphans() == 0
+    tombstone = results_store.root() / deletion.TOMBSTONES / str(deleted)
+    assert tombstone.is_file()
+    day_ago = time.time() - deletion.TOMBSTONE_SECONDS - 60
+    os.utime(tombstone, (day_ago, day_ago))
+    deletion.sweep_orphans()
+    assert not tombstone.exists()  # kept a day, then dropped
