@@ -1,8 +1,7 @@
 """Removing a job for good (its tasks, results files, artifacts and row), the retention rule
 that does so for old finished jobs, and the sweep of folders a late chunk made for a deleted
-job. Every step is a
-short transaction: rows go ``DELETE_SLICE_ROWS`` at a time, so a writer waiting behind it
-waits milliseconds."""
+job. Every step is a short transaction: rows go ``DELETE_SLICE_ROWS`` at a time, so a writer
+waiting behind it waits milliseconds."""
 
 from __future__ import annotations
 
