@@ -13,7 +13,6 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from optimizer_app.core.config import settings
 from optimizer_app.core.logging import logger
 from optimizer_app.orchestration.artifacts import get_artifact_store
 from optimizer_app.orchestration.usage import release_storage
@@ -72,9 +71,10 @@ def apply_retention(days: float | None) -> int:
     return len(old)
 
 
-def _job_folders(job_id: uuid.UUID) -> tuple[Path, Path]:
-    """The job's folder in the artifact store and in the results store."""
-    return settings.resolved_artifact_dir / str(job_id), results_store.job_dir(job_id)
+def _job_folders(job_id: uuid.UUID) -> list[Path]:
+    """The job's folder in the results store, and in the artifact store when it is local."""
+    artifacts = get_artifact_store().worker_folder(job_id)
+    return [results_store.job_dir(job_id), *([artifacts] if artifacts is not None else [])]
 
 
 def _tombstones() -> Path:

@@ -312,7 +312,8 @@ def prepare_job(*, session: Session, owner_id: uuid.UUID, body: JobCreate,
     return NewJob(
         job, dataset.name, source.name if source else None, total,
         dataset_rows=dataset.rows,
-        quotas=quotas or quota_service.quotas_of(session=session, user_id=owner_id),
+        quotas=(quotas if quotas is not None
+                else quota_service.quotas_of(session=session, user_id=owner_id)),
         datasets_bytes=quota_service.dataset_bytes(session=session, owner_id=owner_id),
     )
 
