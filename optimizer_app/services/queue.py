@@ -22,7 +22,7 @@ from optimizer_app.orchestration.usage import reserved_bytes
 from optimizer_app.persistence import datasets as dataset_queries
 from optimizer_app.persistence import jobs
 from optimizer_app.persistence import usage as usage_queries
-from optimizer_app.persistence.models import JobStatus, OptimizationJob, UsageRecord
+from optimizer_app.persistence.models import OptimizationJob, UsageRecord
 from optimizer_app.persistence.usage import RunningJob
 from optimizer_app.services import quotas as quota_service
 from optimizer_app.services.schemas import QueueInfo, as_utc
@@ -143,20 +143,13 @@ def _limits(*, session: Session, owner_id: uuid.UUID) -> list[str]:
     return notes
 
 
-def worker_share(*, session: Session, job: OptimizationJob) -> float | None:
-    """A running job's share of the workers: the orchestrator sends chunks round-robin
-    between running jobs, each gets about 1/n (capped by its owner's share quota)."""
-    if job.status != JobStatus.RUNNING.value:
-        return None
+def running_share(*, session: Session, owner_id: uuid.UUID) -> float:
+    """The share of the workers a running job of this owner gets now: the orchestrator sends
+    chunks round-robin between running jobs, so each gets about 1/n (capped by its owner's
+    share quota while others run). Two short reads; the caller knows the job runs."""
     running = max(1, usage_queries.count_running(session=session))
-    cap = quota_service.quotas_of(session=session, user_id=job.owner_id).worker_share
+    cap = quota_service.quotas_of(session=session, user_id=owner_id).worker_share
     return min(1.0 / running, cap) if running > 1 else 1.0
-
-
-
-def worker_share_of(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID) -> float | None:
-    job = jobs.get_owned_job(session=session, job_id=job_id, owner_id=owner_id)
-    return None if job is None else worker_share(session=session, job=job)
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,21 @@ def get_validation(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID
                    ) -> dict[str, Any]:
     """``{jobId, status, settings, jobStatus, ...results}``: ``status`` is "pending" while the
     job runs (and until its results are stored), "done" or "failed" (with ``error``)."""
+    answer = find_validation(session=session, owner_id=owner_id, job_id=job_id)
+    if answer is None:
+        raise NotFoundError(f"job {job_id} has no validation (submit it with 'validation')")
+    return answer
+
+
+def find_validation(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID
+                    ) -> dict[str, Any] | None:
+    """:func:`get_validation`, or None when the job has no validation (one read of the job;
+    NotFoundError when the owner has no such job)."""
     job = jobs.get_owned_job(session=session, job_id=job_id, owner_id=owner_id)
     if job is None:
         raise NotFoundError(f"job {job_id} not found")
     if not job.validation or not job.validation_state:
-        raise NotFoundError(f"job {job_id} has no validation (submit it with 'validation')")
+        return None
     stored = dict(job.validation_result or {})
     answer: dict[str, Any] = {
         "jobId": str(job.id),

@@ -90,8 +90,12 @@ def jobs_named(owner_id: uuid.UUID, job_ids: list[uuid.UUID]) -> dict[uuid.UUID,
 
 
 def status(owner_id: uuid.UUID, job_id: uuid.UUID) -> OptimizationStatusResponse:
-    with session_scope(readonly=True) as session:
-        return optimization_service.get_status(session=session, owner_id=owner_id, job_id=job_id)
+    """The job's status, read as the API's polls read it (one statement; a queued job's place
+    in the queue too): every open detail page asks once a second."""
+    found = optimization_service.find_status(owner_id=owner_id, job_id=job_id)
+    if found is None:
+        raise NotFoundError(f"job {job_id} not found")
+    return found
 
 
 def best_tasks(owner_id: uuid.UUID, job_id: uuid.UUID, limit: int) -> TasksPublic:
@@ -167,10 +171,11 @@ def budget(owner_id: uuid.UUID, strategy_names: list[str]) -> Budget:
                                     strategy_names=strategy_names)
 
 
-def worker_share(owner_id: uuid.UUID, job_id: uuid.UUID) -> float | None:
-    """A running job's share of the workers (None when it does not run)."""
+def running_share(owner_id: uuid.UUID) -> float:
+    """The share of the workers a running job of this owner gets (ask only for a job whose
+    status, just read, is running)."""
     with session_scope(readonly=True) as session:
-        return queue_service.worker_share_of(session=session, owner_id=owner_id, job_id=job_id)
+        return queue_service.running_share(session=session, owner_id=owner_id)
 
 
 def validation(owner_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any] | None:
@@ -178,13 +183,8 @@ def validation(owner_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any] | None:
     from optimizer_app.services import validation as validation_service
 
     with session_scope(readonly=True) as session:
-        job = optimization_service.get_status(session=session, owner_id=owner_id, job_id=job_id)
-        del job  # owner check first: a job of someone else is NotFoundError
-        try:
-            return validation_service.get_validation(session=session, owner_id=owner_id,
-                                                     job_id=job_id)
-        except NotFoundError:
-            return None
+        return validation_service.find_validation(session=session, owner_id=owner_id,
+                                                  job_id=job_id)
 
 
 def stability(owner_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:

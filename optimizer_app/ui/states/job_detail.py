@@ -408,13 +408,13 @@ class JobDetailState(rx.State):
         async with self:
             if not self._still_watching(generation):
                 return False
-            fresh, status, charts_due, failed, share = update
-            self._show_job(fresh, status, chart=charts_due)
-            self._show_share(share)
-            if charts_due:
+            self._show_job(update.job, update.status, chart=update.charts_due)
+            if update.share_read:
+                self._show_share(update.share)
+            if update.charts_due:
                 self._chart_at = time.monotonic()
-            if failed is not None:
-                self._show_failed(failed, listed)
+            if update.failed is not None:
+                self._show_failed(update.failed, listed)
             return self.live
 
     def _still_watching(self, generation: int) -> bool:
@@ -546,28 +546,43 @@ def _live_extras(owner: uuid.UUID, job_id: uuid.UUID
                  ) -> tuple[OptimizationStatusResponse, float | None]:
     """The status (with the queue while queued) and the share of the workers (running)."""
     status = calls.status(owner, job_id)
-    share = calls.worker_share(owner, job_id) if status.status == "running" else None
+    share = calls.running_share(owner) if status.status == "running" else None
     return status, share
 
 
-def _fetch_update(
-    owner: uuid.UUID, job: JobPublic, chart_at: float, failed_listed: int
-) -> tuple[JobPublic, OptimizationStatusResponse, bool, list[TaskPublic] | None, float | None]:
-    """One polling tick's reads: the status; the whole job again when its status changed, its
-    first results arrived (timestamps) or the best-score chart is due (every few seconds and
-    at the end: the best-score history comes with the job); the failed combinations listed
-    when more failed; a running job's share of the workers. The score heatmap refreshes
-    itself (``HeatmapState``)."""
+@dataclass(frozen=True)
+class _Update:
+    """One polling tick's reads (see :func:`_fetch_update`)."""
+
+    job: JobPublic
+    status: OptimizationStatusResponse
+    charts_due: bool
+    failed: list[TaskPublic] | None  # None: not read (no more failed since the last tick)
+    share_read: bool  # whether ``share`` was read this tick
+    share: float | None = None
+
+
+def _fetch_update(owner: uuid.UUID, job: JobPublic, chart_at: float, failed_listed: int
+                  ) -> _Update:
+    """One polling tick's reads: the status (one statement); the whole job again when its
+    status changed, its first results arrived (timestamps) or the best-score chart is due
+    (every few seconds and at the end: the best-score history comes with the job); the failed
+    combinations listed when more failed; a running job's share of the workers at the same
+    moments as the whole job (it changes only when other jobs start or end). Every open
+    detail page makes these reads once a second, so the usual tick is the status alone. The
+    score heatmap refreshes itself (``HeatmapState``)."""
     status = calls.status(owner, job.id)
     failed_before = job.summary.failed
     started = job.started_at is None and status.queue_wait_seconds is not None
     charts_due = time.monotonic() - chart_at >= CHART_REFRESH_SECONDS or not is_live(status.status)
-    if status.status != job.status or started or charts_due:
+    reread = status.status != job.status or started or charts_due
+    if reread:
         job = calls.job(owner, job.id)
     failed = None
     if status.summary.failed != failed_before or (
         status.summary.failed and charts_due and not is_live(status.status)
     ):
         failed = calls.failed_tasks(owner, job.id, failed_listed).data
-    share = calls.worker_share(owner, job.id) if status.status == "running" else None
-    return job, status, charts_due, failed, share
+    running = status.status == "running"
+    share = calls.running_share(owner) if running and reread else None
+    return _Update(job, status, charts_due, failed, share_read=reread, share=share)

@@ -35,12 +35,15 @@ Fetched = tuple[dict[str, Any] | None, bool, dict[str, Any] | None]
 RETRY: Fetched = (None, True, None)  # reading failed: show what is shown, try again
 
 
-def _fetch(owner: uuid.UUID, job_id: uuid.UUID) -> Fetched | None:
-    """The validation answer, whether the job is live, and (once it ended with a Top-N) its
-    parameter stability; None when the job is gone or could not be read."""
+def _fetch(owner: uuid.UUID, job_id: uuid.UUID, *, validated: bool | None = None
+           ) -> Fetched | None:
+    """The validation answer (not read when ``validated`` is False: a job's validation is set
+    when it is submitted, so a job known to have none is only watched until it ends), whether
+    the job is live, and (once it ended with a Top-N) its parameter stability; None when the
+    job is gone or could not be read."""
     try:
-        answer = calls.validation(owner, job_id)
         status = calls.status(owner, job_id)
+        answer = calls.validation(owner, job_id) if validated is not False else None
         live = status.status in LIVE
         stability = None if live or not status.summary.top_n else calls.stability(owner, job_id)
     except NotFoundError:
@@ -59,6 +62,7 @@ class ValidationState(rx.State):
     _owner: uuid.UUID | None = None
     _job_id: uuid.UUID | None = None
     _generation: int = 0
+    _validated: bool | None = None  # whether the job has a validation (None: not read yet)
 
     @rx.var(cache=True)
     def has_validation(self) -> bool:
@@ -74,6 +78,7 @@ class ValidationState(rx.State):
         generation = self._generation
         self.view = ValidationView()
         self.stability, self.stability_loaded = [], False
+        self._validated = None
         user = await current_user(self)
         job_id = job_id_from_path(self.router.url.path)
         if user is None or job_id is None:
@@ -96,6 +101,8 @@ class ValidationState(rx.State):
         if fetched is RETRY:
             return True
         answer, live, stability = fetched
+        if self._validated is None:
+            self._validated = answer is not None
         self.view = validation_view(answer) if answer else ValidationView()
         if stability is not None:
             self.stability = stability_rows(stability)
@@ -112,9 +119,9 @@ class ValidationState(rx.State):
                     job_id_from_path(self.router.url.path) != self._job_id
                 ):
                     return
-                owner, job_id = self._owner, self._job_id
+                owner, job_id, validated = self._owner, self._job_id, self._validated
             assert owner is not None and job_id is not None
-            fetched = await asyncio.to_thread(_fetch, owner, job_id)
+            fetched = await asyncio.to_thread(_fetch, owner, job_id, validated=validated)
             async with self:
                 if generation != self._generation or not self._apply(fetched):
                     return

@@ -1,0 +1,108 @@
+"""What an open detail page reads on each tick of its polling (once a second per page): the
+status, as the API's polls read it; the whole job and the running job's share of the workers
+only when the status changed or the charts are due; the validation card, for a job without
+one, the status alone."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from optimizer_app.core.errors import NotFoundError
+from optimizer_app.persistence.db import session_scope
+from optimizer_app.persistence.models import Dataset, JobStatus
+from optimizer_app.services import optimizations as optimization_service
+from optimizer_app.services import queue as queue_service
+from optimizer_app.ui import calls
+from optimizer_app.ui.states import job_detail, validation
+from tests.integration.api.conftest import ApiUser, stored_job
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often each page call ran (each still does its real read)."""
+    seen: Counter[str] = Counter()
+
+    def counting(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            seen[name] += 1
+            return real(*args, **kwargs)
+        return call
+
+    for name in ("status", "job", "running_share", "failed_tasks", "validation", "stability"):
+        monkeypatch.setattr(calls, name, counting(name, getattr(calls, name)))
+    return seen
+
+
+@pytest.mark.parametrize("status", [JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCEEDED])
+def test_the_pages_status_is_the_apis(alice: ApiUser, bob: ApiUser, bundled: list[Dataset],
+                                      status: JobStatus) -> None:
+    job_id = stored_job(alice, bundled[0], tasks=12, status=status)
+    with session_scope(readonly=True) as session:
+        expected = optimization_service.get_status(session=session, owner_id=alice.id,
+                                                   job_id=job_id)
+    shown = calls.status(alice.id, job_id)
+    # (a queued job's estimated start is computed from the time it is asked)
+    assert shown.model_dump(exclude={"queue"}) == expected.model_dump(exclude={"queue"})
+    assert (shown.queue is not None) == (expected.queue is not None) == (
+        status is JobStatus.QUEUED)
+    if shown.queue is not None and expected.queue is not None:
+        assert shown.queue.position == expected.queue.position
+    with pytest.raises(NotFoundError):
+        calls.status(bob.id, job_id)  # another user's job is not found
+    with pytest.raises(NotFoundError):
+        calls.status(alice.id, uuid.uuid4())
+
+
+def test_a_tick_reads_the_status_alone_until_the_charts_are_due(
+    alice: ApiUser, bundled: list[Dataset], counted: Counter[str],
+) -> None:
+    job_id = stored_job(alice, bundled[0], tasks=12, status=JobStatus.RUNNING)
+    job = calls.job(alice.id, job_id)
+    counted.clear()
+
+    quiet = job_detail._fetch_update(alice.id, job, time.monotonic(), 5)
+    assert dict(counted) == {"status": 1}
+    assert quiet.share_read is False and quiet.share is None and quiet.failed is None
+    assert quiet.status.status == "running" and quiet.job is job
+
+    counted.clear()
+    due = job_detail._fetch_update(alice.id, job, time.monotonic() - 60, 5)
+    assert dict(counted) == {"status": 1, "job": 1, "running_share": 1}
+    assert due.charts_due and due.share_read
+    with session_scope(readonly=True) as session:
+        assert due.share == queue_service.running_share(session=session, owner_id=alice.id)
+
+
+def test_a_tick_rereads_the_job_when_its_status_changed(
+    alice: ApiUser, bundled: list[Dataset], counted: Counter[str],
+) -> None:
+    job_id = stored_job(alice, bundled[0], tasks=12, status=JobStatus.SUCCEEDED)
+    shown_running = calls.job(alice.id, job_id).model_copy(update={"status": "running"})
+    counted.clear()
+    update = job_detail._fetch_update(alice.id, shown_running, time.monotonic(), 5)
+    assert counted["job"] == 1 and counted["running_share"] == 0
+    assert update.job.status == "succeeded" and update.share_read and update.share is None
+
+
+def test_the_validation_card_of_a_job_without_one_reads_only_the_status(
+    alice: ApiUser, bundled: list[Dataset], counted: Counter[str],
+) -> None:
+    job_id = stored_job(alice, bundled[0], tasks=12, status=JobStatus.RUNNING)
+    first = validation._fetch(alice.id, job_id)  # the page's first load: not known yet
+    assert first == (None, True, None)
+    assert counted["validation"] == 1
+    counted.clear()
+    assert validation._fetch(alice.id, job_id, validated=False) == (None, True, None)
+    assert dict(counted) == {"status": 1}
+    with session_scope() as session:  # the job ends: its stability is read once
+        optimization_service.cancel_job(session=session, owner_id=alice.id, job_id=job_id)
+    counted.clear()
+    answer, live, _stability = validation._fetch(alice.id, job_id, validated=False)  # type: ignore[misc]
+    assert answer is None and live is False
+    assert counted["validation"] == 0
