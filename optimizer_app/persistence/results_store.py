@@ -16,7 +16,8 @@ from __future__ import annotations
 import shutil
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -331,33 +332,79 @@ def best_by_pair(
         xs.tolist(), y_list, scores.tolist(), indices.tolist(), strict=True)]
 
 
-def best_cells(results: JobResults, x: str, y: str | None, *, maximize: bool) -> PairCells:
+Buckets = Mapping[str, tuple[Sequence[int | float], int]]
+"""Per parameter, its grid values and how many consecutive ones make one cell (> 1 for a
+dense axis): each of its values then counts as the first value of its group."""
+
+
+def best_cells(results: JobResults, x: str, y: str | None, *, maximize: bool,
+               buckets: Buckets | None = None) -> PairCells:
     """For each value pair of parameters ``x`` and ``y`` (or each value of ``x``), the best
     score over every ranked combination and the index holding it (ties: lowest index). A
-    compacted job reads its precomputed aggregates; a running one aggregates its files."""
+    compacted job reads its precomputed aggregates; a running one aggregates its files.
+    ``buckets``: dense axes are grouped in the aggregation itself (see ``Buckets``), so the
+    cells stay as few as the chart draws however many combinations there are."""
     keys = [param_column(x)] + ([param_column(y)] if y else [])
     if not results.names:
         empty = np.zeros(0)
         return empty, (empty if y else None), empty, np.zeros(0, dtype=np.int64)
+    cursor = _cursor()
+    best, holder = _best_and_holder(maximize)
+    group = ", ".join(keys)
     if results.pairs_name:
         path = results.path(results.pairs_name)
         columns = [c for c in pq.read_schema(path).names if c.startswith("p_")]
         if all(k in columns for k in keys):
             mask = _grouping_mask(columns, keys)
-            query = (f"SELECT {', '.join(keys)}, score, index FROM read_parquet('{path}') "
-                     f"WHERE grouping = {mask}")
-            return _cells(_cursor().sql(query).to_arrow_table(), keys)
-    best, holder = _best_and_holder(maximize)
-    group = ", ".join(keys)
-    query = (f"SELECT {group}, {best} AS score, {holder} AS index "
-             f"FROM {_files_sql(results.paths)} WHERE score IS NOT NULL GROUP BY {group}")
-    return _cells(_cursor().sql(query).to_arrow_table(), keys)
+            with _bucketed(cursor, f"read_parquet('{path}')", f"grouping = {mask}",
+                           [k for k in (x, y) if k], buckets) as (source, grouped):
+                if not grouped:
+                    return _cells(cursor.sql(f"SELECT {group}, score, index FROM {source}")
+                                  .to_arrow_table(), keys)
+                return _cells(cursor.sql(
+                    f"SELECT {group}, {best} AS score, {holder} AS index FROM {source} "
+                    f"GROUP BY {group}").to_arrow_table(), keys)
+    with _bucketed(cursor, _files_sql(results.paths), "score IS NOT NULL",
+                   [k for k in (x, y) if k], buckets) as (source, _):
+        return _cells(cursor.sql(f"SELECT {group}, {best} AS score, {holder} AS index "
+                                 f"FROM {source} GROUP BY {group}").to_arrow_table(), keys)
+
+
+@contextmanager
+def _bucketed(cursor: duckdb.DuckDBPyConnection, rows_sql: str, where: str,
+              params: Sequence[str], buckets: Buckets | None) -> Iterator[tuple[str, bool]]:
+    """The rows of ``rows_sql`` that match ``where``, as SQL, with each parameter of
+    ``params`` grouped by ``buckets`` replaced by the first value of its group (a join with a
+    small table of its values), and whether any was; the tables go when the block ends."""
+    grouped = [p for p in params if buckets and p in buckets and buckets[p][1] > 1]
+    if not grouped or buckets is None:
+        yield f"(SELECT * FROM {rows_sql} WHERE {where})", False
+        return
+    names: list[str] = []
+    try:
+        joins, columns = [], []
+        for k, param in enumerate(grouped):
+            values, step = buckets[param]
+            firsts = [values[i - i % step] for i in range(len(values))]
+            name = f"cells_{uuid.uuid4().hex}"
+            cursor.register(name, pa.table({"v": pa.array(values), "b": pa.array(firsts)}))
+            names.append(name)
+            joins.append(f"JOIN {name} m{k} ON r.{param_column(param)} = m{k}.v")
+            columns.append(f"m{k}.b AS {param_column(param)}")
+        kept = [param_column(p) for p in params if p not in grouped]
+        select = ", ".join([*columns, *(f"r.{c}" for c in kept), "r.score", "r.index"])
+        yield (f"(SELECT {select} FROM (SELECT * FROM {rows_sql} WHERE {where}) r "
+               f"{' '.join(joins)})", True)
+    finally:
+        for name in names:
+            cursor.unregister(name)
 
 
 PairCells = tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]
 
 
-def every_pair_cells(results: JobResults, params: Sequence[str], *, maximize: bool
+def every_pair_cells(results: JobResults, params: Sequence[str], *, maximize: bool,
+                     buckets: Buckets | None = None
                      ) -> dict[tuple[str, str | None], PairCells]:
     """``best_cells`` of every pair of ``params`` (both ways round) and of each one alone,
     in one pass over the job's rows (``GROUPING SETS``): what a running job's heatmap reads
@@ -366,17 +413,20 @@ def every_pair_cells(results: JobResults, params: Sequence[str], *, maximize: bo
     if not results.names or not columns:
         return {}
     if results.pairs_name:  # compacted: each is one filter of the precomputed aggregates
-        return {(x, y): best_cells(results, x, y, maximize=maximize)
+        return {(x, y): best_cells(results, x, y, maximize=maximize, buckets=buckets)
                 for x in params for y in [*[q for q in params if q != x], None]}
     # (one pair's arrays serve both ways round: x by y is y by x, the columns swapped)
     sets = [f"({a}, {b})" for i, a in enumerate(columns) for b in columns[i + 1:]]
     sets += [f"({a})" for a in columns]
     best, holder = _best_and_holder(maximize)
     group = ", ".join(columns)
-    table = _cursor().sql(
-        f"SELECT {group}, GROUPING({group}) AS grouping, {best} AS score, {holder} AS index "
-        f"FROM {_files_sql(results.paths)} WHERE score IS NOT NULL "
-        f"GROUP BY GROUPING SETS ({', '.join(sets)})").to_arrow_table()
+    cursor = _cursor()
+    with _bucketed(cursor, _files_sql(results.paths), "score IS NOT NULL", params,
+                   buckets) as (source, _):
+        table = cursor.sql(
+            f"SELECT {group}, GROUPING({group}) AS grouping, {best} AS score, "
+            f"{holder} AS index FROM {source} "
+            f"GROUP BY GROUPING SETS ({', '.join(sets)})").to_arrow_table()
     grouping = table.column("grouping").to_numpy()
     scores = table.column("score").to_numpy()
     indices = table.column("index").to_numpy()

@@ -246,7 +246,8 @@ class PairBest(NamedTuple):
     index: int  # type: ignore[assignment]  # shadows tuple.index, on purpose: the name
 
 
-_CELLS: OrderedDict[tuple[uuid.UUID, str, str | None, Hashable],
+# (job, x, y, dense axes' steps, stamp) -> cells
+_CELLS: OrderedDict[tuple[uuid.UUID, str, str | None, tuple[tuple[str, int], ...], Hashable],
                     tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
 _CELLS_SIZE = 32  # (job, axes) aggregates kept (a running job's: every pair, both ways round)
 _CELLS_LOCK = threading.Lock()
@@ -256,36 +257,40 @@ ANY_STAMP = "any"  # a stamp that accepts whatever aggregate of the job is kept
 
 
 def _value_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str | None,
-                 mode: str, stamp: Hashable | None, params: Sequence[str] = ()
+                 mode: str, stamp: Hashable | None, params: Sequence[str] = (),
+                 buckets: results_store.Buckets | None = None,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(x values, y values, best scores, indices holding them) per value pair, from the
-    results store (a finished job's precomputed aggregates, a running job's files), kept per
-    ``stamp`` (``ANY_STAMP``: whatever is kept for the job and axes). For a running job
-    those of every pair of ``params`` are read and kept at once."""
-    key = (job_id, x_param, y_param, stamp)
+    """(x values, y values, best scores, indices holding them) per value pair (per group of
+    values of a dense axis, see ``results_store.Buckets``), from the results store (a
+    finished job's precomputed aggregates, a running job's files), kept per ``stamp``
+    (``ANY_STAMP``: whatever is kept for the job and axes). For a running job those of every
+    pair of ``params`` are read and kept at once."""
+    grouping = tuple(sorted((p, step) for p, (_, step) in (buckets or {}).items() if step > 1))
+    key = (job_id, x_param, y_param, grouping, stamp)
     if stamp is not None:
         with _CELLS_LOCK:
             if stamp == ANY_STAMP:
-                key = next((k for k in _CELLS if k[:3] == key[:3]), key)
+                key = next((k for k in _CELLS if k[:4] == key[:4]), key)
             if key in _CELLS:
                 _CELLS.move_to_end(key)
                 return _CELLS[key]
     results = results_store.job_results(session=session, job_id=job_id)
     if stamp is not None and results.names and not results.compacted and params:
         # a running job: every pair in the one pass, so that other axes are ready at once
-        every = results_store.every_pair_cells(results, list(params), maximize=mode == "max")
+        every = results_store.every_pair_cells(results, list(params), maximize=mode == "max",
+                                               buckets=buckets)
     else:
-        every = {(x_param, y_param): results_store.best_cells(results, x_param, y_param,
-                                                              maximize=mode == "max")}
+        every = {(x_param, y_param): results_store.best_cells(
+            results, x_param, y_param, maximize=mode == "max", buckets=buckets)}
     found = {axes: (xs, ys if ys is not None else np.zeros(len(xs)),
                     scores.astype(np.float64), indices.astype(np.int64))
              for axes, (xs, ys, scores, indices) in every.items()}
     if stamp is not None:
         with _CELLS_LOCK:
             for axes, cells in found.items():
-                for old in [k for k in _CELLS if k[:3] == (job_id, *axes)]:
+                for old in [k for k in _CELLS if k[:4] == (job_id, *axes, grouping)]:
                     del _CELLS[old]
-                _CELLS[(job_id, *axes, stamp)] = cells
+                _CELLS[(job_id, *axes, grouping, stamp)] = cells
             while len(_CELLS) > _CELLS_SIZE:
                 _CELLS.popitem(last=False)
     return found[(x_param, y_param)]
@@ -310,6 +315,7 @@ def best_by_pair(
     stamp: Hashable | None = None,
     x_step: int = 1,
     y_step: int = 1,
+    buckets: results_store.Buckets | None = None,
 ) -> list[PairBest]:
     """For each pair of values of ``x_param`` and ``y_param`` (or each value of ``x_param``
     alone when ``y_param`` is None) the best score over every scored combination of the job
@@ -320,11 +326,13 @@ def best_by_pair(
     ``stamp`` (e.g. the job's status and finished count) lets calls for the same job and
     axes reuse the aggregate of the last one while it is unchanged. ``x_step``/``y_step`` > 1
     group that many consecutive values of a parameter into one cell (a dense axis drawn in a
-    few hundred pixels); a cell's ``x``/``y`` is then the first value of its group."""
+    few hundred pixels); a cell's ``x``/``y`` is then the first value of its group.
+    ``buckets`` (the same steps, for every parameter that varies) groups them in the
+    aggregation already: a running job's cells then stay as few as the chart draws."""
     axes = [name for name, values in grid.values.items() if len(values) > 1]
     axes += [name for name in (x_param, y_param) if name and name not in axes]
     x_found, y_found, scores, indices = _value_cells(session, job_id, x_param, y_param, mode,
-                                                     stamp, axes)
+                                                     stamp, axes, buckets)
     if not len(scores):
         return []
     xs = np.asarray(grid.values[x_param])[::x_step]

@@ -149,10 +149,12 @@ def get_heatmap(
     x_all = grid.values[x_name]
     y_all = grid.values[y_name] if y_name else []
     x_step, y_step = steps(len(x_all), max_values), steps(len(y_all), max_values)
+    buckets = {name: (values, steps(len(values), max_values))
+               for name, values in grid.values.items()}
     best = task_queries.best_by_pair(session=session, job_id=job.id, grid=grid,
                                      x_param=x_name, y_param=y_name, mode=mode,
                                      stamp=_stamp(job, reuse_rows), x_step=x_step,
-                                     y_step=y_step)
+                                     y_step=y_step, buckets=buckets)
     params = grid.params_for(np.array([b.index for b in best], dtype=np.int64))
     return Heatmap(
         x=x_name, y=y_name, x_values=x_all[::x_step], y_values=y_all[::y_step],

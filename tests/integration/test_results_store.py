@@ -147,6 +147,46 @@ def test_every_pair_in_one_pass_equals_each_pair_read_alone(maximize: bool) -> N
             assert len(xs) > 1
 
 
+@pytest.mark.parametrize("maximize", [True, False])
+def test_dense_axes_are_grouped_in_the_aggregation(maximize: bool) -> None:
+    """With ``buckets`` a cell is a group of consecutive values (a dense axis drawn in a few
+    hundred pixels): its best score over every combination in the group, held by the lowest
+    index among ties, named by the group's first value; live and precomputed, each pair read
+    alone and every pair in one pass (a running job's read), as brute force says."""
+    chunked, expected = _chunked_job(np.random.default_rng(13))
+    compacted = _compacted(chunked, descending=maximize)
+    grid = {"a": list(range(30)), "b": [k * 0.5 for k in range(10)], "c": list(range(10))}
+    steps = {"a": 4, "b": 3, "c": 1}  # 30 values in groups of 4, 10 in groups of 3, as they are
+    buckets = {name: (values, steps[name]) for name, values in grid.items()}
+
+    def first(name: str, value: float) -> float:
+        at = grid[name].index(value)
+        return grid[name][at - at % steps[name]]
+
+    for x, y in (("a", "b"), ("b", "c"), ("a", None)):
+        cells: dict[tuple, tuple[float, int]] = {}
+        for i in sorted(expected):
+            row = expected[i]
+            if row["score"] is None:
+                continue
+            key = (first(x, row["params"][x]), first(y, row["params"][y]) if y else None)
+            best = cells.get(key)
+            if best is None or (row["score"] > best[0] if maximize else row["score"] < best[0]):
+                cells[key] = (row["score"], i)
+        assert len(cells) < len({(r["params"][x], r["params"][y] if y else None)
+                                 for r in expected.values() if r["score"] is not None})
+        for results in (chunked, compacted):
+            every = results_store.every_pair_cells(results, ["a", "b", "c"], maximize=maximize,
+                                                   buckets=buckets)
+            for found in (results_store.best_cells(results, x, y, maximize=maximize,
+                                                   buckets=buckets), every[(x, y)]):
+                xs, ys, scores, indices = found
+                ys_list = ys.tolist() if ys is not None else [None] * len(xs)
+                got = {(a, b): (s, i) for a, b, s, i in zip(
+                    xs.tolist(), ys_list, scores.tolist(), indices.tolist(), strict=True)}
+                assert got == cells, (x, y, results.compacted)
+
+
 def test_the_compaction_engine_is_kept_between_jobs_and_closed_on_request() -> None:
     first, _ = _chunked_job(np.random.default_rng(7))
     second, _ = _chunked_job(np.random.default_rng(8))

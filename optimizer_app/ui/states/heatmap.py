@@ -23,7 +23,7 @@ from optimizer_app.core.errors import NotFoundError
 from optimizer_app.core.logging import logger
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
 from optimizer_app.services.heatmap import Heatmap
-from optimizer_app.services.schemas import JobPublic
+from optimizer_app.services.schemas import JobPublic, JobSummary
 from optimizer_app.ui import calls, heatmap_view
 from optimizer_app.ui.heatmap_view import AxisChoice
 from optimizer_app.ui.states.auth import current_user
@@ -119,19 +119,19 @@ class HeatmapState(rx.State):
             return
         self.axes = [AxisChoice(name, self._labels.get(name, name)) for name in heatmap.axes]
         self.live = is_live(job.status)
-        self._show(heatmap, data, seconds, job)
+        self._show(heatmap, data, seconds, job.summary)
         if self.live:
             yield HeatmapState.poll(generation)  # type: ignore[misc]
 
     def _show(self, heatmap: Heatmap, data: str, seconds: float,
-              job: JobPublic | None = None) -> None:
+              summary: JobSummary | None = None) -> None:
         self.x_param, self.y_param = heatmap.x, heatmap.y or ""
         self.data = data
         self.kind = "line" if heatmap.y is None else "heatmap"
         self.cells = len(heatmap.cells)
         self.worst_text, self.best_text = heatmap_view.legend(heatmap)
-        if job is not None:
-            self._passed = max(0, job.summary.finished - job.summary.constrained)
+        if summary is not None:
+            self._passed = max(0, summary.finished - summary.constrained)
         self.caption = heatmap_view.caption(heatmap, self._passed, self._labels)
         self._read_seconds = seconds
         self.loading = False
@@ -193,7 +193,7 @@ class HeatmapState(rx.State):
                 labels = self._labels
             assert owner is not None and job_id is not None
             try:
-                job = await asyncio.to_thread(calls.job, owner, job_id)
+                status = await asyncio.to_thread(calls.status, owner, job_id)
                 heatmap, data, seconds = await asyncio.to_thread(_read, owner, job_id, x,
                                                                  y, labels)
             except NotFoundError:
@@ -205,8 +205,8 @@ class HeatmapState(rx.State):
                 if not self._watching(generation):
                     return
                 if (self.x_param, self.y_param) == (x, y):
-                    self._show(heatmap, data, seconds, job)
-                self.live = is_live(job.status)
+                    self._show(heatmap, data, seconds, status.summary)
+                self.live = is_live(status.status)
                 if not self.live:
                     return
 
