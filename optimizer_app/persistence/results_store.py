@@ -39,8 +39,8 @@ from optimizer_app.domain.stats import INTEGER_METRICS, METRIC_KEYS
 from optimizer_app.persistence.models import ResultFile, TaskStatus
 
 __all__ = [
-    "JobResults", "add_file", "best_by_pair", "best_cells", "close_compaction_engine",
-    "compact_files", "every_pair_cells",
+    "AggregateTooLargeError", "JobResults", "add_file", "best_by_pair", "best_cells",
+    "close_compaction_engine", "compact_files", "every_pair_cells",
     "job_dir", "job_results", "page", "remove_job", "remove_orphans", "row_at", "stored_indices",
 ]
 
@@ -332,6 +332,18 @@ def best_by_pair(
         xs.tolist(), y_list, scores.tolist(), indices.tolist(), strict=True)]
 
 
+class AggregateTooLargeError(Exception):
+    """An aggregation needed more memory than the readers' engine has (``ENGINE_MEMORY``):
+    too many cells at the resolution asked (group dense axes with ``Buckets``)."""
+
+
+def _aggregate(cursor: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
+    try:
+        return cursor.sql(query).to_arrow_table()
+    except duckdb.OutOfMemoryException as exc:
+        raise AggregateTooLargeError(str(exc).splitlines()[0]) from exc
+
+
 Buckets = Mapping[str, tuple[Sequence[int | float], int]]
 """Per parameter, its grid values and how many consecutive ones make one cell (> 1 for a
 dense axis): each of its values then counts as the first value of its group."""
@@ -359,15 +371,15 @@ def best_cells(results: JobResults, x: str, y: str | None, *, maximize: bool,
             with _bucketed(cursor, f"read_parquet('{path}')", f"grouping = {mask}",
                            [k for k in (x, y) if k], buckets) as (source, grouped):
                 if not grouped:
-                    return _cells(cursor.sql(f"SELECT {group}, score, index FROM {source}")
-                                  .to_arrow_table(), keys)
-                return _cells(cursor.sql(
-                    f"SELECT {group}, {best} AS score, {holder} AS index FROM {source} "
-                    f"GROUP BY {group}").to_arrow_table(), keys)
+                    return _cells(_aggregate(cursor, f"SELECT {group}, score, index FROM {source}"),
+                                  keys)
+                return _cells(_aggregate(
+                    cursor, f"SELECT {group}, {best} AS score, {holder} AS index FROM {source} "
+                    f"GROUP BY {group}"), keys)
     with _bucketed(cursor, _files_sql(results.paths), "score IS NOT NULL",
                    [k for k in (x, y) if k], buckets) as (source, _):
-        return _cells(cursor.sql(f"SELECT {group}, {best} AS score, {holder} AS index "
-                                 f"FROM {source} GROUP BY {group}").to_arrow_table(), keys)
+        return _cells(_aggregate(cursor, f"SELECT {group}, {best} AS score, {holder} AS index "
+                                         f"FROM {source} GROUP BY {group}"), keys)
 
 
 @contextmanager
@@ -423,10 +435,9 @@ def every_pair_cells(results: JobResults, params: Sequence[str], *, maximize: bo
     cursor = _cursor()
     with _bucketed(cursor, _files_sql(results.paths), "score IS NOT NULL", params,
                    buckets) as (source, _):
-        table = cursor.sql(
-            f"SELECT {group}, GROUPING({group}) AS grouping, {best} AS score, "
-            f"{holder} AS index FROM {source} "
-            f"GROUP BY GROUPING SETS ({', '.join(sets)})").to_arrow_table()
+        table = _aggregate(
+            cursor, f"SELECT {group}, GROUPING({group}) AS grouping, {best} AS score, "
+            f"{holder} AS index FROM {source} GROUP BY GROUPING SETS ({', '.join(sets)})")
     grouping = table.column("grouping").to_numpy()
     scores = table.column("score").to_numpy()
     indices = table.column("index").to_numpy()

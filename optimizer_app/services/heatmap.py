@@ -22,6 +22,7 @@ from optimizer_app.domain.grid import Grid, GridError, build_grid
 from optimizer_app.domain.jsontext import encode
 from optimizer_app.persistence import tasks as task_queries
 from optimizer_app.persistence.models import LIVE_STATUSES, JobStatus, OptimizationJob
+from optimizer_app.persistence.results_store import AggregateTooLargeError
 from optimizer_app.persistence.tasks import PairBest
 from optimizer_app.services.history import owned_job_or_404
 
@@ -151,10 +152,17 @@ def get_heatmap(
     x_step, y_step = steps(len(x_all), max_values), steps(len(y_all), max_values)
     buckets = {name: (values, steps(len(values), max_values))
                for name, values in grid.values.items()}
-    best = task_queries.best_by_pair(session=session, job_id=job.id, grid=grid,
-                                     x_param=x_name, y_param=y_name, mode=mode,
-                                     stamp=_stamp(job, reuse_rows), x_step=x_step,
-                                     y_step=y_step, buckets=buckets)
+    try:
+        best = task_queries.best_by_pair(session=session, job_id=job.id, grid=grid,
+                                         x_param=x_name, y_param=y_name, mode=mode,
+                                         stamp=_stamp(job, reuse_rows), x_step=x_step,
+                                         y_step=y_step, buckets=buckets)
+    except AggregateTooLargeError as exc:
+        cells = len(x_all) * max(1, len(y_all))
+        problem = (f"{cells:,} cells at full resolution are more than can be aggregated "
+                   "here; ask with maxValues (e.g. 160) to group consecutive values")
+        raise ValidationError(f"maxValues: {problem}",
+                              details=[{"field": "maxValues", "problem": problem}]) from exc
     params = grid.params_for(np.array([b.index for b in best], dtype=np.int64))
     return Heatmap(
         x=x_name, y=y_name, x_values=x_all[::x_step], y_values=y_all[::y_step],

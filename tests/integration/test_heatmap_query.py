@@ -6,14 +6,18 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+import duckdb
 import numpy as np
 import pytest
 from sqlmodel import Session
 
+from optimizer_app.core.errors import ValidationError
 from optimizer_app.domain.grid import Grid, build_grid
+from optimizer_app.persistence import results_store
 from optimizer_app.persistence.db import build_engine
 from optimizer_app.persistence.models import Dataset, OptimizationJob, User
 from optimizer_app.persistence.tasks import best_by_pair
+from optimizer_app.services.heatmap import get_heatmap
 from tests.conftest import migrate
 from tests.support.results import store_results
 
@@ -159,3 +163,66 @@ def test_dense_axes_group_consecutive_values(db_url: str) -> None:
             expected[key] = (score, index)  # type: ignore[assignment]
     assert {(c.x, c.y): (c.score, c.index) for c in found} == expected
     assert sorted({c.x for c in found}) == [20.0, 35.0, 50.0]
+
+
+@pytest.mark.parametrize("stamp", [None, ("running", 1)])
+def test_dense_axes_grouped_in_the_aggregation_give_the_same_cells(db_url: str,
+                                                                   stamp: object) -> None:
+    """``buckets`` group dense axes in the aggregation itself (a running job's every-pair read
+    with a stamp, a single pair without): the cells are those of grouping afterwards."""
+    grid = build_grid("rsi_reversion", SPACE, cap=10_000)
+    rng = np.random.default_rng(8)
+    indices = [int(i) for i in rng.permutation(grid.total)]
+    scores: list[float | None] = [round(float(v), 1) for v in rng.normal(size=grid.total)]
+    steps = {"period": 2, "lower": 2, "upper": 1}
+    buckets = {name: (values, steps[name]) for name, values in grid.values.items()}
+    engine = build_engine(db_url)
+    with Session(engine) as session:
+        job_id = _job(session, grid)
+        _store(session, job_id, grid, indices, scores, engine.dialect.name)
+        session.commit()
+        for x, y in (("lower", "period"), ("period", "upper"), ("lower", None)):
+            ask = {"session": session, "job_id": job_id, "grid": grid, "x_param": x,
+                   "y_param": y, "mode": "max", "x_step": steps[x],
+                   "y_step": steps[y] if y else 1}
+            after = best_by_pair(**ask)  # type: ignore[arg-type]
+            within = best_by_pair(**ask, stamp=stamp, buckets=buckets)  # type: ignore[arg-type]
+            assert within == after and len(after) > 1, (x, y)
+    engine.dispose()
+
+
+def test_too_many_cells_for_the_readers_memory_ask_for_grouped_axes(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An aggregation the readers' engine has no memory for is a clear error naming
+    ``maxValues`` (the API's 422), not an engine failure; grouped, the same job reads."""
+    space = {"period": {"start": 5, "stop": 200, "step": 1}, "k": {"start": 0.5, "stop": 2.498,
+                                                                  "step": 0.002}}
+    grid = build_grid("bollinger_breakout", space, cap=1_000_000)
+    assert grid.total == 196 * 1000
+    tiny = duckdb.connect(config={"memory_limit": "16MB", "threads": 1})
+    monkeypatch.setattr(results_store, "_cursor", tiny.cursor)
+    engine = build_engine(db_url)
+    with Session(engine) as session:
+        user = User(email=f"{uuid.uuid4().hex}@example.com", password_hash="x")
+        dataset = Dataset(name="d", symbol="D", rows=3, first_date=date(2020, 1, 1),
+                          last_date=date(2020, 1, 3), checksum="c" * 64, storage_path="/x.csv")
+        session.add(user)
+        session.add(dataset)
+        session.flush()
+        job = OptimizationJob(owner_id=user.id, name="j", strategy="bollinger_breakout",
+                              dataset_id=dataset.id, param_space=space, status="running",
+                              early_stop_policy={"metric": "sharpe", "mode": "max", "topN": 10},
+                              summary={"total": grid.total})
+        session.add(job)
+        session.flush()
+        scores = np.random.default_rng(2).normal(size=grid.total).tolist()
+        _store(session, job.id, grid, list(range(grid.total)), scores, engine.dialect.name)
+        session.commit()
+        with pytest.raises(ValidationError) as refused:
+            get_heatmap(session=session, owner_id=user.id, job_id=job.id)
+        assert refused.value.details[0]["field"] == "maxValues"
+        assert "196,000 cells" in str(refused.value)
+        grouped = get_heatmap(session=session, owner_id=user.id, job_id=job.id, max_values=40)
+        assert len(grouped.cells) == 40 * 40 and (grouped.x_step, grouped.y_step) == (5, 25)
+    tiny.close()
+    engine.dispose()
