@@ -365,8 +365,12 @@ def best_cells(results: JobResults, x: str, y: str | None, *, maximize: bool,
     group = ", ".join(keys)
     if results.pairs_name:
         path = results.path(results.pairs_name)
-        columns = [c for c in pq.read_schema(path).names if c.startswith("p_")]
-        if all(k in columns for k in keys):
+        schema = pq.read_schema(path)
+        columns = [c for c in schema.names if c.startswith("p_")]
+        listed = (schema.metadata or {}).get(PAIR_SETS_KEY.encode())
+        held = ({frozenset(found.split(",")) for found in listed.decode().split(";")}
+                if listed is not None else None)  # (before the list: every set)
+        if all(k in columns for k in keys) and (held is None or frozenset(keys) in held):
             mask = _grouping_mask(columns, keys)
             with _bucketed(cursor, f"read_parquet('{path}')", f"grouping = {mask}",
                            [k for k in (x, y) if k], buckets) as (source, grouped):
@@ -476,14 +480,49 @@ class NewFile:
     size: int
 
 
-def _copy(cursor: duckdb.DuckDBPyConnection, select_sql: str, folder: Path, prefix: str
-          ) -> tuple[str, int]:
+PAIR_CELLS = 2_000_000
+"""Cells precomputed per compacted job, at most (every set of the pairs file together): the
+aggregation holds them all in memory (~4 million fit in the compaction's 256 MB). A pair
+with more, such as two parameters of hundreds and tens of thousands of values, is left out:
+its heatmap then groups the job's rows itself (see ``Buckets``)."""
+PAIR_SETS_KEY = "pair_sets"  # the pairs file's metadata: the sets it holds ("p_a,p_b;p_a")
+
+
+def _pair_sets(cursor: duckdb.DuckDBPyConnection, path: Path, columns: list[str]
+               ) -> list[tuple[str, ...]]:
+    """The grouping sets to precompute: each parameter and each unordered pair of them (x
+    by y and y by x are the same groups), smallest first, while their cells (estimated from
+    each parameter's distinct values) fit ``PAIR_CELLS``; in the columns' order."""
+    if not columns:
+        return []
+    counts = cursor.execute(
+        "SELECT " + ", ".join(f"approx_count_distinct({c})" for c in columns)
+        + f" FROM read_parquet('{path}') WHERE score IS NOT NULL").fetchall()[0]
+    distinct = {c: max(1, int(n or 0)) for c, n in zip(columns, counts, strict=True)}
+    candidates: list[tuple[str, ...]] = [(a,) for a in columns]
+    candidates += [(a, b) for i, a in enumerate(columns) for b in columns[i + 1:]]
+    cells = {found: int(np.prod([distinct[c] for c in found])) for found in candidates}
+    chosen: set[tuple[str, ...]] = set()
+    total = 0
+    for found in sorted(candidates, key=lambda f: cells[f]):
+        if total + cells[found] <= PAIR_CELLS:
+            chosen.add(found)
+            total += cells[found]
+    return [found for found in candidates if found in chosen]
+
+
+def _copy(cursor: duckdb.DuckDBPyConnection, select_sql: str, folder: Path, prefix: str,
+          metadata: dict[str, str] | None = None) -> tuple[str, int]:
     name = f"{prefix}-{uuid.uuid4().hex}.parquet"
     partial = folder / f".{name}.partial"
     try:
+        kv = ""
+        if metadata:
+            kv = ", KV_METADATA {" + ", ".join(
+                f"{key}: '{value}'" for key, value in metadata.items()) + "}"
         cursor.execute(
             f"COPY ({select_sql}) TO '{partial}' (FORMAT parquet, COMPRESSION zstd, "
-            f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, PARQUET_VERSION v2)"
+            f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, PARQUET_VERSION v2{kv})"
         ).fetchall()
         partial.replace(folder / name)
     except BaseException:
@@ -513,16 +552,18 @@ def compact_files(results: JobResults, *, descending: bool) -> list[NewFile]:
                            folder, "index")
         made.append(NewFile(name, INDEX_KIND, int(rows), int(failed), size))
         columns = [c for c in pq.read_schema(path).names if c.startswith("p_")]
-        # each unordered pair once (x by y and y by x are the same groups) and each parameter
-        sets = [f"({a}, {b})" for i, a in enumerate(columns) for b in columns[i + 1:]]
-        sets += [f"({a})" for a in columns]
-        best, holder = _best_and_holder(descending)
-        group = ", ".join(columns)
-        pairs = (f"SELECT {group}, GROUPING({group}) AS grouping, {best} AS score, "
-                 f"{holder} AS index FROM read_parquet('{path}') WHERE score IS NOT NULL "
-                 f"GROUP BY GROUPING SETS ({', '.join(sets)})")
-        name, size = _copy(cursor, pairs, folder, "pairs")
-        made.append(NewFile(name, PAIRS_KIND, 0, 0, size))
+        sets = _pair_sets(cursor, path, columns)
+        if sets:
+            best, holder = _best_and_holder(descending)
+            group = ", ".join(c for c in columns if any(c in found for found in sets))
+            listed = ", ".join(f"({', '.join(found)})" for found in sets)
+            pairs = (f"SELECT {group}, GROUPING({group}) AS grouping, {best} AS score, "
+                     f"{holder} AS index FROM read_parquet('{path}') WHERE score IS NOT NULL "
+                     f"GROUP BY GROUPING SETS ({listed})")
+            kept = ";".join(",".join(found) for found in sets)
+            name, size = _copy(cursor, pairs, folder, "pairs",
+                               metadata={PAIR_SETS_KEY: kept})
+            made.append(NewFile(name, PAIRS_KIND, 0, 0, size))
     except BaseException:
         for new in made:
             (folder / new.name).unlink(missing_ok=True)

@@ -8,6 +8,7 @@ import uuid
 
 import duckdb
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from optimizer_app.domain.results_file import chunk_table, write_table
@@ -67,9 +68,10 @@ def _expected_order(expected: dict[int, dict], *, sort: str, descending: bool,
 def _compacted(results: JobResults, *, descending: bool) -> JobResults:
     made = results_store.compact_files(results, descending=descending)
     data = made[0]
+    kinds = {f.kind: f.name for f in made}
     return JobResults(results.job_id, (data.name,), True, data.rows, data.failed,
-                      sum(f.size for f in made), index_name=made[1].name,
-                      pairs_name=made[2].name)
+                      sum(f.size for f in made), index_name=kinds[results_store.INDEX_KIND],
+                      pairs_name=kinds.get(results_store.PAIRS_KIND))
 
 
 @pytest.mark.parametrize("descending_job", [True, False])
@@ -185,6 +187,36 @@ def test_dense_axes_are_grouped_in_the_aggregation(maximize: bool) -> None:
                 got = {(a, b): (s, i) for a, b, s, i in zip(
                     xs.tolist(), ys_list, scores.tolist(), indices.tolist(), strict=True)}
                 assert got == cells, (x, y, results.compacted)
+
+
+@pytest.mark.parametrize("budget", [150, 5])
+def test_compaction_precomputes_the_pairs_that_fit_and_the_others_are_read_from_the_rows(
+        budget: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pair with too many cells to aggregate in the compaction's memory (two dense
+    parameters) is left out of the pairs file, which lists the sets it holds; the heatmap of
+    a left-out pair aggregates the compacted rows and still agrees with brute force. With no
+    set fitting at all there is no pairs file."""
+    monkeypatch.setattr(results_store, "PAIR_CELLS", budget)
+    chunked, expected = _chunked_job(np.random.default_rng(17))  # a: 30 values, b and c: 10
+    compacted = _compacted(chunked, descending=True)
+    if budget == 5:  # not even one parameter alone (10 values at least)
+        assert compacted.pairs_name is None
+    else:  # the three alone (50 cells) and b by c (100); a by b and a by c (300 each) left out
+        path = compacted.path(compacted.pairs_name or "")
+        held = pq.read_schema(path).metadata[results_store.PAIR_SETS_KEY.encode()].decode()
+        assert sorted(held.split(";")) == ["p_a", "p_b", "p_b,p_c", "p_c"]
+    for x, y in (("a", "b"), ("b", "c"), ("c", "b"), ("a", None)):
+        cells: dict[tuple, tuple[float, int]] = {}
+        for i in sorted(expected):
+            row = expected[i]
+            if row["score"] is None:
+                continue
+            key = (row["params"][x], row["params"][y] if y else None)
+            if key not in cells or row["score"] > cells[key][0]:
+                cells[key] = (row["score"], i)
+        got = {(c["x"], c["y"]): (c["score"], c["index"])
+               for c in results_store.best_by_pair(compacted, x, y, maximize=True)}
+        assert got == cells, (x, y)
 
 
 def test_the_compaction_engine_is_kept_between_jobs_and_closed_on_request() -> None:
