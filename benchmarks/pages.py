@@ -14,7 +14,7 @@ run: submits a large job and, while it runs,
 It prints the web server's CPU per page-second and per status poll, and their ratio (a page's
 refresh against the API's poll, measured in the same run), then medians over the runs. The
 job is canceled at the end of each run and the app stopped at the end. Needs Chromium (the
-``E2E_CHROMIUM`` path, by default ``/usr/bin/chromium``) and ``requirements-dev.txt``.
+``E2E_CHROMIUM`` path, by default ``/usr/bin/chromium``) and ``requirements-bench.txt``.
 
     python benchmarks/pages.py                        # 10 pages, 30 s, one run
     python benchmarks/pages.py --runs 3               # the README's figures

@@ -7,9 +7,11 @@ that is delivered twice never counts a combination twice."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
@@ -246,9 +248,10 @@ class PairBest(NamedTuple):
     index: int  # type: ignore[assignment]  # shadows tuple.index, on purpose: the name
 
 
-# (job, x, y, dense axes' steps, stamp) -> cells
+Cells = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+# (job, x, y, dense axes' steps, stamp) -> (cells, when they were read, how long it took)
 _CELLS: OrderedDict[tuple[uuid.UUID, str, str | None, tuple[tuple[str, int], ...], Hashable],
-                    tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+                    tuple[Cells, float, float]] = OrderedDict()
 _CELLS_SIZE = 32  # (job, axes) aggregates kept (a running job's: every pair, both ways round)
 _CELLS_LOCK = threading.Lock()
 
@@ -256,10 +259,30 @@ _CELLS_LOCK = threading.Lock()
 ANY_STAMP = "any"  # a stamp that accepts whatever aggregate of the job is kept
 
 
+@dataclass(frozen=True)
+class LiveStamp:
+    """The stamp of a running job, whose rows change with every chunk: its aggregate is
+    reused for ``LIVE_REUSE_SECONDS``, or ``LIVE_REUSE_FACTOR`` times as long as reading it
+    took, whichever is longer. However many pages show a large running job, aggregating its
+    rows then takes at most about a fifth of one CPU."""
+
+    status: str
+
+
+LIVE_REUSE_SECONDS = 2.0
+LIVE_REUSE_FACTOR = 5.0
+
+
+def _fresh(stamp: Hashable, read_at: float, took: float) -> bool:
+    if not isinstance(stamp, LiveStamp):
+        return True
+    return time.monotonic() - read_at < max(LIVE_REUSE_SECONDS, LIVE_REUSE_FACTOR * took)
+
+
 def _value_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str | None,
                  mode: str, stamp: Hashable | None, params: Sequence[str] = (),
                  buckets: results_store.Buckets | None = None,
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 ) -> Cells:
     """(x values, y values, best scores, indices holding them) per value pair (per group of
     values of a dense axis, see ``results_store.Buckets``), from the results store (a
     finished job's precomputed aggregates, a running job's files), kept per ``stamp``
@@ -267,13 +290,56 @@ def _value_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str
     pair of ``params`` are read and kept at once."""
     grouping = tuple(sorted((p, step) for p, (_, step) in (buckets or {}).items() if step > 1))
     key = (job_id, x_param, y_param, grouping, stamp)
-    if stamp is not None:
-        with _CELLS_LOCK:
-            if stamp == ANY_STAMP:
-                key = next((k for k in _CELLS if k[:4] == key[:4]), key)
-            if key in _CELLS:
+    if stamp is None:
+        return _read_cells(session, job_id, x_param, y_param, mode, stamp, params, buckets,
+                           grouping)
+    kept = _kept(key)
+    if kept is not None:
+        return kept
+    with _reading(job_id):  # one read of a job's rows at a time: the others wait and share it
+        kept = _kept(key)
+        if kept is not None:
+            return kept
+        return _read_cells(session, job_id, x_param, y_param, mode, stamp, params, buckets,
+                           grouping)
+
+
+def _kept(key: tuple[uuid.UUID, str, str | None, tuple[tuple[str, int], ...], Hashable]
+          ) -> Cells | None:
+    with _CELLS_LOCK:
+        if key[4] == ANY_STAMP:
+            key = next((k for k in _CELLS if k[:4] == key[:4]), key)
+        if key in _CELLS:
+            kept, read_at, took = _CELLS[key]
+            if key[4] == ANY_STAMP or _fresh(key[4], read_at, took):
                 _CELLS.move_to_end(key)
-                return _CELLS[key]
+                return kept
+    return None
+
+
+_READING: dict[uuid.UUID, threading.Lock] = {}
+_READING_SIZE = 256
+
+
+@contextmanager
+def _reading(job_id: uuid.UUID) -> Iterator[None]:
+    """Held while one thread reads the job's rows for its cells (pages of one job refresh
+    together: each read of a large running job takes seconds and most of the readers'
+    memory, so two at once could run out of it)."""
+    with _CELLS_LOCK:
+        if len(_READING) > _READING_SIZE:  # jobs no longer read (a lock held is kept)
+            for idle in [j for j, held in _READING.items() if not held.locked()]:
+                del _READING[idle]
+        lock = _READING.setdefault(job_id, threading.Lock())
+    with lock:
+        yield
+
+
+def _read_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str | None,
+                mode: str, stamp: Hashable | None, params: Sequence[str],
+                buckets: results_store.Buckets | None,
+                grouping: tuple[tuple[str, int], ...]) -> Cells:
+    started = time.monotonic()
     results = results_store.job_results(session=session, job_id=job_id)
     if stamp is not None and results.names and not results.compacted and params:
         # a running job: every pair in the one pass, so that other axes are ready at once
@@ -286,11 +352,12 @@ def _value_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str
                     scores.astype(np.float64), indices.astype(np.int64))
              for axes, (xs, ys, scores, indices) in every.items()}
     if stamp is not None:
+        now = time.monotonic()
         with _CELLS_LOCK:
             for axes, cells in found.items():
                 for old in [k for k in _CELLS if k[:4] == (job_id, *axes, grouping)]:
                     del _CELLS[old]
-                _CELLS[(job_id, *axes, grouping, stamp)] = cells
+                _CELLS[(job_id, *axes, grouping, stamp)] = (cells, now, now - started)
             while len(_CELLS) > _CELLS_SIZE:
                 _CELLS.popitem(last=False)
     return found[(x_param, y_param)]

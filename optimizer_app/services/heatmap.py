@@ -6,7 +6,6 @@ axes and names the cells."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -79,13 +78,10 @@ def _axes(grid: Grid, x: str | None, y: str | None) -> tuple[str, str | None]:
     return x, y
 
 
-LIVE_REUSE_SECONDS = 2.0
-
-
 def _stamp(job: OptimizationJob, reuse_rows: bool) -> Any:
     """When the job's scored rows may have changed. A live job's rows change with every
-    chunk: they are reused for ``LIVE_REUSE_SECONDS`` (an axis switch right after a refresh
-    re-aggregates without reading them again). A finished job's change only with its
+    chunk: they are reused a while (``task_queries.LiveStamp``: an axis switch right after a
+    refresh re-aggregates without reading them again). A finished job's change only with its
     status, counts and last update (a re-run of failed combinations adds rows).
     ``reuse_rows``: a live job's rows read last, however old (an axis switch between two
     refreshes of the page)."""
@@ -93,7 +89,7 @@ def _stamp(job: OptimizationJob, reuse_rows: bool) -> Any:
     if JobStatus(job.status) in LIVE_STATUSES and reuse_rows:
         return task_queries.ANY_STAMP
     if JobStatus(job.status) in LIVE_STATUSES:
-        return (job.status, int(time.monotonic() // LIVE_REUSE_SECONDS))
+        return task_queries.LiveStamp(job.status)
     return (job.status, int(summary.get("finished") or 0), int(summary.get("failed") or 0),
             str(job.updated_at))
 
@@ -158,9 +154,10 @@ def get_heatmap(
                                          stamp=_stamp(job, reuse_rows), x_step=x_step,
                                          y_step=y_step, buckets=buckets)
     except AggregateTooLargeError as exc:
-        cells = len(x_all) * max(1, len(y_all))
-        problem = (f"{cells:,} cells at full resolution are more than can be aggregated "
-                   "here; ask with maxValues (e.g. 160) to group consecutive values")
+        cells = -(-len(x_all) // x_step) * max(1, -(-len(y_all) // y_step))
+        shown = "at full resolution" if max(x_step, y_step) == 1 else "at this resolution"
+        problem = (f"{cells:,} cells {shown} are more than can be aggregated here now; ask "
+                   "with a smaller maxValues (e.g. 160) to group consecutive values")
         raise ValidationError(f"maxValues: {problem}",
                               details=[{"field": "maxValues", "problem": problem}]) from exc
     params = grid.params_for(np.array([b.index for b in best], dtype=np.int64))

@@ -226,3 +226,91 @@ def test_too_many_cells_for_the_readers_memory_ask_for_grouped_axes(
         assert len(grouped.cells) == 40 * 40 and (grouped.x_step, grouped.y_step) == (5, 25)
     tiny.close()
     engine.dispose()
+
+
+def test_a_running_jobs_aggregate_is_reused_longer_when_it_took_longer(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A running job's aggregate (``LiveStamp``) is reused for 2 s, or 5 times as long as
+    reading it took: many pages of one large running job share one read at a time."""
+    from optimizer_app.persistence import tasks
+
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: clock["now"])
+    grid = build_grid("rsi_reversion", SPACE, cap=10_000)
+    engine = build_engine(db_url)
+    with Session(engine) as session:
+        job_id = _job(session, grid)
+        _store(session, job_id, grid, [0], [1.0], engine.dialect.name)
+        session.commit()
+
+    def best() -> list[tuple[float, int]]:
+        with Session(engine) as session:
+            cells = best_by_pair(session=session, job_id=job_id, grid=grid, x_param="lower",
+                                 y_param="upper", mode="max",
+                                 stamp=tasks.LiveStamp("running"))
+        return sorted((c.score, c.index) for c in cells)
+
+    def store(index: int, score: float) -> None:
+        with Session(engine) as session:
+            _store(session, job_id, grid, [index], [score], engine.dialect.name)
+            session.commit()
+
+    assert best() == [(1.0, 0)]  # read at 1000 s, taking no time on this clock
+    store(1, 2.0)
+    clock["now"] += 1.5
+    assert best() == [(1.0, 0)]  # within 2 s: kept
+    clock["now"] += 1.0
+    assert best() == [(1.0, 0), (2.0, 1)]  # 2.5 s later: read again
+    with tasks._CELLS_LOCK:  # as if that read had taken 3 s: kept for 15 s
+        for key, (cells, read_at, _took) in list(tasks._CELLS.items()):
+            if key[0] == job_id:
+                tasks._CELLS[key] = (cells, read_at, 3.0)
+    store(2, 3.0)
+    clock["now"] += 10.0
+    assert best() == [(1.0, 0), (2.0, 1)]
+    clock["now"] += 6.0
+    assert best() == [(1.0, 0), (2.0, 1), (3.0, 2)]
+    engine.dispose()
+
+
+def test_pages_of_one_running_job_share_one_read(db_url: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages that refresh a running job's heatmap at once wait for the one read under way
+    and share it: two reads of a large job at once could exhaust the readers' memory."""
+    import threading
+    import time as real_time
+
+    from optimizer_app.persistence import tasks
+
+    grid = build_grid("rsi_reversion", SPACE, cap=10_000)
+    engine = build_engine(db_url)
+    with Session(engine) as session:
+        job_id = _job(session, grid)
+        _store(session, job_id, grid, [0, 1], [1.0, 2.0], engine.dialect.name)
+        session.commit()
+    reads = []
+    real = results_store.every_pair_cells
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reads.append(1)
+        real_time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(results_store, "every_pair_cells", slow)
+    found: list[list[tuple[float, int]]] = []
+
+    def page() -> None:
+        with Session(engine) as session:
+            cells = best_by_pair(session=session, job_id=job_id, grid=grid, x_param="lower",
+                                 y_param="upper", mode="max",
+                                 stamp=tasks.LiveStamp("running"))
+        found.append(sorted((c.score, c.index) for c in cells))
+
+    pages = [threading.Thread(target=page) for _ in range(4)]
+    for thread in pages:
+        thread.start()
+    for thread in pages:
+        thread.join()
+    assert len(reads) == 1
+    assert found == [[(1.0, 0), (2.0, 1)]] * 4
+    engine.dispose()
