@@ -37,16 +37,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-
     return url
 
 
-def _job(session: Session, grid: Grid) -> uuid.UUID:
+def _job(session: Session, grid: Grid, *, strategy: str = "rsi_reversion",
+         space: dict | None = None, **fields: object) -> uuid.UUID:
     user = User(email=f"{uuid.uuid4().hex}@example.com", password_hash="x")
     dataset = Dataset(name="d", symbol="D", rows=3, first_date=date(2020, 1, 1),
                       last_date=date(2020, 1, 3), checksum="c" * 64, storage_path="/x.csv")
     session.add(user)
     session.add(dataset)
     session.flush()
-    job = OptimizationJob(owner_id=user.id, name="j", strategy="rsi_reversion",
-                          dataset_id=dataset.id, param_space=SPACE,
-                          summary={"total": grid.total})
+    job = OptimizationJob(owner_id=user.id, name="j", strategy=strategy,
+                          dataset_id=dataset.id, param_space=space or SPACE,
+                          summary={"total": grid.total}, **fields)
     session.add(job)
     session.flush()
     return job.id
@@ -203,26 +204,18 @@ def test_too_many_cells_for_the_readers_memory_ask_for_grouped_axes(
     monkeypatch.setattr(results_store, "_cursor", tiny.cursor)
     engine = build_engine(db_url)
     with Session(engine) as session:
-        user = User(email=f"{uuid.uuid4().hex}@example.com", password_hash="x")
-        dataset = Dataset(name="d", symbol="D", rows=3, first_date=date(2020, 1, 1),
-                          last_date=date(2020, 1, 3), checksum="c" * 64, storage_path="/x.csv")
-        session.add(user)
-        session.add(dataset)
-        session.flush()
-        job = OptimizationJob(owner_id=user.id, name="j", strategy="bollinger_breakout",
-                              dataset_id=dataset.id, param_space=space, status="running",
-                              early_stop_policy={"metric": "sharpe", "mode": "max", "topN": 10},
-                              summary={"total": grid.total})
-        session.add(job)
-        session.flush()
+        job_id = _job(session, grid, strategy="bollinger_breakout", space=space,
+                      status="running",
+                      early_stop_policy={"metric": "sharpe", "mode": "max", "topN": 10})
         scores = np.random.default_rng(2).normal(size=grid.total).tolist()
-        _store(session, job.id, grid, list(range(grid.total)), scores, engine.dialect.name)
+        _store(session, job_id, grid, list(range(grid.total)), scores, engine.dialect.name)
         session.commit()
+        owner = session.get(OptimizationJob, job_id).owner_id  # type: ignore[union-attr]
         with pytest.raises(ValidationError) as refused:
-            get_heatmap(session=session, owner_id=user.id, job_id=job.id)
+            get_heatmap(session=session, owner_id=owner, job_id=job_id)
         assert refused.value.details[0]["field"] == "maxValues"
         assert "196,000 cells" in str(refused.value)
-        grouped = get_heatmap(session=session, owner_id=user.id, job_id=job.id, max_values=40)
+        grouped = get_heatmap(session=session, owner_id=owner, job_id=job_id, max_values=40)
         assert len(grouped.cells) == 40 * 40 and (grouped.x_step, grouped.y_step) == (5, 25)
     tiny.close()
     engine.dispose()

@@ -5,6 +5,7 @@ best score per value pair — live and precomputed — for both directions."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import duckdb
 import numpy as np
@@ -107,23 +108,30 @@ def test_pages_agree_with_brute_force_before_and_after_compaction(descending_job
     assert results_store.row_at(compacted, TOTAL + 5) is None
 
 
+def _brute_cells(expected: dict[int, dict], x: str, y: str | None, *, maximize: bool,
+                 cell: Callable[[str, float], float] = lambda _name, value: value,
+                 ) -> dict[tuple, tuple[float, int]]:
+    """Brute force: the best score per cell (``cell`` names a value's cell) and the lowest
+    index holding it."""
+    cells: dict[tuple, tuple[float, int]] = {}
+    for i in sorted(expected):
+        row = expected[i]
+        if row["score"] is None:
+            continue
+        key = (cell(x, row["params"][x]), cell(y, row["params"][y]) if y else None)
+        best = cells.get(key)
+        if best is None or (row["score"] > best[0] if maximize else row["score"] < best[0]):
+            cells[key] = (row["score"], i)
+    return cells
+
+
 @pytest.mark.parametrize("maximize", [True, False])
 def test_best_by_pair_live_and_precomputed(maximize: bool) -> None:
     rng = np.random.default_rng(11)
     chunked, expected = _chunked_job(rng)
     compacted = _compacted(chunked, descending=maximize)
     for x, y in (("a", "b"), ("c", "a"), ("b", None)):
-        cells: dict[tuple, tuple[float, int]] = {}
-        for i in sorted(expected):
-            row = expected[i]
-            if row["score"] is None:
-                continue
-            key = (row["params"][x], row["params"][y] if y else None)
-            best = cells.get(key)
-            better = best is None or (row["score"] > best[0] if maximize
-                                      else row["score"] < best[0])
-            if better:
-                cells[key] = (row["score"], i)
+        cells = _brute_cells(expected, x, y, maximize=maximize)
         for results in (chunked, compacted):
             got = {(c["x"], c["y"]): (c["score"], c["index"])
                    for c in results_store.best_by_pair(results, x, y, maximize=maximize)}
@@ -166,15 +174,7 @@ def test_dense_axes_are_grouped_in_the_aggregation(maximize: bool) -> None:
         return grid[name][at - at % steps[name]]
 
     for x, y in (("a", "b"), ("b", "c"), ("a", None)):
-        cells: dict[tuple, tuple[float, int]] = {}
-        for i in sorted(expected):
-            row = expected[i]
-            if row["score"] is None:
-                continue
-            key = (first(x, row["params"][x]), first(y, row["params"][y]) if y else None)
-            best = cells.get(key)
-            if best is None or (row["score"] > best[0] if maximize else row["score"] < best[0]):
-                cells[key] = (row["score"], i)
+        cells = _brute_cells(expected, x, y, maximize=maximize, cell=first)
         assert len(cells) < len({(r["params"][x], r["params"][y] if y else None)
                                  for r in expected.values() if r["score"] is not None})
         for results in (chunked, compacted):
@@ -206,14 +206,7 @@ def test_compaction_precomputes_the_pairs_that_fit_and_the_others_are_read_from_
         held = pq.read_schema(path).metadata[results_store.PAIR_SETS_KEY.encode()].decode()
         assert sorted(held.split(";")) == ["p_a", "p_b", "p_b,p_c", "p_c"]
     for x, y in (("a", "b"), ("b", "c"), ("c", "b"), ("a", None)):
-        cells: dict[tuple, tuple[float, int]] = {}
-        for i in sorted(expected):
-            row = expected[i]
-            if row["score"] is None:
-                continue
-            key = (row["params"][x], row["params"][y] if y else None)
-            if key not in cells or row["score"] > cells[key][0]:
-                cells[key] = (row["score"], i)
+        cells = _brute_cells(expected, x, y, maximize=True)
         got = {(c["x"], c["y"]): (c["score"], c["index"])
                for c in results_store.best_by_pair(compacted, x, y, maximize=True)}
         assert got == cells, (x, y)
