@@ -10,8 +10,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
@@ -296,22 +295,33 @@ def _value_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str
     kept = _kept(key)
     if kept is not None:
         return kept
-    with _reading(job_id):  # one read of a job's rows at a time: the others wait and share it
+    lock = _reading(job_id)  # one read of a job's rows at a time
+    if not lock.acquire(blocking=False):
+        # a read is under way: a running job's last cells meanwhile (an ended job's final
+        # cells are waited for: its page draws them once and stops refreshing)
+        older = _kept((*key[:4], ANY_STAMP)) if isinstance(stamp, LiveStamp) else None
+        if older is not None:
+            return older
+        lock.acquire()  # nothing yet: wait for that read and share it
+    try:
         kept = _kept(key)
         if kept is not None:
             return kept
         return _read_cells(session, job_id, x_param, y_param, mode, stamp, params, buckets,
                            grouping)
+    finally:
+        lock.release()
 
 
 def _kept(key: tuple[uuid.UUID, str, str | None, tuple[tuple[str, int], ...], Hashable]
           ) -> Cells | None:
+    whatever = key[4] == ANY_STAMP
     with _CELLS_LOCK:
-        if key[4] == ANY_STAMP:
+        if whatever:
             key = next((k for k in _CELLS if k[:4] == key[:4]), key)
         if key in _CELLS:
             kept, read_at, took = _CELLS[key]
-            if key[4] == ANY_STAMP or _fresh(key[4], read_at, took):
+            if whatever or _fresh(key[4], read_at, took):
                 _CELLS.move_to_end(key)
                 return kept
     return None
@@ -321,18 +331,16 @@ _READING: dict[uuid.UUID, threading.Lock] = {}
 _READING_SIZE = 256
 
 
-@contextmanager
-def _reading(job_id: uuid.UUID) -> Iterator[None]:
-    """Held while one thread reads the job's rows for its cells (pages of one job refresh
-    together: each read of a large running job takes seconds and most of the readers'
-    memory, so two at once could run out of it)."""
+def _reading(job_id: uuid.UUID) -> threading.Lock:
+    """The lock held while one thread reads the job's rows for its cells. Pages of one job
+    refresh together, and each read of a large running job takes seconds and most of the
+    readers' memory: two at once could run out of it. A page that finds a read under way
+    shows the job's last cells meanwhile, or waits for that read when there are none."""
     with _CELLS_LOCK:
         if len(_READING) > _READING_SIZE:  # jobs no longer read (a lock held is kept)
             for idle in [j for j, held in _READING.items() if not held.locked()]:
                 del _READING[idle]
-        lock = _READING.setdefault(job_id, threading.Lock())
-    with lock:
-        yield
+        return _READING.setdefault(job_id, threading.Lock())
 
 
 def _read_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str | None,

@@ -307,3 +307,52 @@ def test_pages_of_one_running_job_share_one_read(db_url: str,
     assert len(reads) == 1
     assert found == [[(1.0, 0), (2.0, 1)]] * 4
     engine.dispose()
+
+
+def test_while_a_running_jobs_read_is_under_way_other_pages_get_its_last_cells(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page that asks while another page's read of the same running job is under way is
+    answered at once with the cells read last, rather than waiting for a thread."""
+    import threading
+    import time as real_time
+
+    from optimizer_app.persistence import tasks
+
+    monkeypatch.setattr(tasks, "LIVE_REUSE_SECONDS", 0.0)  # every aggregate is stale at once
+    monkeypatch.setattr(tasks, "LIVE_REUSE_FACTOR", 0.0)
+    grid = build_grid("rsi_reversion", SPACE, cap=10_000)
+    engine = build_engine(db_url)
+    with Session(engine) as session:
+        job_id = _job(session, grid)
+        _store(session, job_id, grid, [0], [1.0], engine.dialect.name)
+        session.commit()
+
+    def best() -> list[tuple[float, int]]:
+        with Session(engine) as session:
+            cells = best_by_pair(session=session, job_id=job_id, grid=grid, x_param="lower",
+                                 y_param="upper", mode="max",
+                                 stamp=tasks.LiveStamp("running"))
+        return sorted((c.score, c.index) for c in cells)
+
+    assert best() == [(1.0, 0)]
+    with Session(engine) as session:
+        _store(session, job_id, grid, [1], [2.0], engine.dialect.name)
+        session.commit()
+    started, real = threading.Event(), results_store.every_pair_cells
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.set()
+        real_time.sleep(0.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(results_store, "every_pair_cells", slow)
+    reader_saw: list[list[tuple[float, int]]] = []
+    reader = threading.Thread(target=lambda: reader_saw.append(best()))
+    reader.start()
+    assert started.wait(10)
+    asked = real_time.monotonic()
+    assert best() == [(1.0, 0)]  # the last cells, at once
+    assert real_time.monotonic() - asked < 0.4
+    reader.join()
+    assert reader_saw == [[(1.0, 0), (2.0, 1)]]
+    engine.dispose()
