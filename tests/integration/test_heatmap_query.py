@@ -16,7 +16,7 @@ from optimizer_app.domain.grid import Grid, build_grid
 from optimizer_app.persistence import results_store
 from optimizer_app.persistence.db import build_engine
 from optimizer_app.persistence.models import Dataset, OptimizationJob, User
-from optimizer_app.persistence.tasks import best_by_pair
+from optimizer_app.persistence.tasks import LiveStamp, best_by_pair
 from optimizer_app.services.heatmap import get_heatmap
 from tests.conftest import migrate
 from tests.support.results import store_results
@@ -57,6 +57,31 @@ def _store(session: Session, job_id: uuid.UUID, grid: Grid, indices: list[int],
            scores: list[float | None], dialect: str) -> None:
     del dialect  # the results store is the same on every backend
     store_results(session, job_id, grid, indices, scores)
+
+
+class _RunningJob:
+    """A running job's rows, stored a few at a time, and its heatmap cells as a page of it
+    asks for them (with the ``LiveStamp`` of a running job)."""
+
+    def __init__(self, db_url: str) -> None:
+        self.grid = build_grid("rsi_reversion", SPACE, cap=10_000)
+        self.engine = build_engine(db_url)
+        with Session(self.engine) as session:
+            self.job_id = _job(session, self.grid)
+            session.commit()
+
+    def store(self, index: int, score: float) -> None:
+        with Session(self.engine) as session:
+            _store(session, self.job_id, self.grid, [index], [score],
+                   self.engine.dialect.name)
+            session.commit()
+
+    def best(self) -> list[tuple[float, int]]:
+        with Session(self.engine) as session:
+            cells = best_by_pair(session=session, job_id=self.job_id, grid=self.grid,
+                                 x_param="lower", y_param="upper", mode="max",
+                                 stamp=LiveStamp("running"))
+        return sorted((c.score, c.index) for c in cells)
 
 
 def _reference(grid: Grid, indices: list[int], scores: list[float | None], x: str,
@@ -229,24 +254,9 @@ def test_a_running_jobs_aggregate_is_reused_longer_when_it_took_longer(
 
     clock = {"now": 1000.0}
     monkeypatch.setattr(tasks.time, "monotonic", lambda: clock["now"])
-    grid = build_grid("rsi_reversion", SPACE, cap=10_000)
-    engine = build_engine(db_url)
-    with Session(engine) as session:
-        job_id = _job(session, grid)
-        _store(session, job_id, grid, [0], [1.0], engine.dialect.name)
-        session.commit()
-
-    def best() -> list[tuple[float, int]]:
-        with Session(engine) as session:
-            cells = best_by_pair(session=session, job_id=job_id, grid=grid, x_param="lower",
-                                 y_param="upper", mode="max",
-                                 stamp=tasks.LiveStamp("running"))
-        return sorted((c.score, c.index) for c in cells)
-
-    def store(index: int, score: float) -> None:
-        with Session(engine) as session:
-            _store(session, job_id, grid, [index], [score], engine.dialect.name)
-            session.commit()
+    job = _RunningJob(db_url)
+    job.store(0, 1.0)
+    best, store = job.best, job.store
 
     assert best() == [(1.0, 0)]  # read at 1000 s, taking no time on this clock
     store(1, 2.0)
@@ -256,14 +266,14 @@ def test_a_running_jobs_aggregate_is_reused_longer_when_it_took_longer(
     assert best() == [(1.0, 0), (2.0, 1)]  # 2.5 s later: read again
     with tasks._CELLS_LOCK:  # as if that read had taken 3 s: kept for 15 s
         for key, (cells, read_at, _took) in list(tasks._CELLS.items()):
-            if key[0] == job_id:
+            if key[0] == job.job_id:
                 tasks._CELLS[key] = (cells, read_at, 3.0)
     store(2, 3.0)
     clock["now"] += 10.0
     assert best() == [(1.0, 0), (2.0, 1)]
     clock["now"] += 6.0
     assert best() == [(1.0, 0), (2.0, 1), (3.0, 2)]
-    engine.dispose()
+    job.engine.dispose()
 
 
 def test_pages_of_one_running_job_share_one_read(db_url: str,
@@ -320,24 +330,11 @@ def test_while_a_running_jobs_read_is_under_way_other_pages_get_its_last_cells(
 
     monkeypatch.setattr(tasks, "LIVE_REUSE_SECONDS", 0.0)  # every aggregate is stale at once
     monkeypatch.setattr(tasks, "LIVE_REUSE_FACTOR", 0.0)
-    grid = build_grid("rsi_reversion", SPACE, cap=10_000)
-    engine = build_engine(db_url)
-    with Session(engine) as session:
-        job_id = _job(session, grid)
-        _store(session, job_id, grid, [0], [1.0], engine.dialect.name)
-        session.commit()
-
-    def best() -> list[tuple[float, int]]:
-        with Session(engine) as session:
-            cells = best_by_pair(session=session, job_id=job_id, grid=grid, x_param="lower",
-                                 y_param="upper", mode="max",
-                                 stamp=tasks.LiveStamp("running"))
-        return sorted((c.score, c.index) for c in cells)
-
+    job = _RunningJob(db_url)
+    job.store(0, 1.0)
+    best = job.best
     assert best() == [(1.0, 0)]
-    with Session(engine) as session:
-        _store(session, job_id, grid, [1], [2.0], engine.dialect.name)
-        session.commit()
+    job.store(1, 2.0)
     started, real = threading.Event(), results_store.every_pair_cells
 
     def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -355,4 +352,4 @@ def test_while_a_running_jobs_read_is_under_way_other_pages_get_its_last_cells(
     assert real_time.monotonic() - asked < 0.4
     reader.join()
     assert reader_saw == [[(1.0, 0), (2.0, 1)]]
-    engine.dispose()
+    job.engine.dispose()
