@@ -145,9 +145,9 @@ def get_heatmap(
     mode = str(policy.get("mode") or "max")
     x_all = grid.values[x_name]
     y_all = grid.values[y_name] if y_name else []
-    x_step, y_step = steps(len(x_all), max_values), steps(len(y_all), max_values)
     buckets = {name: (values, steps(len(values), max_values))
                for name, values in grid.values.items()}
+    x_step, y_step = buckets[x_name][1], buckets[y_name][1] if y_name else 1
     try:
         best = task_queries.best_by_pair(session=session, job_id=job.id, grid=grid,
                                          x_param=x_name, y_param=y_name, mode=mode,
