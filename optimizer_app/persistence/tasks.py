@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import Table, delete
 from sqlmodel import Session, col, func, select
 
+from optimizer_app.core.memo import SameSource
 from optimizer_app.domain.grid import Grid
 from optimizer_app.persistence import results_store
 from optimizer_app.persistence.models import OptimizationTask, ResultSummary
@@ -253,6 +254,7 @@ _CELLS: OrderedDict[tuple[uuid.UUID, str, str | None, tuple[tuple[str, int], ...
                     tuple[Cells, float, float]] = OrderedDict()
 _CELLS_SIZE = 32  # (job, axes) aggregates kept (a running job's: every pair, both ways round)
 _CELLS_LOCK = threading.Lock()
+_PAIRS: SameSource[list[PairBest]] = SameSource(_CELLS_SIZE)  # best_by_pair's, per kept cells
 
 
 ANY_STAMP = "any"  # a stamp that accepts whatever aggregate of the job is kept
@@ -406,8 +408,16 @@ def best_by_pair(
     aggregation already: a running job's cells then stay as few as the chart draws."""
     axes = [name for name, values in grid.values.items() if len(values) > 1]
     axes += [name for name in (x_param, y_param) if name and name not in axes]
-    x_found, y_found, scores, indices = _value_cells(session, job_id, x_param, y_param, mode,
-                                                     stamp, axes, buckets)
+    cells = _value_cells(session, job_id, x_param, y_param, mode, stamp, axes, buckets)
+    # the same kept cells give the same list (pages of one job share it; do not change it)
+    return _PAIRS.get((job_id, x_param, y_param, mode, x_step, y_step), cells,
+                      lambda: _grouped(cells, grid, x_param, y_param, mode, x_step, y_step))
+
+
+def _grouped(cells: Cells, grid: Grid, x_param: str, y_param: str | None, mode: str,
+             x_step: int, y_step: int) -> list[PairBest]:
+    """The best of ``cells`` per cell of ``x_step`` × ``y_step`` values."""
+    x_found, y_found, scores, indices = cells
     if not len(scores):
         return []
     xs = np.asarray(grid.values[x_param])[::x_step]

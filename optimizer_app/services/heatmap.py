@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from optimizer_app.core.config import settings
 from optimizer_app.core.errors import NotFoundError, ValidationError
+from optimizer_app.core.memo import SameSource
 from optimizer_app.domain.grid import Grid, GridError, build_grid
 from optimizer_app.domain.jsontext import encode
 from optimizer_app.persistence import tasks as task_queries
@@ -28,6 +29,7 @@ from optimizer_app.services.history import owned_job_or_404
 _GRIDS: OrderedDict[tuple[uuid.UUID, str], Grid] = OrderedDict()
 _GRIDS_SIZE = 8
 _GRIDS_LOCK = threading.Lock()
+_HEATMAPS: SameSource[Heatmap] = SameSource(32)  # get_heatmap's, per list of best cells
 
 
 def job_grid(job: OptimizationJob) -> Grid:
@@ -72,7 +74,10 @@ def _axes(grid: Grid, x: str | None, y: str | None) -> tuple[str, str | None]:
         problem = "choose two different parameters for the two axes"
         raise ValidationError(f"y: {problem}", details=[{"field": "y", "problem": problem}])
     choices = varying(grid)
-    x = x or next((n for n in choices if n != y), names[0])
+    if not x:  # the first parameter that varies, else any, other than y; else a line over y
+        x = next((n for n in [*choices, *names] if n != y), None)
+        if x is None:
+            return str(y), None
     if not y:
         y = next((n for n in choices if n != x), None) if y is None else None
     return x, y
@@ -160,13 +165,21 @@ def get_heatmap(
                    "with a smaller maxValues (e.g. 160) to group consecutive values")
         raise ValidationError(f"maxValues: {problem}",
                               details=[{"field": "maxValues", "problem": problem}]) from exc
-    params = grid.params_for(np.array([b.index for b in best], dtype=np.int64))
-    return Heatmap(
-        x=x_name, y=y_name, x_values=x_all[::x_step], y_values=y_all[::y_step],
-        axes=varying(grid), metric=str(policy.get("metric") or ""), mode=mode, cells=best,
-        params={name: column.tolist() for name, column in params.items()},
-        x_step=x_step, y_step=y_step, x_ends=_ends(x_all, x_step), y_ends=_ends(y_all, y_step),
-    )
+    metric = str(policy.get("metric") or "")
+
+    def named() -> Heatmap:
+        params = grid.params_for(np.array([b.index for b in best], dtype=np.int64))
+        return Heatmap(
+            x=x_name, y=y_name, x_values=x_all[::x_step], y_values=y_all[::y_step],
+            axes=varying(grid), metric=metric, mode=mode,
+            cells=best, params={name: column.tolist() for name, column in params.items()},
+            x_step=x_step, y_step=y_step, x_ends=_ends(x_all, x_step),
+            y_ends=_ends(y_all, y_step),
+        )
+
+    # the same cells (pages of one running job between two reads) give the same heatmap
+    return _HEATMAPS.get((job.id, x_name, y_name, x_step, y_step, mode, metric),
+                         best, named)
 
 
 def steps(count: int, max_values: int | None) -> int:

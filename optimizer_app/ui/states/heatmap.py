@@ -21,6 +21,7 @@ from reflex.event import EventSpec
 
 from optimizer_app.core.errors import NotFoundError
 from optimizer_app.core.logging import logger
+from optimizer_app.core.memo import SameSource
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
 from optimizer_app.services.heatmap import Heatmap
 from optimizer_app.services.schemas import JobPublic, JobSummary
@@ -56,8 +57,13 @@ def _read(owner: uuid.UUID, job_id: uuid.UUID, x: str | None, y: str | None,
     started = time.monotonic()
     heatmap = calls.heatmap(owner, job_id, x, y, reuse_rows=reuse_rows,
                             max_values=MAX_AXIS_VALUES)
-    text = orjson.dumps(heatmap_view.chart_data(heatmap, labels)).decode()
+    # every page of the job between two reads of its cells gets the same heatmap: one text
+    text = _TEXTS.get((job_id, heatmap.x, heatmap.y, tuple(sorted(labels.items()))), heatmap,
+                      lambda: orjson.dumps(heatmap_view.chart_data(heatmap, labels)).decode())
     return heatmap, text, time.monotonic() - started
+
+
+_TEXTS: SameSource[str] = SameSource(16)  # chart texts, per heatmap (each up to ~2 MB)
 
 
 class HeatmapState(rx.State):
@@ -126,7 +132,8 @@ class HeatmapState(rx.State):
     def _show(self, heatmap: Heatmap, data: str, seconds: float,
               summary: JobSummary | None = None) -> None:
         self.x_param, self.y_param = heatmap.x, heatmap.y or ""
-        self.data = data
+        if data != self.data:  # an unchanged chart is not sent to the browser again
+            self.data = data
         self.kind = "line" if heatmap.y is None else "heatmap"
         self.cells = len(heatmap.cells)
         self.worst_text, self.best_text = heatmap_view.legend(heatmap)

@@ -106,3 +106,45 @@ def test_the_validation_card_of_a_job_without_one_reads_only_the_status(
     answer, live, _stability = validation._fetch(alice.id, job_id, validated=False)  # type: ignore[misc]
     assert answer is None and live is False
     assert counted["validation"] == 0
+
+
+def test_pages_of_a_running_job_share_one_heatmap_chart_between_reads(
+    alice: ApiUser, bundled: list[Dataset], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every page of a running job refreshes its heatmap every few seconds: between two reads
+    of the job's cells they get the same heatmap and the same chart text, built once; after
+    the next read, a new one."""
+    from optimizer_app.persistence import tasks
+    from optimizer_app.ui import heatmap_view
+    from optimizer_app.ui.states import heatmap
+
+    clock = {"now": 5000.0}
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: clock["now"])
+    built: list[int] = []
+    real = heatmap_view.chart_data
+
+    def chart_data(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(heatmap_view, "chart_data", chart_data)
+    job_id = stored_job(alice, bundled[0], tasks=12, status=JobStatus.RUNNING)
+    labels = heatmap._labels(calls.job(alice.id, job_id))
+
+    first, text, _ = heatmap._read(alice.id, job_id, None, None, labels)
+    assert len(first.cells) == 12 and len(built) == 1
+    for _ in range(3):  # three more pages within the reuse window
+        again, same, _ = heatmap._read(alice.id, job_id, None, None, labels)
+        assert again is first and same is text
+    assert len(built) == 1
+
+    other, other_text, _ = heatmap._read(alice.id, job_id, "slow", "fast", labels)
+    assert (other.x, other.y) == ("slow", "fast") and other_text != text
+    assert len(built) == 2  # other axes: their own chart
+
+    clock["now"] += 60  # past the reuse window: the cells are read again, the chart rebuilt
+    fresh, fresh_text, _ = heatmap._read(alice.id, job_id, None, None, labels)
+    assert fresh is not first and len(built) == 3
+    assert fresh_text == text  # the same rows: the same chart
+    again, same, _ = heatmap._read(alice.id, job_id, None, None, labels)
+    assert again is fresh and same is fresh_text and len(built) == 3

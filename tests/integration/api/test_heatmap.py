@@ -100,6 +100,11 @@ def test_a_single_varying_parameter_gives_a_line(client: TestClient, alice: ApiU
     both = client.get(f"/api/v1/optimizations/{job_id}/heatmap?x=fast&y=slow",
                       headers=alice.headers).json()
     assert both["y"] == "slow" and both["yValues"] == [60]
+    # only y, and it is the one parameter that varies: x is the other one (was a 500)
+    y_only = client.get(f"/api/v1/optimizations/{job_id}/heatmap?y=fast", headers=alice.headers)
+    assert y_only.status_code == 200, y_only.text
+    assert (y_only.json()["x"], y_only.json()["y"]) == ("slow", "fast")
+    assert len(y_only.json()["cells"]) == 2
 
 
 def test_bad_axes_are_422_and_another_users_job_is_404(
