@@ -254,6 +254,12 @@ _CELLS: OrderedDict[tuple[uuid.UUID, str, str | None, tuple[tuple[str, int], ...
                     tuple[Cells, float, float]] = OrderedDict()
 _CELLS_SIZE = 32  # (job, axes) aggregates kept (a running job's: every pair, both ways round)
 _CELLS_LOCK = threading.Lock()
+# Held while one thread reads a job's rows for its cells. A read of a large running job takes
+# seconds and most of the readers' memory (one analytical engine, shared by every job): two
+# at once, even of two jobs, could run out of it. Pages of one job refresh together; a page
+# that finds a read under way shows its job's last cells meanwhile, or waits for that read
+# when there are none (and shares it, if it was its job's).
+_READING = threading.Lock()
 _PAIRS: SameSource[list[PairBest]] = SameSource(_CELLS_SIZE)  # best_by_pair's, per kept cells
 
 
@@ -297,14 +303,13 @@ def _value_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str
     kept = _kept(key)
     if kept is not None:
         return kept
-    lock = _reading(job_id)  # one read of a job's rows at a time
-    if not lock.acquire(blocking=False):
+    if not _READING.acquire(blocking=False):  # one read of rows at a time
         # a read is under way: a running job's last cells meanwhile (an ended job's final
         # cells are waited for: its page draws them once and stops refreshing)
         older = _kept((*key[:4], ANY_STAMP)) if isinstance(stamp, LiveStamp) else None
         if older is not None:
             return older
-        lock.acquire()  # nothing yet: wait for that read and share it
+        _READING.acquire()  # nothing yet: wait for that read (and share it)
     try:
         kept = _kept(key)
         if kept is not None:
@@ -312,7 +317,7 @@ def _value_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str
         return _read_cells(session, job_id, x_param, y_param, mode, stamp, params, buckets,
                            grouping)
     finally:
-        lock.release()
+        _READING.release()
 
 
 def _kept(key: tuple[uuid.UUID, str, str | None, tuple[tuple[str, int], ...], Hashable]
@@ -327,22 +332,6 @@ def _kept(key: tuple[uuid.UUID, str, str | None, tuple[tuple[str, int], ...], Ha
                 _CELLS.move_to_end(key)
                 return kept
     return None
-
-
-_READING: dict[uuid.UUID, threading.Lock] = {}
-_READING_SIZE = 256
-
-
-def _reading(job_id: uuid.UUID) -> threading.Lock:
-    """The lock held while one thread reads the job's rows for its cells. Pages of one job
-    refresh together, and each read of a large running job takes seconds and most of the
-    readers' memory: two at once could run out of it. A page that finds a read under way
-    shows the job's last cells meanwhile, or waits for that read when there are none."""
-    with _CELLS_LOCK:
-        if len(_READING) > _READING_SIZE:  # jobs no longer read (a lock held is kept)
-            for idle in [j for j, held in _READING.items() if not held.locked()]:
-                del _READING[idle]
-        return _READING.setdefault(job_id, threading.Lock())
 
 
 def _read_cells(session: Session, job_id: uuid.UUID, x_param: str, y_param: str | None,

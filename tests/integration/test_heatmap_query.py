@@ -353,3 +353,52 @@ def test_while_a_running_jobs_read_is_under_way_other_pages_get_its_last_cells(
     reader.join()
     assert reader_saw == [[(1.0, 0), (2.0, 1)]]
     job.engine.dispose()
+
+
+def test_reads_of_two_running_jobs_take_turns(db_url: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The readers' engine is shared by every job, so reads of two jobs' rows never run at
+    once (two large ones could exhaust its memory together): a page of the second job shows
+    its last cells while the first job's read is under way, or, with none yet, waits for it
+    and then reads its own."""
+    import threading
+    import time as real_time
+
+    from optimizer_app.persistence import tasks
+
+    monkeypatch.setattr(tasks, "LIVE_REUSE_SECONDS", 0.0)  # every aggregate is stale at once
+    monkeypatch.setattr(tasks, "LIVE_REUSE_FACTOR", 0.0)
+    first, second, third = _RunningJob(db_url), _RunningJob(db_url), _RunningJob(db_url)
+    for job in (first, second, third):
+        job.store(0, 1.0)
+    assert second.best() == [(1.0, 0)]
+    second.store(1, 2.0)
+    real, running, overlapped = results_store.every_pair_cells, [0], []
+    started = threading.Event()
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        running[0] += 1
+        overlapped.append(running[0] > 1)
+        started.set()
+        real_time.sleep(0.5)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(results_store, "every_pair_cells", slow)
+    saw: dict[str, list[tuple[float, int]]] = {}
+    reader = threading.Thread(target=lambda: saw.update(first=first.best()))
+    reader.start()
+    assert started.wait(10)
+    asked = real_time.monotonic()
+    assert second.best() == [(1.0, 0)]  # its last cells, at once
+    assert real_time.monotonic() - asked < 0.4
+    waiter = threading.Thread(target=lambda: saw.update(third=third.best()))
+    waiter.start()  # nothing kept for the third job: it waits its turn, then reads
+    reader.join()
+    waiter.join()
+    assert saw == {"first": [(1.0, 0)], "third": [(1.0, 0)]}
+    assert overlapped == [False, False]  # two reads, one after the other
+    for job in (first, second, third):
+        job.engine.dispose()
