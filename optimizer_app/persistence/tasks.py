@@ -260,7 +260,7 @@ _CELLS_LOCK = threading.Lock()
 # that finds a read under way shows its job's last cells meanwhile, or waits for that read
 # when there are none (and shares it, if it was its job's).
 _READING = threading.Lock()
-_PAIRS: SameSource[list[PairBest]] = SameSource(_CELLS_SIZE)  # best_by_pair's, per kept cells
+_PAIRS: SameSource[list[PairBest]] = SameSource(8)  # best_by_pair's, per kept cells
 
 
 ANY_STAMP = "any"  # a stamp that accepts whatever aggregate of the job is kept

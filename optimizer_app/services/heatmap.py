@@ -29,7 +29,8 @@ from optimizer_app.services.history import owned_job_or_404
 _GRIDS: OrderedDict[tuple[uuid.UUID, str], Grid] = OrderedDict()
 _GRIDS_SIZE = 8
 _GRIDS_LOCK = threading.Lock()
-_HEATMAPS: SameSource[Heatmap] = SameSource(32)  # get_heatmap's, per list of best cells
+# get_heatmap's, per list of best cells (a few MB each for a large job)
+_HEATMAPS: SameSource[Heatmap] = SameSource(8)
 
 
 def job_grid(job: OptimizationJob) -> Grid:

@@ -63,7 +63,8 @@ def _read(owner: uuid.UUID, job_id: uuid.UUID, x: str | None, y: str | None,
     return heatmap, text, time.monotonic() - started
 
 
-_TEXTS: SameSource[str] = SameSource(16)  # chart texts, per heatmap (each up to ~2 MB)
+# chart texts, per heatmap (up to ~2 MB each; only pages showing the same job and axes share)
+_TEXTS: SameSource[str] = SameSource(8)
 
 
 class HeatmapState(rx.State):
