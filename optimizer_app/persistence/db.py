@@ -162,6 +162,13 @@ def read_first(statement: Any, params: dict[str, Any]) -> Any:
         return connection.execute(statement, params).first()
 
 
+def read_all(statement: Any, params: dict[str, Any]) -> list[Any]:
+    """Every row of one read-only statement, as :func:`read_first` reads."""
+    with get_engine(readonly=True).connect() as connection:
+        connection.execution_options(**{_ONE_STATEMENT: True})
+        return list(connection.execute(statement, params).all())
+
+
 def get_session() -> Iterator[Session]:
     with session_scope() as session:
         yield session

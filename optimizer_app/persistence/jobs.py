@@ -17,7 +17,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
-from optimizer_app.persistence.db import read_first
+from optimizer_app.persistence.db import read_all, read_first
 from optimizer_app.persistence.models import (
     LIVE_STATUSES,
     JobStatus,
@@ -89,6 +89,34 @@ def owned_job_status(*, job_id: uuid.UUID, owner_id: uuid.UUID) -> Any:
     """The status columns of the owner's job (a row with those attribute names), or None:
     one statement, outside any session (``db.read_first``)."""
     return read_first(_STATUS_QUERY, {"job_id": job_id, "owner_id": owner_id})
+
+
+# The history page's refresh while jobs on it are live: their status, summary and policy
+# (for the best score's metric), and how many jobs the owner has (a job added or deleted
+# elsewhere changes the page). Built once, as the status query.
+_PROGRESS_QUERY = sa_select(
+    col(OptimizationJob.id),
+    col(OptimizationJob.status),
+    col(OptimizationJob.summary),
+    col(OptimizationJob.early_stop_policy),
+    sa_select(func.count())
+    .select_from(OptimizationJob)
+    .where(col(OptimizationJob.owner_id) == bindparam("owner_id"))
+    .scalar_subquery()
+    .label("jobs"),
+).where(
+    col(OptimizationJob.owner_id) == bindparam("owner_id"),
+    col(OptimizationJob.id).in_(bindparam("job_ids", expanding=True)),
+)
+
+
+def owned_jobs_progress(*, owner_id: uuid.UUID, job_ids: list[uuid.UUID]) -> list[Any]:
+    """For each of the owner's jobs among ``job_ids`` a row (``id``, ``status``,
+    ``summary``, ``early_stop_policy``, and ``jobs``: how many jobs the owner has): one
+    statement, outside any session."""
+    if not job_ids:
+        return []
+    return read_all(_PROGRESS_QUERY, {"owner_id": owner_id, "job_ids": job_ids})
 
 
 def get_owned_job(

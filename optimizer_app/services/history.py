@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlmodel import Session, col, func, select
@@ -17,10 +18,11 @@ from optimizer_app.persistence.models import (
     OptimizationTask,
     ResultSummary,
 )
-from optimizer_app.services.optimizations import job_to_public
+from optimizer_app.services.optimizations import job_to_public, summary_of
 from optimizer_app.services.schemas import (
     JobPublic,
     JobsPublic,
+    JobSummary,
     TaskPublic,
     TasksPublic,
 )
@@ -104,6 +106,30 @@ def list_jobs(
         .limit(limit)
     ).all()
     return JobsPublic(data=_with_lineage(session, owner_id, list(page)), count=int(count))
+
+
+@dataclass(frozen=True)
+class LiveProgress:
+    """What the history page refreshes of a live job: its status, and its progress and best
+    score (``summary``, scored by ``metric``)."""
+
+    status: str
+    summary: JobSummary
+    metric: str
+
+
+def live_progress(*, owner_id: uuid.UUID, job_ids: list[uuid.UUID]
+                  ) -> tuple[int | None, dict[uuid.UUID, LiveProgress]]:
+    """How many jobs the owner has (None when none of ``job_ids`` is theirs) and the
+    progress of each of ``job_ids`` that is: one statement, so that a history page showing
+    a running job refreshes it without reading the whole page again."""
+    rows = jobs.owned_jobs_progress(owner_id=owner_id, job_ids=job_ids)
+    found = {
+        row.id: LiveProgress(status=row.status, summary=summary_of(row.summary),
+                             metric=str((row.early_stop_policy or {}).get("metric") or ""))
+        for row in rows
+    }
+    return (int(rows[0].jobs) if rows else None), found
 
 
 def get_job(*, session: Session, owner_id: uuid.UUID, job_id: uuid.UUID) -> JobPublic:

@@ -160,10 +160,10 @@ def _default_name(strategy_name: str, dataset_name: str) -> str:
 
 
 def _summary(job: OptimizationJob) -> JobSummary:
-    return _summary_of(job.summary)
+    return summary_of(job.summary)
 
 
-def _summary_of(stored: dict[str, Any] | None) -> JobSummary:
+def summary_of(stored: dict[str, Any] | None) -> JobSummary:
     raw = stored or {}
     return JobSummary.model_validate(
         {
@@ -387,7 +387,7 @@ def find_status(*, owner_id: uuid.UUID, job_id: uuid.UUID) -> OptimizationStatus
         queue=None,
         id=job_id,
         status=row.status,
-        summary=_summary_of(row.summary),
+        summary=summary_of(row.summary),
         stop_reason=row.stop_reason,
         queue_wait_seconds=row.queue_wait_seconds,
         exec_seconds=row.exec_seconds,

@@ -145,6 +145,11 @@ def history_page(owner_id: uuid.UUID, *, limit: int, offset: int) -> JobsPublic:
         )
 
 
+def history_progress(owner_id: uuid.UUID, job_ids: list[uuid.UUID]
+                     ) -> tuple[int | None, dict[uuid.UUID, history_service.LiveProgress]]:
+    return history_service.live_progress(owner_id=owner_id, job_ids=job_ids)
+
+
 # -- usage and quotas ---------------------------------------------------------------------------
 
 

@@ -276,3 +276,30 @@ def test_commit_watch_sees_what_other_connections_commit(db_url: str,
         engine.dispose()
     finally:
         watch.close()
+
+
+def test_the_history_progress_query_reads_only_the_owners_jobs(db_url: str) -> None:
+    """The history page's refresh of its live jobs (``jobs.owned_jobs_progress``'s one
+    statement): each asked job of the owner with its status, summary and policy, and how
+    many jobs the owner has; another owner's job is not read."""
+    from optimizer_app.persistence.jobs import _PROGRESS_QUERY
+
+    engine = build_engine(db_url)
+    with Session(engine) as session:
+        mine = _user_job(session)
+        theirs = _user_job(session)
+        second = OptimizationJob(owner_id=mine.owner_id, name="k", strategy="sma_cross",
+                                 dataset_id=mine.dataset_id, status="running",
+                                 param_space={"fast": {"values": [1]}},
+                                 early_stop_policy={"metric": "sharpe"},
+                                 summary={"total": 9, "finished": 4, "failed": 0, "topN": []})
+        session.add(second)
+        session.commit()
+        owner, asked = mine.owner_id, [mine.id, second.id, theirs.id]
+        expected = {mine.id: (mine.status, 0, None), second.id: ("running", 4, "sharpe")}
+    with engine.connect() as connection:
+        rows = connection.execute(_PROGRESS_QUERY, {"owner_id": owner, "job_ids": asked}).all()
+    assert {r.id: (r.status, r.summary["finished"], (r.early_stop_policy or {}).get("metric"))
+            for r in rows} == expected
+    assert {r.jobs for r in rows} == {2}
+    engine.dispose()

@@ -4,9 +4,11 @@ refreshed on the configured interval while any job on the page is queued or runn
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -15,7 +17,8 @@ from optimizer_app.core.config import settings
 from optimizer_app.core.errors import AppError, NotFoundError
 from optimizer_app.core.logging import logger
 from optimizer_app.domain.strategies import UnknownStrategyError, get_strategy
-from optimizer_app.services.schemas import JobPublic
+from optimizer_app.services.history import LiveProgress
+from optimizer_app.services.schemas import JobPublic, JobsPublic, JobSummary
 from optimizer_app.ui import calls, routes
 from optimizer_app.ui import format as fmt
 from optimizer_app.ui.states.auth import UNEXPECTED_ERROR, current_user, readable_error
@@ -57,9 +60,18 @@ def _strategy_label(name: str) -> str:
         return name
 
 
-def history_row(job: JobPublic) -> HistoryRow:
-    summary = job.summary
+def _progress(summary: JobSummary, metric: str) -> dict[str, Any]:
+    """A row's fields that change while its job runs."""
     done = summary.finished + summary.failed
+    best = summary.top_n[0].score if summary.top_n else None
+    return {
+        "progress": f"{fmt.count(done)} / {fmt.count(summary.total)}",
+        "progress_value": round(100 * fmt.progress_fraction(done, summary.total)),
+        "best_score": show_metric(metric, best) if best is not None else fmt.MISSING,
+    }
+
+
+def history_row(job: JobPublic) -> HistoryRow:
     metric = str((job.early_stop_policy or {}).get("metric") or "")
     return HistoryRow(
         id=str(job.id),
@@ -68,11 +80,7 @@ def history_row(job: JobPublic) -> HistoryRow:
         strategy=_strategy_label(job.strategy),
         dataset=job.dataset_name or "",
         status=job.status,
-        progress=f"{fmt.count(done)} / {fmt.count(summary.total)}",
-        progress_value=round(100 * fmt.progress_fraction(done, summary.total)),
-        best_score=show_metric(metric, job.best_score)
-        if job.best_score is not None
-        else fmt.MISSING,
+        **_progress(job.summary, metric),
         metric=METRICS[metric].short if metric in METRICS else metric,
         created_day=fmt.day(job.created_at),
         created_time=fmt.clock(job.created_at),
@@ -83,6 +91,16 @@ def history_row(job: JobPublic) -> HistoryRow:
         source_deleted=bool(job.source_job_id and not job.source_job_name),
         validation=VALIDATION_LABELS.get(str((job.validation or {}).get("kind")), ""),
     )
+
+
+def _refresh(owner: uuid.UUID, offset: int, total: int, live: dict[uuid.UUID, str]
+             ) -> tuple[JobsPublic | None, dict[uuid.UUID, LiveProgress]]:
+    """The page again when something but the live jobs' progress changed (a status, the
+    number of jobs), else that progress."""
+    jobs, found = calls.history_progress(owner, list(live))
+    if jobs == total and all(k in found and found[k].status == s for k, s in live.items()):
+        return None, found
+    return calls.history_page(owner, limit=PAGE_SIZE, offset=offset), {}
 
 
 class HistoryState(rx.State):
@@ -197,27 +215,37 @@ class HistoryState(rx.State):
 
     @rx.event(background=True)
     async def poll(self, generation: int) -> None:
-        """Refresh the page while any of its jobs is live."""
+        """Refresh the page while any of its jobs is live: the live jobs' progress alone
+        (one statement) while nothing else changed; the whole page once a job's status
+        changed or a job was added or deleted elsewhere."""
         interval = settings.poll_interval_ms / 1000
         while True:
             await asyncio.sleep(interval)
             async with self:
                 if generation != self._generation or not self._on_history():
                     return
-                owner, offset = self._owner, self.page * PAGE_SIZE
+                owner, offset, total = self._owner, self.page * PAGE_SIZE, self.total
+                live = {uuid.UUID(row.id): row.status for row in self.rows
+                        if is_live(row.status)}
             if owner is None:
                 return
             try:
-                jobs = await asyncio.to_thread(
-                    calls.history_page, owner, limit=PAGE_SIZE, offset=offset
-                )
+                jobs, found = await asyncio.to_thread(_refresh, owner, offset, total, live)
             except Exception:
                 logger.exception("refreshing the history failed; retrying")
                 continue
             async with self:
                 if generation != self._generation or not self._on_history():
                     return
-                self._show(jobs.data, jobs.count)
+                if jobs is not None:
+                    self._show(jobs.data, jobs.count)
+                else:
+                    self.rows = [
+                        dataclasses.replace(row, **_progress(found[key].summary,
+                                                             found[key].metric))
+                        if (key := uuid.UUID(row.id)) in found else row
+                        for row in self.rows
+                    ]
                 if not self.any_live:
                     return
 

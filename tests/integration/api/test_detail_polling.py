@@ -1,7 +1,8 @@
 """What an open detail page reads on each tick of its polling (once a second per page): the
 status, as the API's polls read it; the whole job and the running job's share of the workers
 only when the status changed or the charts are due; the validation card, for a job without
-one, the status alone."""
+one, the status alone. The history page, while a job on it is live: that job's progress
+alone, until a status or the number of jobs changes."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from optimizer_app.persistence.models import Dataset, JobStatus
 from optimizer_app.services import optimizations as optimization_service
 from optimizer_app.services import queue as queue_service
 from optimizer_app.ui import calls
-from optimizer_app.ui.states import job_detail, validation
+from optimizer_app.ui.states import history, job_detail, validation
 from tests.integration.api.conftest import ApiUser, stored_job
 
 
@@ -34,7 +35,8 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
             return real(*args, **kwargs)
         return call
 
-    for name in ("status", "job", "running_share", "failed_tasks", "validation", "stability"):
+    for name in ("status", "job", "running_share", "failed_tasks", "validation", "stability",
+                 "history_page", "history_progress"):
         monkeypatch.setattr(calls, name, counting(name, getattr(calls, name)))
     return seen
 
@@ -148,3 +150,52 @@ def test_pages_of_a_running_job_share_one_heatmap_chart_between_reads(
     assert fresh_text == text  # the same rows: the same chart
     again, same, _ = heatmap._read(alice.id, job_id, None, None, labels)
     assert again is fresh and same is fresh_text and len(built) == 3
+
+
+def _set_finished(job_id: uuid.UUID, finished: int) -> None:
+    from optimizer_app.persistence.models import OptimizationJob
+
+    with session_scope() as session:
+        job = session.get(OptimizationJob, job_id)
+        assert job is not None
+        job.summary = {**(job.summary or {}), "finished": finished}
+        session.add(job)
+
+
+def test_a_history_tick_reads_the_live_jobs_progress_alone_until_the_page_changes(
+    alice: ApiUser, bob: ApiUser, bundled: list[Dataset], counted: Counter[str],
+) -> None:
+    for _ in range(3):
+        stored_job(alice, bundled[0], tasks=12, status=JobStatus.SUCCEEDED)
+    running = stored_job(alice, bundled[0], tasks=12, total=100, status=JobStatus.RUNNING)
+    page = calls.history_page(alice.id, limit=history.PAGE_SIZE, offset=0)
+    rows = [history.history_row(job) for job in page.data]
+    live = {uuid.UUID(r.id): r.status for r in rows if r.status == "running"}
+    assert list(live) == [running] and page.count == 4
+    _set_finished(running, 30)
+    counted.clear()
+
+    jobs, found = history._refresh(alice.id, 0, page.count, live)
+    assert jobs is None and dict(counted) == {"history_progress": 1}
+    # the row updated from the progress alone is the row the whole page would show
+    updated = [history.dataclasses.replace(r, **history._progress(found[k].summary,
+                                                                  found[k].metric))
+               if (k := uuid.UUID(r.id)) in found else r for r in rows]
+    fresh = calls.history_page(alice.id, limit=history.PAGE_SIZE, offset=0)
+    assert updated == [history.history_row(job) for job in fresh.data]
+    assert "30" in next(r.progress for r in updated if r.id == str(running))
+
+    stored_job(alice, bundled[0], tasks=2, status=JobStatus.QUEUED)  # a job added elsewhere
+    counted.clear()
+    jobs, _ = history._refresh(alice.id, 0, page.count, live)
+    assert jobs is not None and jobs.count == 5
+    assert dict(counted) == {"history_progress": 1, "history_page": 1}
+
+    with session_scope() as session:  # the running job ends: the whole page again
+        optimization_service.cancel_job(session=session, owner_id=alice.id, job_id=running)
+    jobs, _ = history._refresh(alice.id, 0, 5, live)
+    assert jobs is not None
+    assert next(j.status for j in jobs.data if j.id == running) == "canceled"
+
+    jobs, found = history._refresh(bob.id, 0, 0, live)  # another user's job: not theirs
+    assert found == {} and jobs is not None and jobs.count == 0
