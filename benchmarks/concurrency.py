@@ -326,6 +326,33 @@ def small_space(strategies: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return space
 
 
+def upload_repeated(client: httpx.Client, owner: User, dataset_id: str, times: int
+                    ) -> dict[str, Any]:
+    """The dataset's bars ``times`` times end to end, uploaded by ``owner``: each repetition
+    scaled to start where the last one ended, on consecutive business days ending on the
+    series' own last day."""
+    import numpy as np
+
+    text = client.get(f"{API}/datasets/{dataset_id}/csv", headers=owner.headers).text
+    lines = [line.split(",") for line in text.strip().splitlines()[1:]]
+    prices = np.array([[float(v) for v in row[1:5]] for row in lines])
+    volume = [row[5] for row in lines]
+    day = np.busday_offset(np.datetime64(lines[-1][0], "D"), -(times * len(lines) - 1),
+                           roll="backward")
+    rows, scale = ["date,open,high,low,close,volume"], 1.0
+    for _ in range(times):
+        for k, (o, h, low, c) in enumerate(prices * scale):
+            rows.append(f"{day},{o:.4f},{h:.4f},{low:.4f},{c:.4f},{volume[k]}")
+            day = np.busday_offset(day, 1, roll="forward")
+        scale *= prices[-1, 3] / prices[0, 0]
+    response = client.post(
+        f"{API}/datasets", headers=owner.headers,
+        files={"file": ("repeated.csv", ("\n".join(rows) + "\n").encode(), "text/csv")},
+        data={"name": f"GOOG daily x{times}", "symbol": f"GOOGx{times}"})
+    response.raise_for_status()
+    return dict(response.json())
+
+
 def job_body(name: str, strategy: str, dataset_id: str, space: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "strategy": strategy, "datasetId": dataset_id, "paramSpace": space,
             "earlyStopPolicy": {"mode": "max", "metric": "sharpe", "topN": 10}}
@@ -797,6 +824,10 @@ def main() -> int:
                         help="size of the big job (default 1,000,000)")
     parser.add_argument("--keep-data", action="store_true",
                         help="keep the temporary data folder (database, logs)")
+    parser.add_argument("--repeat-bars", type=int, default=1, metavar="K",
+                        help="run the big job on the GOOG series repeated K times end to end "
+                        "(uploaded by its owner): each combination then costs K times as much, "
+                        "so the job runs about K times as long under the same load")
     parser.add_argument("--skip", default="", choices=["", "a", "b", "ab"],
                         help="leave out the sign-ins (a) and/or the submits (b), to see what "
                         "each costs the others")
@@ -822,14 +853,17 @@ def main() -> int:
                      for i in range(max(SIGN_INS, SUBMITTERS))]
             strategies = client.get(f"{API}/strategies", headers=runner.headers).json()["data"]
             datasets = client.get(f"{API}/datasets", headers=runner.headers).json()["data"]
-        # The bundled GOOG series, as the other benchmarks use (else the first dataset).
-        dataset = next((d for d in datasets if d.get("symbol") == "GOOG"), datasets[0])
-        dataset_id = dataset["id"]
+            # The bundled GOOG series, as the other benchmarks use (else the first dataset).
+            dataset = next((d for d in datasets if d.get("symbol") == "GOOG"), datasets[0])
+            big_dataset = dataset
+            if args.repeat_bars > 1:
+                big_dataset = upload_repeated(client, runner, dataset["id"], args.repeat_bars)
         strategy, space, expected = grid_of_size(strategies, combinations)
-        big = job_body("big job", strategy, dataset_id, space)
-        small = job_body("small job", strategy, dataset_id, small_space(strategies, strategy))
-        print(f"big job: {strategy} on {dataset['symbol']}, {expected:,} combinations "
-              f"({space})", flush=True)
+        big = job_body("big job", strategy, big_dataset["id"], space)
+        # the other users' jobs: on the bundled series (an upload is its owner's alone)
+        small = job_body("small job", strategy, dataset["id"], small_space(strategies, strategy))
+        print(f"big job: {strategy} on {big_dataset['name']} ({big_dataset['rows']:,} bars), "
+              f"{expected:,} combinations ({space})", flush=True)
 
         async def warm_up() -> None:  # worker processes up, kernels compiled
             async with new_session(base) as client:
