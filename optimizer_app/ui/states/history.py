@@ -97,8 +97,8 @@ def _refresh(owner: uuid.UUID, offset: int, total: int, live: dict[uuid.UUID, st
              ) -> tuple[JobsPublic | None, dict[uuid.UUID, LiveProgress]]:
     """The page again when something but the live jobs' progress changed (a status, the
     number of jobs), else that progress."""
-    jobs, found = calls.history_progress(owner, list(live))
-    if jobs == total and all(k in found and found[k].status == s for k, s in live.items()):
+    count, found = calls.history_progress(owner, list(live))
+    if count == total and all(k in found and found[k].status == s for k, s in live.items()):
         return None, found
     return calls.history_page(owner, limit=PAGE_SIZE, offset=offset), {}
 
