@@ -117,6 +117,11 @@ class LiveProgress:
     summary: JobSummary
     metric: str
 
+    @property
+    def best_score(self) -> float | None:
+        """As ``JobPublic.best_score``: the first of the Top-N."""
+        return self.summary.top_n[0].score if self.summary.top_n else None
+
 
 def live_progress(*, owner_id: uuid.UUID, job_ids: list[uuid.UUID]
                   ) -> tuple[int | None, dict[uuid.UUID, LiveProgress]]:

@@ -60,10 +60,9 @@ def _strategy_label(name: str) -> str:
         return name
 
 
-def _progress(summary: JobSummary, metric: str) -> dict[str, Any]:
+def _progress(summary: JobSummary, best: float | None, metric: str) -> dict[str, Any]:
     """A row's fields that change while its job runs."""
     done = summary.finished + summary.failed
-    best = summary.top_n[0].score if summary.top_n else None
     return {
         "progress": f"{fmt.count(done)} / {fmt.count(summary.total)}",
         "progress_value": round(100 * fmt.progress_fraction(done, summary.total)),
@@ -80,7 +79,7 @@ def history_row(job: JobPublic) -> HistoryRow:
         strategy=_strategy_label(job.strategy),
         dataset=job.dataset_name or "",
         status=job.status,
-        **_progress(job.summary, metric),
+        **_progress(job.summary, job.best_score, metric),
         metric=METRICS[metric].short if metric in METRICS else metric,
         created_day=fmt.day(job.created_at),
         created_time=fmt.clock(job.created_at),
@@ -242,6 +241,7 @@ class HistoryState(rx.State):
                 else:
                     self.rows = [
                         dataclasses.replace(row, **_progress(found[key].summary,
+                                                             found[key].best_score,
                                                              found[key].metric))
                         if (key := uuid.UUID(row.id)) in found else row
                         for row in self.rows

@@ -179,6 +179,7 @@ def test_a_history_tick_reads_the_live_jobs_progress_alone_until_the_page_change
     assert jobs is None and dict(counted) == {"history_progress": 1}
     # the row updated from the progress alone is the row the whole page would show
     updated = [history.dataclasses.replace(r, **history._progress(found[k].summary,
+                                                                  found[k].best_score,
                                                                   found[k].metric))
                if (k := uuid.UUID(r.id)) in found else r for r in rows]
     fresh = calls.history_page(alice.id, limit=history.PAGE_SIZE, offset=0)
