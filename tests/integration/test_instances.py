@@ -154,14 +154,35 @@ def _start(name: str, data_dir: Path) -> Instance:
     pytest.fail(f"{name} did not answer in {STARTUP_TIMEOUT_SECONDS} s:\n{instance.tail()}")
 
 
+FROZEN_GAP_SECONDS = 1.0  # a 0.1 s sleep that took longer: the whole machine stood still
+
+
 def _gone_within(procs: list[psutil.Process], seconds: float) -> tuple[float, list[str]]:
-    """Seconds until every process exited (zombies count as exited), and the survivors."""
-    started = time.monotonic()
+    """Seconds until every process exited (zombies count as exited), and the survivors.
+    Time the whole machine stood still does not count: this virtual machine is sometimes
+    paused by its host for seconds, during which no process runs (this one neither: a 0.1 s
+    sleep then takes seconds), so no process could have stopped."""
+    started = last = time.monotonic()
+    frozen = 0.0
     alive = list(procs)
-    while alive and time.monotonic() - started < seconds:
+    while alive and time.monotonic() - started - frozen < seconds:
         time.sleep(0.1)
+        now = time.monotonic()
+        if now - last > FROZEN_GAP_SECONDS:
+            frozen += now - last - 0.1
+            print(f"\nthe machine stood still for {now - last - 0.1:.1f} s (not counted)")
+        last = now
         alive = [p for p in alive if _running(p)]
-    return time.monotonic() - started, [f"{p.pid} {' '.join(p.cmdline())[:80]}" for p in alive]
+    took = time.monotonic() - started - frozen
+    return took, [f"{p.pid} ({_state(p)}) {' '.join(p.cmdline())[:80]}" for p in alive]
+
+
+def _state(proc: psutil.Process) -> str:
+    """A survivor's state (e.g. ``disk-sleep``: waiting on the disk, deaf even to SIGKILL)."""
+    try:
+        return str(proc.status())
+    except psutil.Error:
+        return "gone"
 
 
 def _running(proc: psutil.Process) -> bool:
