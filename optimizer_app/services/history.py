@@ -18,7 +18,7 @@ from optimizer_app.persistence.models import (
     OptimizationTask,
     ResultSummary,
 )
-from optimizer_app.services.optimizations import job_to_public, summary_of
+from optimizer_app.services.optimizations import best_score_of, job_to_public, summary_of
 from optimizer_app.services.schemas import (
     JobPublic,
     JobsPublic,
@@ -120,7 +120,7 @@ class LiveProgress:
     @property
     def best_score(self) -> float | None:
         """As ``JobPublic.best_score``: the first of the Top-N."""
-        return self.summary.top_n[0].score if self.summary.top_n else None
+        return best_score_of(self.summary)
 
 
 def live_progress(*, owner_id: uuid.UUID, job_ids: list[uuid.UUID]

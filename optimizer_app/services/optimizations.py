@@ -177,6 +177,11 @@ def summary_of(stored: dict[str, Any] | None) -> JobSummary:
     )
 
 
+def best_score_of(summary: JobSummary) -> float | None:
+    """A job's best score: the first of its Top-N (None before any)."""
+    return summary.top_n[0].score if summary.top_n else None
+
+
 def job_to_public(
     job: OptimizationJob,
     *,
@@ -207,7 +212,7 @@ def job_to_public(
             for finished, score in (job.summary or {}).get("bestHistory") or []
         ],
         progress=min(1.0, done / summary.total) if summary.total else 0.0,
-        best_score=summary.top_n[0].score if summary.top_n else None,
+        best_score=best_score_of(summary),
         source_job_id=job.source_job_id,
         source_job_name=source_job_name,
         rerun_ids=rerun_ids or [],
